@@ -1,0 +1,47 @@
+"""Diagnostics for WhiteBIT: what a bug report needs, without keys or amounts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_API_KEY, CONF_UNIQUE_ID
+
+from .const import CONF_API_SECRET, CONF_TICKERS
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+    from .coordinator import WhiteBitConfigEntry
+
+# The unique ID is a hash of the key: harmless, but nothing a bug report needs either.
+TO_REDACT = {CONF_API_KEY, CONF_API_SECRET, CONF_UNIQUE_ID}
+REDACTED = "**REDACTED**"
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant,  # noqa: ARG001 - the signature Home Assistant calls
+    entry: WhiteBitConfigEntry,
+) -> dict[str, Any]:
+    """Return the entry, the poll state and which currencies were seen, amounts redacted."""
+    coordinator = entry.runtime_data
+    main = coordinator.data.main
+    selected = entry.options[CONF_TICKERS]
+    return {
+        "entry": async_redact_data(entry.as_dict(), TO_REDACT),
+        "coordinator": {
+            "last_update_success": coordinator.last_update_success,
+            "update_interval_seconds": (
+                coordinator.update_interval.total_seconds() if coordinator.update_interval else None
+            ),
+            "last_exception": (
+                repr(coordinator.last_exception) if coordinator.last_exception else None
+            ),
+        },
+        "balances": {
+            "currencies_reported": len(main),
+            "currencies_with_balance": sum(1 for amount in main.values() if amount),
+            "selected_reported": {ticker: REDACTED for ticker in selected if ticker in main},
+            "selected_missing": [ticker for ticker in selected if ticker not in main],
+        },
+    }
