@@ -1,0 +1,92 @@
+"""Fixtures: a simulator on loopback and a config entry pointing at it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp.test_utils import TestServer
+from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.whitebit.config_flow import entry_unique_id
+from custom_components.whitebit.const import CONF_API_SECRET, CONF_TICKERS, DOMAIN
+from simulator import DEMO_KEY, DEMO_SECRET, WhiteBitSimulator, demo_simulator
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, Generator
+
+    from homeassistant.core import HomeAssistant
+
+ENTRY_ID = "01JWHITEBITTESTENTRY000000"
+TITLE = "WhiteBIT (127.0.0.1)"
+SELECTED = ["BTC", "DOGE", "ETH", "USDT"]
+# Every secret a test hands to the integration; none may ever show up in a log line.
+TEST_SECRETS = (DEMO_SECRET, "second-secret-1111111111111111", "wrong-secret-2222222222222")
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load custom_components/ in every test."""
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Generator[None]:
+    """Fail any test that lets a secret reach a log line, at any level, tracebacks included."""
+    caplog.set_level("DEBUG")
+    yield
+    for record in caplog.records:
+        text = record.getMessage() + (record.exc_text or "")
+        if record.exc_info and record.exc_info[1] is not None:
+            text += repr(record.exc_info[1])
+        for secret in TEST_SECRETS:
+            assert secret not in text, f"secret in log line: {record.getMessage()[:200]}"
+    assert not any(secret in caplog.text for secret in TEST_SECRETS)
+
+
+@pytest.fixture
+def simulator() -> WhiteBitSimulator:
+    """Return the demo exchange; tests change it to provoke faults."""
+    return demo_simulator()
+
+
+@pytest.fixture
+async def sim_url(
+    simulator: WhiteBitSimulator,
+    socket_enabled: None,  # a listening socket; connections stay limited to 127.0.0.1
+) -> AsyncGenerator[str]:
+    """Serve the simulator on a loopback port for the duration of a test."""
+    server = TestServer(simulator.app(), host="127.0.0.1")
+    await server.start_server()
+    yield str(server.make_url("")).rstrip("/")
+    await server.close()
+
+
+@pytest.fixture
+def closed_url(socket_enabled: None) -> str:
+    """A loopback URL nothing listens on."""
+    return "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def mock_config_entry(sim_url: str) -> MockConfigEntry:
+    """Return an entry for the demo account on the simulator."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=ENTRY_ID,
+        title=TITLE,
+        unique_id=entry_unique_id(sim_url, DEMO_KEY),
+        data={CONF_URL: sim_url, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET},
+        options={CONF_TICKERS: SELECTED, CONF_SCAN_INTERVAL: 300},
+    )
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Set up the entry against the simulator."""
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return mock_config_entry

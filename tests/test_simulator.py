@@ -1,0 +1,194 @@
+"""The simulator is only useful if it is as strict as WhiteBIT: prove each check."""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import ClientSession
+import pytest
+
+from custom_components.whitebit.api import encode_body, sign
+from simulator import DEMO_KEY, DEMO_SECRET, MAIN_BALANCE_PATH, WhiteBitSimulator
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator
+
+
+@pytest.fixture
+async def session() -> AsyncGenerator[ClientSession]:
+    """A bare session: these tests build their requests by hand."""
+    async with ClientSession() as client_session:
+        yield client_session
+
+
+async def _post(
+    session: ClientSession,
+    url: str,
+    *,
+    body: bytes | None = None,
+    key: str = DEMO_KEY,
+    secret: str = DEMO_SECRET,
+    payload: str | None = None,
+    nonce: int = 1,
+    path: str = MAIN_BALANCE_PATH,
+    **params: Any,
+) -> tuple[int, Any]:
+    raw = body if body is not None else encode_body(path, nonce, **params)
+    signed_payload, signature = sign(secret, raw)
+    headers = {
+        "X-TXC-APIKEY": key,
+        "X-TXC-PAYLOAD": payload if payload is not None else signed_payload,
+        "X-TXC-SIGNATURE": signature,
+    }
+    async with session.post(url + MAIN_BALANCE_PATH, data=raw, headers=headers) as response:
+        return response.status, await response.json()
+
+
+async def test_valid_request(session: ClientSession, sim_url: str) -> None:
+    """Every listed currency, with zeros for those the account does not hold."""
+    status, body = await _post(session, sim_url)
+    assert status == 200
+    assert body["BTC"] == {"main_balance": "0.51234567"}
+    assert body["LTC"] == {"main_balance": "0"}
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "body"),
+    [
+        ({"key": "unknown"}, 401, {"code": 10, "message": "Unauthorized request."}),
+        ({"secret": "wrong"}, 401, {"code": 10, "message": "Unauthorized request."}),
+        (
+            {"payload": base64.b64encode(b"{}").decode()},
+            401,
+            {"code": 10, "message": "Unauthorized request."},
+        ),
+        (
+            {"path": "/api/v4/other"},
+            422,
+            {"code": 0, "message": "Validation failed", "errors": {"request": ["validation.in"]}},
+        ),
+        (
+            {"body": b"[1]"},
+            422,
+            {
+                "code": 0,
+                "message": "Validation failed",
+                "errors": {"request": ["validation.required"]},
+            },
+        ),
+        (
+            {"body": b'{"request":"/api/v4/main-account/balance","nonce":"1"}'},
+            422,
+            {
+                "code": 0,
+                "message": "Validation failed",
+                "errors": {"nonce": ["validation.integer"]},
+            },
+        ),
+        (
+            {"ticker": 5},
+            422,
+            {
+                "code": 0,
+                "message": "Validation failed",
+                "errors": {"ticker": ["validation.string"]},
+            },
+        ),
+        ({"ticker": "BTC"}, 200, {"main_balance": "0.51234567"}),
+        ({"ticker": "NOPE"}, 200, {"main_balance": "0"}),
+    ],
+)
+async def test_checks(
+    session: ClientSession, sim_url: str, change: dict[str, Any], status: int, body: object
+) -> None:
+    """Key, payload, signature, path, body shape and ticker type are all checked."""
+    assert await _post(session, sim_url, **change) == (status, body)
+
+
+async def test_nonce_must_increase(session: ClientSession, sim_url: str) -> None:
+    """A repeated or smaller nonce is refused with 429, a larger one accepted."""
+    assert (await _post(session, sim_url, nonce=5))[0] == 200
+    assert await _post(session, sim_url, nonce=5) == (
+        429,
+        {"code": 0, "errors": {}, "message": "Too many requests."},
+    )
+    assert (await _post(session, sim_url, nonce=4))[0] == 429
+    assert (await _post(session, sim_url, nonce=6))[0] == 200
+
+
+async def test_disabled_key_and_missing_permission(
+    session: ClientSession, sim_url: str, simulator: WhiteBitSimulator
+) -> None:
+    """A disabled key gets code 2; a key without the endpoint gets 403."""
+    account = simulator.accounts[DEMO_KEY]
+    account.enabled = False
+    assert await _post(session, sim_url, nonce=1) == (
+        401,
+        {"code": 2, "message": "This action is unauthorized. Enable your key in API settings"},
+    )
+    account.enabled = True
+    account.permissions.clear()
+    status, body = await _post(session, sim_url, nonce=2)
+    assert status == 403
+    assert body["message"].startswith("You don't have permission to use this endpoint")
+
+
+async def test_rate_limit_window(socket_enabled: None, session: ClientSession) -> None:
+    """Past the limit within the window: 429; once the window has passed: accepted again."""
+    from aiohttp.test_utils import TestServer  # noqa: PLC0415
+
+    now = [100.0]
+    simulator = WhiteBitSimulator(["BTC"], rate_limit=3, rate_window=10, clock=lambda: now[0])
+    simulator.add_account(DEMO_KEY, DEMO_SECRET)
+    server = TestServer(simulator.app(), host="127.0.0.1")
+    await server.start_server()
+    url = str(server.make_url("")).rstrip("/")
+    try:
+        statuses = [(await _post(session, url, nonce=n))[0] for n in range(1, 5)]
+        assert statuses == [200, 200, 200, 429]
+        now[0] += 10
+        assert (await _post(session, url, nonce=5))[0] == 200
+    finally:
+        await server.close()
+
+
+async def test_control_endpoints(
+    session: ClientSession, sim_url: str, simulator: WhiteBitSimulator
+) -> None:
+    """Balances and keys can be changed while it runs, and bad input is refused."""
+    async with session.post(
+        sim_url + "/_sim/balance", json={"api_key": DEMO_KEY, "ticker": "NEW", "amount": "7.5"}
+    ) as response:
+        assert response.status == 200
+    assert simulator.accounts[DEMO_KEY].balances["NEW"] == "7.5"
+    assert "NEW" in simulator.currencies
+    for bad in (
+        {"api_key": DEMO_KEY, "ticker": "BTC", "amount": "lots"},
+        {"api_key": DEMO_KEY, "ticker": "BTC", "amount": "NaN"},
+        {"api_key": "nobody", "ticker": "BTC", "amount": "1"},
+        {"api_key": DEMO_KEY, "ticker": 5, "amount": "1"},
+    ):
+        async with session.post(sim_url + "/_sim/balance", json=bad) as response:
+            assert response.status == 400
+
+    async with session.post(
+        sim_url + "/_sim/key", json={"api_key": DEMO_KEY, "enabled": False}
+    ) as response:
+        assert response.status == 200
+    assert not simulator.accounts[DEMO_KEY].enabled
+    async with session.post(
+        sim_url + "/_sim/key", json={"api_key": "k2", "secret": "s2", "balances": {"ETH": "1"}}
+    ) as response:
+        assert response.status == 200
+    assert simulator.accounts["k2"].balances == {"ETH": "1"}
+    for bad in ({}, {"api_key": "k3"}):
+        async with session.post(sim_url + "/_sim/key", json=bad) as response:
+            assert response.status == 400
+
+    await _post(session, sim_url, key="k2", secret="s2")
+    async with session.get(sim_url + "/_sim/state") as response:
+        state = await response.json()
+    assert state["accounts"]["k2"] == {"enabled": True, "balances": {"ETH": "1"}}
+    assert state["requests"] == {MAIN_BALANCE_PATH: 1}
+    assert state["statuses"] == {"200": 1}
