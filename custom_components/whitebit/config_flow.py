@@ -254,7 +254,10 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders={"count": str(len(self._balances))},
         )
 
-    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+    async def async_step_reauth(
+        self,
+        entry_data: Mapping[str, Any],  # noqa: ARG002 - the confirm step reads the entry itself
+    ) -> ConfigFlowResult:
         """Start reauthentication when WhiteBIT rejects the stored key."""
         return await self.async_step_reauth_confirm()
 
@@ -273,7 +276,6 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reauth_confirm",
             data_schema=_CREDENTIALS_SCHEMA,
             errors=errors,
-            description_placeholders={"title": entry.title},
         )
 
     async def async_step_reconfigure(

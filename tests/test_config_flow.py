@@ -1,0 +1,448 @@
+"""Config, reauth, reconfigure and options flows."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from unittest.mock import AsyncMock, patch
+
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.whitebit.api import WhiteBitValidationError
+from custom_components.whitebit.config_flow import entry_unique_id, resolve_base_url
+from custom_components.whitebit.const import (
+    CONF_API_SECRET,
+    CONF_SERVER,
+    CONF_TICKERS,
+    DOMAIN,
+    SERVER_CUSTOM,
+    SERVER_EU,
+    SERVER_GLOBAL,
+)
+from simulator import DEMO_KEY, DEMO_SECRET
+
+from .conftest import SELECTED, TEST_SECRETS
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+    from homeassistant.data_entry_flow import FlowResult
+
+    from simulator import WhiteBitSimulator
+
+SECOND_KEY = "second-key-1111111111111111111111"
+SECOND_SECRET = TEST_SECRETS[1]
+WRONG_SECRET = TEST_SECRETS[2]
+
+
+def _account(url: str, key: str = DEMO_KEY, secret: str = DEMO_SECRET) -> dict[str, str]:
+    return {CONF_SERVER: SERVER_CUSTOM, CONF_URL: url, CONF_API_KEY: key, CONF_API_SECRET: secret}
+
+
+def _default(result: FlowResult, field: str) -> Any:
+    """Return what a form field shows before the user types: its default or suggestion."""
+    for key in result["data_schema"].schema:
+        if key == field:
+            if (suggested := (key.description or {}).get("suggested_value")) is not None:
+                return suggested
+            return key.default() if callable(key.default) else None
+    msg = f"no field {field}"
+    raise KeyError(msg)
+
+
+async def _start(hass: HomeAssistant) -> FlowResult:
+    return await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+
+
+async def test_full_user_flow(hass: HomeAssistant, sim_url: str) -> None:
+    """Key checked live, non-zero currencies preselected, entry created and loaded."""
+    result = await _start(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert _default(result, CONF_SERVER) == SERVER_GLOBAL
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _account(sim_url + "/", f" {DEMO_KEY} ", f"{DEMO_SECRET}\n")
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "tickers"
+    assert _default(result, CONF_TICKERS) == ["BTC", "DOGE", "SOL", "USDT"]
+    assert result["description_placeholders"] == {"count": "13"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TICKERS: ["BTC", "ETH"]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    assert entry.title == "WhiteBIT (127.0.0.1)"
+    # Pasted whitespace is gone, the URL is normalised, and the unique ID is a hash.
+    assert entry.data == {CONF_URL: sim_url, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
+    assert entry.unique_id == entry_unique_id(sim_url, DEMO_KEY)
+    assert DEMO_KEY not in entry.unique_id
+    assert entry.options == {CONF_TICKERS: ["BTC", "ETH"], CONF_SCAN_INTERVAL: 300}
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+
+
+@pytest.mark.parametrize(
+    ("server", "url", "title"),
+    [
+        (SERVER_GLOBAL, "https://whitebit.com", "WhiteBIT Global"),
+        (SERVER_EU, "https://whitebit.eu", "WhiteBIT EU"),
+    ],
+)
+async def test_official_servers(hass: HomeAssistant, server: str, url: str, title: str) -> None:
+    """Global and EU resolve to their documented URLs; a custom URL field is ignored."""
+    balances = AsyncMock(return_value={"BTC": Decimal(1)})
+    with (
+        patch("custom_components.whitebit.config_flow.WhiteBitClient.main_balances", balances),
+        patch("custom_components.whitebit.async_setup_entry", return_value=True),
+    ):
+        result = await _start(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {
+                CONF_SERVER: server,
+                CONF_URL: "https://ignored.example",
+                CONF_API_KEY: DEMO_KEY,
+                CONF_API_SECRET: DEMO_SECRET,
+            },
+        )
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_TICKERS: ["BTC"]}
+        )
+    assert result["title"] == title
+    assert result["data"][CONF_URL] == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        None,
+        "",
+        "whitebit.com",
+        "ftp://127.0.0.1",
+        "http://whitebit.com",
+        "http://192.168.1.10:8800",
+        "https://user:pass@proxy.example",
+        "https://proxy.example/?token=abc",
+        "https://[::1",
+    ],
+)
+async def test_invalid_custom_url(hass: HomeAssistant, sim_url: str, url: str | None) -> None:
+    """A custom URL must be https, or http on loopback, with no credentials; then it works."""
+    result = await _start(hass)
+    account = _account(sim_url)
+    if url is None:
+        del account[CONF_URL]
+    else:
+        account[CONF_URL] = url
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], account)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_URL: "invalid_url"}
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _account(sim_url))
+    assert result["step_id"] == "tickers"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://localhost:8800/", "http://localhost:8800"),
+        ("http://[::1]:8800", "http://[::1]:8800"),
+        ("http://127.0.0.5:8800", "http://127.0.0.5:8800"),
+        ("https://proxy.example/whitebit/", "https://proxy.example/whitebit"),
+    ],
+)
+def test_accepted_custom_urls(url: str, expected: str) -> None:
+    """Loopback over http and anything over https are accepted, trailing slash dropped."""
+    assert resolve_base_url({CONF_SERVER: SERVER_CUSTOM, CONF_URL: url}) == expected
+
+
+@pytest.mark.parametrize(
+    ("provoke", "error"),
+    [
+        ("wrong_secret", "invalid_auth"),
+        ("disabled", "invalid_auth"),
+        ("no_permission", "no_permission"),
+        ("rate_limited", "rate_limited"),
+        ("unreachable", "cannot_connect"),
+    ],
+)
+async def test_user_flow_errors_recover(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    sim_url: str,
+    closed_url: str,
+    provoke: str,
+    error: str,
+) -> None:
+    """Each failure shows its error, never echoes the credentials, and the user can retry."""
+    account = simulator.accounts[DEMO_KEY]
+    url, secret = sim_url, DEMO_SECRET
+    limit = simulator._rate_limit
+    if provoke == "wrong_secret":
+        secret = WRONG_SECRET
+    elif provoke == "disabled":
+        account.enabled = False
+    elif provoke == "no_permission":
+        account.permissions.clear()
+    elif provoke == "rate_limited":
+        simulator._rate_limit = 0
+    else:
+        url = closed_url
+
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _account(url, secret=secret)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"base": error}
+    assert _default(result, CONF_API_KEY) is None
+    assert _default(result, CONF_API_SECRET) is None
+    assert _default(result, CONF_URL) == url
+
+    account.enabled = True
+    account.permissions.add("/api/v4/main-account/balance")
+    simulator._rate_limit = limit
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _account(sim_url))
+    assert result["step_id"] == "tickers"
+
+
+@pytest.mark.parametrize(
+    "exception", [WhiteBitValidationError("Validation failed", {}), RuntimeError("boom")]
+)
+async def test_unexpected_errors(hass: HomeAssistant, sim_url: str, exception: Exception) -> None:
+    """Anything unforeseen is "unknown" in the form and logged, not a traceback in the UI."""
+    result = await _start(hass)
+    with patch(
+        "custom_components.whitebit.config_flow.WhiteBitClient.main_balances",
+        side_effect=exception,
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], _account(sim_url)
+        )
+    assert result["errors"] == {"base": "unknown"}
+
+
+async def test_no_tickers_selected(hass: HomeAssistant, sim_url: str) -> None:
+    """At least one currency must be chosen."""
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _account(sim_url))
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TICKERS: []})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "no_tickers"}
+
+
+async def test_same_key_twice_aborts(
+    hass: HomeAssistant, init_integration: MockConfigEntry, sim_url: str
+) -> None:
+    """One entry per key and server."""
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], _account(sim_url))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_reauth_with_a_new_key(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    sim_url: str,
+) -> None:
+    """A wrong secret is refused; a new working key is stored, the entry keeps its entities."""
+    simulator.add_account(SECOND_KEY, SECOND_SECRET, {"BTC": "2"})
+    result = await init_integration.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"] == {"name": init_integration.title}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: SECOND_KEY, CONF_API_SECRET: WRONG_SECRET}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: SECOND_KEY, CONF_API_SECRET: SECOND_SECRET}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert init_integration.data == {
+        CONF_URL: sim_url,
+        CONF_API_KEY: SECOND_KEY,
+        CONF_API_SECRET: SECOND_SECRET,
+    }
+    assert init_integration.unique_id == entry_unique_id(sim_url, SECOND_KEY)
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.whitebit_127_0_0_1_btc_main_balance").state == "2"
+
+
+async def test_reauth_with_another_entrys_key_aborts(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    sim_url: str,
+) -> None:
+    """Reauth must not turn one entry into a duplicate of another."""
+    simulator.add_account(SECOND_KEY, SECOND_SECRET)
+    other = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=entry_unique_id(sim_url, SECOND_KEY),
+        data=_account(sim_url, SECOND_KEY, SECOND_SECRET),
+        options={CONF_TICKERS: ["BTC"]},
+    )
+    other.add_to_hass(hass)
+    result = await init_integration.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: SECOND_KEY, CONF_API_SECRET: SECOND_SECRET}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert init_integration.data[CONF_API_KEY] == DEMO_KEY
+
+
+async def test_reauth_with_the_same_key_and_a_fixed_secret(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: WhiteBitSimulator
+) -> None:
+    """Re-entering the same key (say, after re-enabling it) is fine."""
+    simulator.accounts[DEMO_KEY].enabled = False
+    result = await init_integration.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    simulator.accounts[DEMO_KEY].enabled = True
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
+    )
+    assert result["reason"] == "reauth_successful"
+
+
+async def test_reconfigure(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    sim_url: str,
+) -> None:
+    """The server and key can change; errors show in the form; tickers are kept."""
+    simulator.add_account(SECOND_KEY, SECOND_SECRET)
+    result = await init_integration.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    assert _default(result, CONF_SERVER) == SERVER_CUSTOM
+    assert _default(result, CONF_URL) == sim_url
+    assert _default(result, CONF_API_SECRET) is None
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _account(sim_url, SECOND_KEY, WRONG_SECRET)
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**_account(sim_url, SECOND_KEY, SECOND_SECRET), CONF_URL: "x"}
+    )
+    assert result["errors"] == {CONF_URL: "invalid_url"}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _account(sim_url, SECOND_KEY, SECOND_SECRET)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert init_integration.data[CONF_API_KEY] == SECOND_KEY
+    assert init_integration.unique_id == entry_unique_id(sim_url, SECOND_KEY)
+    assert init_integration.options[CONF_TICKERS] == SELECTED
+
+
+async def test_reconfigure_shows_official_server(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    """An entry on whitebit.eu opens reconfigure with EU selected."""
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, data={**mock_config_entry.data, CONF_URL: "https://whitebit.eu"}
+    )
+    result = await mock_config_entry.start_reconfigure_flow(hass)
+    assert _default(result, CONF_SERVER) == SERVER_EU
+
+
+async def test_reconfigure_onto_another_entrys_account_aborts(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    sim_url: str,
+) -> None:
+    """Reconfigure refuses an account that another entry has."""
+    simulator.add_account(SECOND_KEY, SECOND_SECRET)
+    MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=entry_unique_id(sim_url, SECOND_KEY),
+        data=_account(sim_url, SECOND_KEY, SECOND_SECRET),
+        options={CONF_TICKERS: ["BTC"]},
+    ).add_to_hass(hass)
+    result = await init_integration.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], _account(sim_url, SECOND_KEY, SECOND_SECRET)
+    )
+    assert result["reason"] == "already_configured"
+
+
+async def test_options_flow(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Options list every currency from the last poll; removed tickers lose their sensor."""
+    requests_before = dict(simulator.stats.requests)
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    assert result["step_id"] == "init"
+    assert simulator.stats.requests == requests_before  # no extra request for the list
+    assert _default(result, CONF_TICKERS) == SELECTED
+    assert _default(result, CONF_SCAN_INTERVAL) == 300
+    options = result["data_schema"].schema[CONF_TICKERS].config["options"]
+    assert options == sorted(simulator.currencies)
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_TICKERS: [], CONF_SCAN_INTERVAL: 60}
+    )
+    assert result["errors"] == {"base": "no_tickers"}
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_TICKERS: ["BTC", "SOL"], CONF_SCAN_INTERVAL: 120.0}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert init_integration.options == {CONF_TICKERS: ["BTC", "SOL"], CONF_SCAN_INTERVAL: 120}
+    coordinator = init_integration.runtime_data
+    assert coordinator.update_interval.total_seconds() == 120
+    unique_ids = {
+        entry.unique_id
+        for entry in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
+    }
+    assert unique_ids == {
+        f"{init_integration.entry_id}_main_balance_BTC",
+        f"{init_integration.entry_id}_main_balance_SOL",
+    }
+    assert hass.states.get("sensor.whitebit_127_0_0_1_usdt_main_balance") is None
+
+
+async def test_options_flow_when_not_loaded(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    mock_config_entry: MockConfigEntry,
+) -> None:
+    """With the entry not loaded, the list is fetched live; failing that, errors show."""
+    mock_config_entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    assert result["errors"] == {}
+    options = result["data_schema"].schema[CONF_TICKERS].config["options"]
+    assert options == sorted(simulator.currencies)
+
+    simulator.accounts.clear()
+    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    assert result["errors"] == {"base": "invalid_auth"}
+    options = result["data_schema"].schema[CONF_TICKERS].config["options"]
+    assert options == sorted(SELECTED)

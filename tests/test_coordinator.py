@@ -1,0 +1,189 @@
+"""Polling over time: updates, one request per poll, faults, recovery, rate limits."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.const import CONF_SCAN_INTERVAL, EVENT_STATE_CHANGED, STATE_UNAVAILABLE
+import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from custom_components.whitebit.const import CONF_TICKERS, DOMAIN
+from simulator import DEMO_KEY, MAIN_BALANCE_PATH, WhiteBitSimulator
+
+if TYPE_CHECKING:
+    from freezegun.api import FrozenDateTimeFactory
+    from homeassistant.core import Event, HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+BTC = "sensor.whitebit_127_0_0_1_btc_main_balance"
+INTERVAL = timedelta(seconds=300)
+
+
+@pytest.fixture(autouse=True)
+def freeze_first(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
+    """Freeze time before the entry is set up, so its first poll is scheduled on frozen time."""
+    return freezer
+
+
+async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
+    """Let `delta` pass in steps, so timers fire in the order they would in real time.
+
+    One jump would fire the poll and the client pool's 15 s idle-connection cleanup in the same
+    pass, closing the connection the poll had just taken; in real time the pool closes it long
+    before the next poll.
+    """
+    step = timedelta(seconds=5)
+    while delta > timedelta(0):
+        freezer.tick(min(step, delta))
+        delta -= min(step, delta)
+        async_fire_time_changed(hass)
+        # Polls run as background tasks; let each finish before time moves on.
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _polls(simulator: WhiteBitSimulator) -> int:
+    return simulator.stats.requests.get(MAIN_BALANCE_PATH, 0)
+
+
+async def test_a_changed_balance_shows_after_the_next_poll(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The configured interval drives polling."""
+    simulator.accounts[DEMO_KEY].balances["BTC"] = "1.5"
+    await _tick(hass, freezer, INTERVAL - timedelta(seconds=1))
+    assert hass.states.get(BTC).state == "0.51234567"
+    await _tick(hass, freezer, timedelta(seconds=1))
+    assert hass.states.get(BTC).state == "1.5"
+
+
+@pytest.mark.parametrize("count", [1, 100, 1000])
+async def test_one_request_per_poll_whatever_the_ticker_count(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+    count: int,
+) -> None:
+    """All selected currencies come from a single signed request."""
+    tickers = [f"C{i:04d}" for i in range(count)]
+    simulator.accounts[DEMO_KEY].balances.update(dict.fromkeys(tickers, "1"))
+    simulator.currencies.extend(tickers)
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry, options={CONF_TICKERS: tickers, CONF_SCAN_INTERVAL: 300}
+    )
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(hass.states.async_entity_ids("sensor")) == count
+    assert _polls(simulator) == 1
+    for polls in (2, 3):
+        await _tick(hass, freezer, INTERVAL)
+        assert _polls(simulator) == polls
+
+
+async def test_unchanged_poll_writes_no_state(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An unchanged answer fires no state_changed; one changed balance fires exactly one."""
+    events: list[Event] = []
+    hass.bus.async_listen(EVENT_STATE_CHANGED, events.append)
+    await _tick(hass, freezer, INTERVAL)
+    assert events == []
+    simulator.accounts[DEMO_KEY].balances["USDT"] = "1000"
+    await _tick(hass, freezer, INTERVAL)
+    assert [event.data["entity_id"] for event in events] == [
+        "sensor.whitebit_127_0_0_1_usdt_main_balance"
+    ]
+
+
+async def test_outage_is_logged_once_and_recovers(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Sensors go unavailable on a fault, with one error line, and return with one info line."""
+    original = simulator.accounts[DEMO_KEY].permissions
+    account = simulator.accounts[DEMO_KEY]
+    account.last_nonce = 2**62  # every nonce now looks replayed: a 429 that is not the key
+    caplog.clear()
+    for _ in range(3):
+        await _tick(hass, freezer, INTERVAL)
+        assert hass.states.get(BTC).state == STATE_UNAVAILABLE
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1
+    assert "limiting requests" in errors[0].getMessage()
+
+    account.last_nonce = 0
+    account.permissions = original
+    caplog.clear()
+    for _ in range(2):
+        await _tick(hass, freezer, INTERVAL)
+    assert hass.states.get(BTC).state == "0.51234567"
+    recovered = [r for r in caplog.records if "recovered" in r.getMessage()]
+    assert len(recovered) == 1
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+async def test_rate_limit_honours_the_retry_delay(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After a 429 the next poll comes after the retry delay, then the interval resumes."""
+    simulator._rate_limit = 0
+    await _tick(hass, freezer, INTERVAL)
+    assert hass.states.get(BTC).state == STATE_UNAVAILABLE
+    polls = _polls(simulator)
+
+    simulator._rate_limit = 1000
+    # Home Assistant schedules from int(loop.time()), so the retry lands in the 10th second.
+    await _tick(hass, freezer, timedelta(seconds=8))
+    assert _polls(simulator) == polls
+    await _tick(hass, freezer, timedelta(seconds=2))
+    assert _polls(simulator) == polls + 1
+    assert hass.states.get(BTC).state == "0.51234567"
+    await _tick(hass, freezer, timedelta(seconds=10))
+    assert _polls(simulator) == polls + 1
+
+
+async def test_server_error_keeps_the_normal_interval(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A request rejected as malformed (422) fails the poll without a retry delay."""
+    account = simulator.accounts.pop(DEMO_KEY)
+    simulator.accounts[DEMO_KEY] = account
+    account.permissions.clear()
+    # Reauth is the fix for a missing permission, so a poll with one starts a flow.
+    await _tick(hass, freezer, INTERVAL)
+    assert hass.states.get(BTC).state == STATE_UNAVAILABLE
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_revoked_key_during_polling_starts_reauth(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A key disabled while running makes sensors unavailable and asks for a new key."""
+    simulator.accounts[DEMO_KEY].enabled = False
+    await _tick(hass, freezer, INTERVAL)
+    assert hass.states.get(BTC).state == STATE_UNAVAILABLE
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
