@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import logging
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import SOURCE_REAUTH
@@ -42,6 +43,14 @@ async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: time
         async_fire_time_changed(hass)
         # Polls run as background tasks; let each finish before time moves on.
         await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def _errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [
+        record
+        for record in caplog.records
+        if record.levelno >= logging.ERROR and record.name.startswith("custom_components.whitebit")
+    ]
 
 
 def _polls(simulator: WhiteBitSimulator) -> int:
@@ -120,7 +129,7 @@ async def test_outage_is_logged_once_and_recovers(
     for _ in range(3):
         await _tick(hass, freezer, INTERVAL)
         assert hass.states.get(BTC).state == STATE_UNAVAILABLE
-    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    errors = _errors(caplog)
     assert len(errors) == 1
     assert "limiting requests" in errors[0].getMessage()
 
@@ -132,7 +141,7 @@ async def test_outage_is_logged_once_and_recovers(
     assert hass.states.get(BTC).state == "0.51234567"
     recovered = [r for r in caplog.records if "recovered" in r.getMessage()]
     assert len(recovered) == 1
-    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert not _errors(caplog)
 
 
 async def test_rate_limit_honours_the_retry_delay(
