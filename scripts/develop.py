@@ -1,0 +1,279 @@
+"""Run the project: the WhiteBIT simulator and a real Home Assistant with this integration.
+
+Onboards Home Assistant and adds the demo WhiteBIT entry through Home Assistant's own HTTP
+APIs, prints where to look, and stops everything it started on Ctrl-C. A second run reuses
+the config directory (and its user and entry). With --real, no demo entry is added, so a real
+key can be added in the UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+from pathlib import Path
+import signal
+import subprocess
+import sys
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from simulator import DEMO_BALANCES, DEMO_KEY, DEMO_SECRET  # noqa: E402
+
+HASS_URL = "http://127.0.0.1:8123"
+CLIENT_ID = f"{HASS_URL}/"
+USERNAME = "demo"
+PASSWORD = "demo-password"  # noqa: S105 - a local demo login, printed for the user
+CONFIGURATION = """\
+# Written by scripts/develop. Only what the WhiteBIT integration is seen through, and nothing
+# that needs compilers or hardware.
+frontend:
+config:
+history:
+recorder:
+  purge_keep_days: 3
+logbook:
+http:
+  server_host: 127.0.0.1
+  server_port: 8123
+logger:
+  default: warning
+  logs:
+    custom_components.whitebit: debug
+    homeassistant.setup: info
+"""
+
+
+def prepare_config(config: Path) -> None:
+    """Write the configuration and link the integration from the working tree."""
+    (config / "custom_components").mkdir(parents=True, exist_ok=True)
+    (config / "configuration.yaml").write_text(CONFIGURATION, encoding="utf-8")
+    link = config / "custom_components" / "whitebit"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(ROOT / "custom_components" / "whitebit", target_is_directory=True)
+
+
+async def wait_for(session: aiohttp.ClientSession, url: str, seconds: float) -> None:
+    """Poll `url` until it answers at all."""
+    async with asyncio.timeout(seconds):
+        while True:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.get(url) as response:
+                    if response.status < 500:  # noqa: PLR2004
+                        return
+            await asyncio.sleep(0.5)
+
+
+async def token(session: aiohttp.ClientSession, code: str) -> str:
+    """Exchange an authorization code for an access token."""
+    async with session.post(
+        f"{HASS_URL}/auth/token",
+        data={"grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID},
+    ) as response:
+        response.raise_for_status()
+        return str((await response.json())["access_token"])
+
+
+async def login(session: aiohttp.ClientSession) -> str:
+    """Log in as the demo user (after a first run) and return an access token."""
+    async with session.post(
+        f"{HASS_URL}/auth/login_flow",
+        json={
+            "client_id": CLIENT_ID,
+            "handler": ["homeassistant", None],
+            "redirect_uri": CLIENT_ID,
+        },
+    ) as response:
+        response.raise_for_status()
+        flow_id = (await response.json())["flow_id"]
+    async with session.post(
+        f"{HASS_URL}/auth/login_flow/{flow_id}",
+        json={"client_id": CLIENT_ID, "username": USERNAME, "password": PASSWORD},
+    ) as response:
+        response.raise_for_status()
+        result = await response.json()
+    if result.get("type") != "create_entry":
+        msg = f"login as {USERNAME} failed: {result.get('errors')}"
+        raise RuntimeError(msg)
+    return await token(session, result["result"])
+
+
+async def onboard(session: aiohttp.ClientSession) -> str:
+    """Finish onboarding where it is not done yet; return an access token."""
+    async with session.get(f"{HASS_URL}/api/onboarding") as response:
+        # Once onboarding is complete Home Assistant removes the view: 404 means all done.
+        if response.status == 404:  # noqa: PLR2004
+            return await login(session)
+        done = {step["step"] for step in await response.json() if step["done"]}
+    if "user" in done:
+        access = await login(session)
+    else:
+        async with session.post(
+            f"{HASS_URL}/api/onboarding/users",
+            json={
+                "client_id": CLIENT_ID,
+                "name": "Demo",
+                "username": USERNAME,
+                "password": PASSWORD,
+                "language": "en",
+            },
+        ) as response:
+            response.raise_for_status()
+            access = await token(session, (await response.json())["auth_code"])
+    headers = {"Authorization": f"Bearer {access}"}
+    for step, body in (
+        ("core_config", {}),
+        ("analytics", {}),
+        ("integration", {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID}),
+    ):
+        if step not in done:
+            async with session.post(
+                f"{HASS_URL}/api/onboarding/{step}", json=body, headers=headers
+            ) as response:
+                response.raise_for_status()
+    return access
+
+
+async def add_demo_entry(session: aiohttp.ClientSession, access: str, sim_url: str) -> None:
+    """Add the WhiteBIT entry for the demo account, through the config flow's REST API."""
+    headers = {"Authorization": f"Bearer {access}"}
+    async with session.get(
+        f"{HASS_URL}/api/config/config_entries/entry",
+        params={"domain": "whitebit"},
+        headers=headers,
+    ) as response:
+        if await response.json():
+            print("WhiteBIT entry already present; reusing it.")
+            return
+    steps: list[dict[str, Any]] = [
+        {"server": "custom", "url": sim_url, "api_key": DEMO_KEY, "api_secret": DEMO_SECRET},
+        {"tickers": sorted(set(DEMO_BALANCES) - {"XRP", "EUR"})},
+    ]
+    async with session.post(
+        f"{HASS_URL}/api/config/config_entries/flow",
+        json={"handler": "whitebit", "show_advanced_options": False},
+        headers=headers,
+    ) as response:
+        result = await response.json()
+    for user_input in steps:
+        async with session.post(
+            f"{HASS_URL}/api/config/config_entries/flow/{result['flow_id']}",
+            json=user_input,
+            headers=headers,
+        ) as response:
+            result = await response.json()
+        if result.get("errors"):
+            msg = f"config flow step {result.get('step_id')} failed: {result['errors']}"
+            raise RuntimeError(msg)
+    if result.get("type") != "create_entry":
+        msg = f"config flow did not finish: {result}"
+        raise RuntimeError(msg)
+
+
+async def show_sensors(session: aiohttp.ClientSession, access: str) -> None:
+    """Print the WhiteBIT sensors as Home Assistant reports them."""
+    headers = {"Authorization": f"Bearer {access}"}
+    for _ in range(20):
+        async with session.get(f"{HASS_URL}/api/states", headers=headers) as response:
+            states = [
+                s for s in await response.json() if s["entity_id"].startswith("sensor.whitebit")
+            ]
+        if states:
+            break
+        await asyncio.sleep(0.5)
+    for state in sorted(states, key=lambda s: s["entity_id"]):
+        unit = state["attributes"].get("unit_of_measurement", "")
+        print(f"  {state['entity_id']:<48} {state['state']} {unit}")
+
+
+def start(command: list[str], log: Path) -> subprocess.Popen[bytes]:
+    """Start a process in its own process group, logging to `log`."""
+    with log.open("ab") as out:
+        return subprocess.Popen(  # noqa: S603 - our own fixed commands
+            command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+        )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process group: politely, then firmly."""
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Start everything, set it up, and wait until interrupted."""
+    config = Path(args.config)
+    sim_url = f"http://127.0.0.1:{args.sim_port}"
+    python = sys.executable
+    env_note = f"logs: {config / 'simulator.log'} and {config / 'home-assistant.log'}"
+    processes = [
+        start([python, "-m", "simulator", "--port", str(args.sim_port)], config / "simulator.log"),
+        # --skip-pip: every requirement is installed by scripts/setup; nothing is fetched here.
+        start(
+            [python, "-m", "homeassistant", "-c", str(config), "--skip-pip"], config / "hass.out"
+        ),
+    ]
+    try:
+        async with aiohttp.ClientSession() as session:
+            await wait_for(session, f"{sim_url}/_sim/state", 30)
+            await wait_for(session, f"{HASS_URL}/api/onboarding", 180)
+            access = await onboard(session)
+            if not args.real:
+                await add_demo_entry(session, access, sim_url)
+            print(f"\nHome Assistant: {HASS_URL}  (login {USERNAME} / {PASSWORD})")
+            print(f"WhiteBIT simulator: {sim_url}  (key {DEMO_KEY}, secret {DEMO_SECRET})")
+            print(env_note)
+            if args.real:
+                print(
+                    "Add your key under Settings > Devices & services > Add integration > WhiteBIT."
+                )
+            else:
+                print("Look at Settings > Devices & services > WhiteBIT, or these sensors:")
+                await show_sensors(session, access)
+            if args.exit_when_ready:
+                return 0
+            print("\nCtrl-C stops Home Assistant and the simulator.")
+            # Plain Popen children: polling their exit once a second is all there is to await.
+            while all(p.poll() is None for p in processes):  # noqa: ASYNC110
+                await asyncio.sleep(1)
+            print("a process exited; see", env_note)
+            return 1
+    finally:
+        for process in reversed(processes):
+            stop(process)
+
+
+def main() -> int:
+    """Parse arguments and run."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--real", action="store_true", help="do not add the demo entry")
+    parser.add_argument("--config", default=str(ROOT / "config"), help="config directory")
+    parser.add_argument("--sim-port", type=int, default=8800, help="simulator port")
+    parser.add_argument(
+        "--exit-when-ready", action="store_true", help="stop once the sensors are shown"
+    )
+    args = parser.parse_args()
+    args.config = Path(args.config).resolve()
+    prepare_config(args.config)
+    try:
+        return asyncio.run(run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
