@@ -54,6 +54,17 @@ def _default(result: FlowResult, field: str) -> Any:
     raise KeyError(msg)
 
 
+def _add_second_entry(hass: HomeAssistant, simulator: WhiteBitSimulator, sim_url: str) -> None:
+    """Give the simulator a second key and Home Assistant an entry that already uses it."""
+    simulator.add_account(SECOND_KEY, SECOND_SECRET)
+    MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=entry_unique_id(sim_url, SECOND_KEY),
+        data=_account(sim_url, SECOND_KEY, SECOND_SECRET),
+        options={CONF_TICKERS: ["BTC"]},
+    ).add_to_hass(hass)
+
+
 async def _start(hass: HomeAssistant) -> FlowResult:
     return await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
 
@@ -289,14 +300,7 @@ async def test_reauth_with_another_entrys_key_aborts(
     sim_url: str,
 ) -> None:
     """Reauth must not turn one entry into a duplicate of another."""
-    simulator.add_account(SECOND_KEY, SECOND_SECRET)
-    other = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=entry_unique_id(sim_url, SECOND_KEY),
-        data=_account(sim_url, SECOND_KEY, SECOND_SECRET),
-        options={CONF_TICKERS: ["BTC"]},
-    )
-    other.add_to_hass(hass)
+    _add_second_entry(hass, simulator, sim_url)
     result = await init_integration.start_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: SECOND_KEY, CONF_API_SECRET: SECOND_SECRET}
@@ -375,13 +379,7 @@ async def test_reconfigure_onto_another_entrys_account_aborts(
     sim_url: str,
 ) -> None:
     """Reconfigure refuses an account that another entry has."""
-    simulator.add_account(SECOND_KEY, SECOND_SECRET)
-    MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=entry_unique_id(sim_url, SECOND_KEY),
-        data=_account(sim_url, SECOND_KEY, SECOND_SECRET),
-        options={CONF_TICKERS: ["BTC"]},
-    ).add_to_hass(hass)
+    _add_second_entry(hass, simulator, sim_url)
     result = await init_integration.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _account(sim_url, SECOND_KEY, SECOND_SECRET)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from dataclasses import dataclass
 from decimal import Decimal
 import hashlib
 import hmac
@@ -75,14 +74,6 @@ class WhiteBitValidationError(WhiteBitError):
         self.errors = dict(errors)
 
 
-@dataclass(frozen=True, slots=True)
-class _KeyState:
-    """Per-key state shared by every client using the same key in this process."""
-
-    nonce_lock: threading.Lock
-    last_nonce: list[int]
-
-
 class NonceSource:
     """Strictly increasing millisecond nonces per API key.
 
@@ -141,7 +132,13 @@ def encode_body(request: str, nonce: int, **params: str | int | bool) -> bytes:
 def parse_amount(ticker: str, value: object) -> Decimal:
     """Parse one balance string into an exact Decimal."""
     if not isinstance(value, str) or not _AMOUNT.fullmatch(value):
-        msg = f"WhiteBIT returned an invalid amount for {ticker}: {_excerpt(repr(value))}"
+        # The type, not the value: error texts reach logs and diagnostics, which keep amounts out.
+        kind = (
+            "a string that is not a plain decimal"
+            if isinstance(value, str)
+            else type(value).__name__
+        )
+        msg = f"WhiteBIT returned an invalid amount for {_excerpt(ticker)}: {kind}"
         raise WhiteBitResponseError(msg)
     return Decimal(value)
 

@@ -269,7 +269,7 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {CONF_URL: entry.data[CONF_URL], **_credentials(user_input)}
-            self._balances, errors = await _async_fetch_balances(self, data)
+            _, errors = await _async_fetch_balances(self, data)
             if not errors:
                 return self._async_update_account(entry, data, entry.title)
         return self.async_show_form(
