@@ -25,7 +25,13 @@ INTERVAL = timedelta(seconds=300)
 
 @pytest.fixture(autouse=True)
 def freeze_first(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
-    """Freeze time before the entry is set up, so its first poll is scheduled on frozen time."""
+    """Freeze time, on a whole second, before the entry is set up.
+
+    Before setup, so the first poll is scheduled on frozen time. On a whole second, because Home
+    Assistant schedules polls from int(loop.time()): from a random fraction of a second a poll
+    could land up to a second early, and these tests assert the interval to the second.
+    """
+    freezer.move_to("2026-11-25 12:00:00+00:00")
     return freezer
 
 
@@ -157,10 +163,9 @@ async def test_rate_limit_honours_the_retry_delay(
     polls = _polls(simulator)
 
     simulator._rate_limit = 1000
-    # Home Assistant schedules from int(loop.time()), so the retry lands in the 10th second.
-    await _tick(hass, freezer, timedelta(seconds=8))
+    await _tick(hass, freezer, timedelta(seconds=9))
     assert _polls(simulator) == polls
-    await _tick(hass, freezer, timedelta(seconds=2))
+    await _tick(hass, freezer, timedelta(seconds=1))
     assert _polls(simulator) == polls + 1
     assert hass.states.get(BTC).state == "0.51234567"
     await _tick(hass, freezer, timedelta(seconds=10))
