@@ -214,6 +214,27 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+async def wait_until_stopped(processes: list[subprocess.Popen[bytes]], env_note: str) -> int:
+    """Wait for Ctrl-C or SIGTERM, or for a child to exit on its own.
+
+    Explicit handlers rather than KeyboardInterrupt: a shell starting this in the background
+    leaves SIGINT ignored, and a test runner stops it with SIGTERM; both must clean up.
+    """
+    stop_requested = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop_requested.set)
+    while not stop_requested.is_set():
+        if any(p.poll() is not None for p in processes):
+            print("a process exited; see", env_note)
+            return 1
+        # Plain Popen children have nothing to await; check them once a second.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop_requested.wait(), timeout=1)
+    print("stopping Home Assistant and the simulator")
+    return 0
+
+
 async def run(args: argparse.Namespace) -> int:
     """Start everything, set it up, and wait until interrupted."""
     config = Path(args.config)
@@ -247,11 +268,7 @@ async def run(args: argparse.Namespace) -> int:
             if args.exit_when_ready:
                 return 0
             print("\nCtrl-C stops Home Assistant and the simulator.")
-            # Plain Popen children: polling their exit once a second is all there is to await.
-            while all(p.poll() is None for p in processes):  # noqa: ASYNC110
-                await asyncio.sleep(1)
-            print("a process exited; see", env_note)
-            return 1
+            return await wait_until_stopped(processes, env_note)
     finally:
         for process in reversed(processes):
             stop(process)
