@@ -218,11 +218,12 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the server and the key, and check them against WhiteBIT."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            data, errors = await self._async_check_account(user_input)
+            data, balances, errors = await self._async_check_account(user_input)
             if not errors:
                 await self.async_set_unique_id(entry_unique_id(data[CONF_URL], data[CONF_API_KEY]))
                 self._abort_if_unique_id_configured()
                 self._data = data
+                self._balances = balances
                 self._title = entry_title(user_input[CONF_SERVER], data[CONF_URL])
                 return await self.async_step_tickers()
         return self.async_show_form(
@@ -285,7 +286,7 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data, errors = await self._async_check_account(user_input)
+            data, _, errors = await self._async_check_account(user_input)
             if not errors:
                 return self._async_update_account(
                     entry, data, entry_title(user_input[CONF_SERVER], data[CONF_URL])
@@ -308,15 +309,15 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_check_account(
         self, user_input: Mapping[str, Any]
-    ) -> tuple[dict[str, str], dict[str, str]]:
-        """Resolve the server and check the credentials against it."""
+    ) -> tuple[dict[str, str], dict[str, Decimal], dict[str, str]]:
+        """Resolve the server and check the credentials: entry data, balances, form errors."""
         try:
             base_url = resolve_base_url(user_input)
         except InvalidUrlError:
-            return {}, {CONF_URL: "invalid_url"}
+            return {}, {}, {CONF_URL: "invalid_url"}
         data = {CONF_URL: base_url, **_credentials(user_input)}
-        self._balances, errors = await _async_fetch_balances(self, data)
-        return data, errors
+        balances, errors = await _async_fetch_balances(self, data)
+        return data, balances, errors
 
     def _async_update_account(
         self, entry: WhiteBitConfigEntry, data: dict[str, str], title: str
