@@ -11,12 +11,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+import json
 import os
 from pathlib import Path
 import signal
 import subprocess
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
@@ -25,8 +28,10 @@ sys.path.insert(0, str(ROOT))
 
 from simulator import DEMO_BALANCES, DEMO_KEY, DEMO_SECRET  # noqa: E402
 
-HASS_URL = "http://127.0.0.1:8123"
-CLIENT_ID = f"{HASS_URL}/"
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+HOST = "127.0.0.1"
 USERNAME = "demo"
 PASSWORD = "demo-password"  # noqa: S105 - a local demo login, printed for the user
 CONFIGURATION = """\
@@ -38,9 +43,6 @@ history:
 recorder:
   purge_keep_days: 3
 logbook:
-http:
-  server_host: 127.0.0.1
-  server_port: 8123
 logger:
   default: warning
   logs:
@@ -49,14 +51,43 @@ logger:
 """
 
 
-def prepare_config(config: Path) -> None:
+def prepare_config(config: Path, hass_port: int) -> None:
     """Write the configuration and link the integration from the working tree."""
     (config / "custom_components").mkdir(parents=True, exist_ok=True)
     (config / "configuration.yaml").write_text(CONFIGURATION, encoding="utf-8")
+    write_http_store(config, hass_port)
     link = config / "custom_components" / "whitebit"
     if link.is_symlink() or link.exists():
         link.unlink()
     link.symlink_to(ROOT / "custom_components" / "whitebit", target_is_directory=True)
+
+
+def write_http_store(config: Path, hass_port: int) -> None:
+    """Bind Home Assistant to loopback on `hass_port`, through its own HTTP config store.
+
+    Since 2026.7 an `http:` block in YAML is imported once as a *pending* trial that reverts to
+    the default (all interfaces) after five minutes unless someone confirms it in the UI. Writing
+    the store's confirmed ("stable") slot, as the UI would after a confirmation, keeps the
+    server on loopback for good. The schema comes from Home Assistant so its defaults match.
+    """
+    # Imported here: Home Assistant is slow to import and only this needs it.
+    from homeassistant.components.http.config import (  # noqa: PLC0415
+        HTTP_STORAGE_SCHEMA,
+        STORAGE_KEY,
+        STORAGE_MINOR_VERSION,
+        STORAGE_VERSION,
+    )
+
+    stable = dict(HTTP_STORAGE_SCHEMA({"server_host": [HOST], "server_port": hass_port}))
+    stable |= {"created_at": datetime.now(UTC).isoformat(), "error": None, "error_message": None}
+    store = {
+        "version": STORAGE_VERSION,
+        "minor_version": STORAGE_MINOR_VERSION,
+        "key": STORAGE_KEY,
+        "data": {"stable": stable, "pending": None, "yaml_migration_done": True},
+    }
+    (config / ".storage").mkdir(exist_ok=True)
+    (config / ".storage" / STORAGE_KEY).write_text(json.dumps(store, indent=2), encoding="utf-8")
 
 
 async def wait_for(session: aiohttp.ClientSession, url: str, seconds: float) -> None:
@@ -70,54 +101,56 @@ async def wait_for(session: aiohttp.ClientSession, url: str, seconds: float) -> 
             await asyncio.sleep(0.5)
 
 
-async def token(session: aiohttp.ClientSession, code: str) -> str:
+async def token(session: aiohttp.ClientSession, hass_url: str, code: str) -> str:
     """Exchange an authorization code for an access token."""
     async with session.post(
-        f"{HASS_URL}/auth/token",
-        data={"grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID},
+        f"{hass_url}/auth/token",
+        data={"grant_type": "authorization_code", "code": code, "client_id": f"{hass_url}/"},
     ) as response:
         response.raise_for_status()
         return str((await response.json())["access_token"])
 
 
-async def login(session: aiohttp.ClientSession) -> str:
+async def login(session: aiohttp.ClientSession, hass_url: str) -> str:
     """Log in as the demo user (after a first run) and return an access token."""
+    client_id = f"{hass_url}/"
     async with session.post(
-        f"{HASS_URL}/auth/login_flow",
+        f"{hass_url}/auth/login_flow",
         json={
-            "client_id": CLIENT_ID,
+            "client_id": client_id,
             "handler": ["homeassistant", None],
-            "redirect_uri": CLIENT_ID,
+            "redirect_uri": client_id,
         },
     ) as response:
         response.raise_for_status()
         flow_id = (await response.json())["flow_id"]
     async with session.post(
-        f"{HASS_URL}/auth/login_flow/{flow_id}",
-        json={"client_id": CLIENT_ID, "username": USERNAME, "password": PASSWORD},
+        f"{hass_url}/auth/login_flow/{flow_id}",
+        json={"client_id": client_id, "username": USERNAME, "password": PASSWORD},
     ) as response:
         response.raise_for_status()
         result = await response.json()
     if result.get("type") != "create_entry":
         msg = f"login as {USERNAME} failed: {result.get('errors')}"
         raise RuntimeError(msg)
-    return await token(session, result["result"])
+    return await token(session, hass_url, result["result"])
 
 
-async def onboard(session: aiohttp.ClientSession) -> str:
+async def onboard(session: aiohttp.ClientSession, hass_url: str) -> str:
     """Finish onboarding where it is not done yet; return an access token."""
-    async with session.get(f"{HASS_URL}/api/onboarding") as response:
+    client_id = f"{hass_url}/"
+    async with session.get(f"{hass_url}/api/onboarding") as response:
         # Once onboarding is complete Home Assistant removes the view: 404 means all done.
         if response.status == 404:  # noqa: PLR2004
-            return await login(session)
+            return await login(session, hass_url)
         done = {step["step"] for step in await response.json() if step["done"]}
     if "user" in done:
-        access = await login(session)
+        access = await login(session, hass_url)
     else:
         async with session.post(
-            f"{HASS_URL}/api/onboarding/users",
+            f"{hass_url}/api/onboarding/users",
             json={
-                "client_id": CLIENT_ID,
+                "client_id": client_id,
                 "name": "Demo",
                 "username": USERNAME,
                 "password": PASSWORD,
@@ -125,26 +158,28 @@ async def onboard(session: aiohttp.ClientSession) -> str:
             },
         ) as response:
             response.raise_for_status()
-            access = await token(session, (await response.json())["auth_code"])
+            access = await token(session, hass_url, (await response.json())["auth_code"])
     headers = {"Authorization": f"Bearer {access}"}
     for step, body in (
         ("core_config", {}),
         ("analytics", {}),
-        ("integration", {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID}),
+        ("integration", {"client_id": client_id, "redirect_uri": client_id}),
     ):
         if step not in done:
             async with session.post(
-                f"{HASS_URL}/api/onboarding/{step}", json=body, headers=headers
+                f"{hass_url}/api/onboarding/{step}", json=body, headers=headers
             ) as response:
                 response.raise_for_status()
     return access
 
 
-async def add_demo_entry(session: aiohttp.ClientSession, access: str, sim_url: str) -> None:
+async def add_demo_entry(
+    session: aiohttp.ClientSession, hass_url: str, access: str, sim_url: str
+) -> None:
     """Add the WhiteBIT entry for the demo account, through the config flow's REST API."""
     headers = {"Authorization": f"Bearer {access}"}
     async with session.get(
-        f"{HASS_URL}/api/config/config_entries/entry",
+        f"{hass_url}/api/config/config_entries/entry",
         params={"domain": "whitebit"},
         headers=headers,
     ) as response:
@@ -156,14 +191,14 @@ async def add_demo_entry(session: aiohttp.ClientSession, access: str, sim_url: s
         {"tickers": sorted(set(DEMO_BALANCES) - {"XRP", "EUR"})},
     ]
     async with session.post(
-        f"{HASS_URL}/api/config/config_entries/flow",
+        f"{hass_url}/api/config/config_entries/flow",
         json={"handler": "whitebit", "show_advanced_options": False},
         headers=headers,
     ) as response:
         result = await response.json()
     for user_input in steps:
         async with session.post(
-            f"{HASS_URL}/api/config/config_entries/flow/{result['flow_id']}",
+            f"{hass_url}/api/config/config_entries/flow/{result['flow_id']}",
             json=user_input,
             headers=headers,
         ) as response:
@@ -176,11 +211,11 @@ async def add_demo_entry(session: aiohttp.ClientSession, access: str, sim_url: s
         raise RuntimeError(msg)
 
 
-async def show_sensors(session: aiohttp.ClientSession, access: str) -> None:
+async def show_sensors(session: aiohttp.ClientSession, hass_url: str, access: str) -> None:
     """Print the WhiteBIT sensors as Home Assistant reports them."""
     headers = {"Authorization": f"Bearer {access}"}
     for _ in range(20):
-        async with session.get(f"{HASS_URL}/api/states", headers=headers) as response:
+        async with session.get(f"{hass_url}/api/states", headers=headers) as response:
             states = [
                 s for s in await response.json() if s["entity_id"].startswith("sensor.whitebit")
             ]
@@ -214,6 +249,62 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+@dataclass
+class Stack:
+    """The simulator and Home Assistant, started together."""
+
+    config: Path
+    sim_port: int
+    hass_port: int
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def sim_url(self) -> str:
+        """Where the simulator answers."""
+        return f"http://{HOST}:{self.sim_port}"
+
+    @property
+    def hass_url(self) -> str:
+        """Where Home Assistant answers."""
+        return f"http://{HOST}:{self.hass_port}"
+
+    @property
+    def hass_log(self) -> Path:
+        """Home Assistant's own log file."""
+        return self.config / "home-assistant.log"
+
+    @property
+    def sim_log(self) -> Path:
+        """The simulator's output."""
+        return self.config / "simulator.log"
+
+
+@contextlib.asynccontextmanager
+async def running(config: Path, sim_port: int, hass_port: int) -> AsyncIterator[Stack]:
+    """Start the simulator and Home Assistant; yield once both answer; stop both on exit."""
+    prepare_config(config, hass_port)
+    stack = Stack(config, sim_port, hass_port)
+    python = sys.executable
+    try:
+        stack.processes.append(
+            start([python, "-m", "simulator", "--port", str(sim_port)], stack.sim_log)
+        )
+        # --skip-pip: every requirement is installed by scripts/setup; nothing is fetched here.
+        stack.processes.append(
+            start(
+                [python, "-m", "homeassistant", "-c", str(config), "--skip-pip"],
+                config / "hass.out",
+            )
+        )
+        async with aiohttp.ClientSession() as session:
+            await wait_for(session, f"{stack.sim_url}/_sim/state", 30)
+            await wait_for(session, f"{stack.hass_url}/api/onboarding", 180)
+        yield stack
+    finally:
+        for process in reversed(stack.processes):
+            stop(process)
+
+
 async def wait_until_stopped(processes: list[subprocess.Popen[bytes]], env_note: str) -> int:
     """Wait for Ctrl-C or SIGTERM, or for a child to exit on its own.
 
@@ -237,26 +328,14 @@ async def wait_until_stopped(processes: list[subprocess.Popen[bytes]], env_note:
 
 async def run(args: argparse.Namespace) -> int:
     """Start everything, set it up, and wait until interrupted."""
-    config = Path(args.config)
-    sim_url = f"http://127.0.0.1:{args.sim_port}"
-    python = sys.executable
-    env_note = f"logs: {config / 'simulator.log'} and {config / 'home-assistant.log'}"
-    processes = [
-        start([python, "-m", "simulator", "--port", str(args.sim_port)], config / "simulator.log"),
-        # --skip-pip: every requirement is installed by scripts/setup; nothing is fetched here.
-        start(
-            [python, "-m", "homeassistant", "-c", str(config), "--skip-pip"], config / "hass.out"
-        ),
-    ]
-    try:
+    async with running(args.config, args.sim_port, args.port) as stack:
+        env_note = f"logs: {stack.sim_log} and {stack.hass_log}"
         async with aiohttp.ClientSession() as session:
-            await wait_for(session, f"{sim_url}/_sim/state", 30)
-            await wait_for(session, f"{HASS_URL}/api/onboarding", 180)
-            access = await onboard(session)
+            access = await onboard(session, stack.hass_url)
             if not args.real:
-                await add_demo_entry(session, access, sim_url)
-            print(f"\nHome Assistant: {HASS_URL}  (login {USERNAME} / {PASSWORD})")
-            print(f"WhiteBIT simulator: {sim_url}  (key {DEMO_KEY}, secret {DEMO_SECRET})")
+                await add_demo_entry(session, stack.hass_url, access, stack.sim_url)
+            print(f"\nHome Assistant: {stack.hass_url}  (login {USERNAME} / {PASSWORD})")
+            print(f"WhiteBIT simulator: {stack.sim_url}  (key {DEMO_KEY}, secret {DEMO_SECRET})")
             print(env_note)
             if args.real:
                 print(
@@ -264,14 +343,11 @@ async def run(args: argparse.Namespace) -> int:
                 )
             else:
                 print("Look at Settings > Devices & services > WhiteBIT, or these sensors:")
-                await show_sensors(session, access)
-            if args.exit_when_ready:
-                return 0
-            print("\nCtrl-C stops Home Assistant and the simulator.")
-            return await wait_until_stopped(processes, env_note)
-    finally:
-        for process in reversed(processes):
-            stop(process)
+                await show_sensors(session, stack.hass_url, access)
+        if args.exit_when_ready:
+            return 0
+        print("\nCtrl-C stops Home Assistant and the simulator.")
+        return await wait_until_stopped(stack.processes, env_note)
 
 
 def main() -> int:
@@ -279,13 +355,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--real", action="store_true", help="do not add the demo entry")
     parser.add_argument("--config", default=str(ROOT / "config"), help="config directory")
+    parser.add_argument("--port", type=int, default=8123, help="Home Assistant port")
     parser.add_argument("--sim-port", type=int, default=8800, help="simulator port")
     parser.add_argument(
         "--exit-when-ready", action="store_true", help="stop once the sensors are shown"
     )
     args = parser.parse_args()
     args.config = Path(args.config).resolve()
-    prepare_config(args.config)
     try:
         return asyncio.run(run(args))
     except KeyboardInterrupt:
