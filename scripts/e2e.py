@@ -1,0 +1,378 @@
+"""Browser end-to-end test: a person sets WhiteBIT up through Home Assistant's own UI.
+
+Starts the simulator and a real Home Assistant (as scripts/develop does, on free ports and a
+fresh config directory), then drives Home Assistant's frontend in Debian's headless Chromium:
+onboarding, Add integration, a wrong secret, the right one, the currency step, the sensors, a
+balance change, a revoked key, and re-authentication with a new key. Every step saves a
+screenshot in artifacts/e2e/; a failure saves failure.png and prints the end of Home
+Assistant's log. --docs copies the README's pictures into docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from dataclasses import dataclass
+import json
+from pathlib import Path
+import shutil
+import signal
+import socket
+import sys
+import time
+import traceback
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from playwright.async_api import ConsoleMessage, Page, async_playwright, expect
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from develop import PASSWORD, ROOT, USERNAME, Stack, running
+
+from simulator import DEMO_BALANCES, DEMO_KEY, DEMO_SECRET
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Headless, and quiet: this machine's network is closed, and without these Chromium keeps
+# trying to reach Google's services at every start.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "artifacts" / "e2e"
+DOCS = ROOT / "docs" / "screenshots"
+# The screenshots the README shows, by step name.
+DOCS_SHOTS = ("form-invalid-auth", "tickers", "device", "states", "reauth-prompt", "reauth-form")
+TIMEOUT_MS = 30_000
+TRANSLATIONS = json.loads(
+    (ROOT / "custom_components" / "whitebit" / "translations" / "en.json").read_text("utf-8")
+)["config"]
+NEW_KEY = "demo-key-rotated-000000000000000000"
+NEW_SECRET = "demo-secret-rotated-0000000000000"  # noqa: S105 - a public demo value
+WRONG_SECRET = "not-the-secret-0000000000000000000"  # noqa: S105 - deliberately wrong
+SECRETS = (DEMO_SECRET, NEW_SECRET, WRONG_SECRET)
+CHANGED_BTC = "0.75000001"
+
+
+def free_port() -> int:
+    """Return a loopback port nothing listens on, so a running scripts/develop is left alone."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Run:
+    """One browser session against one stack, with numbered screenshots."""
+
+    page: Page
+    stack: Stack
+    shots: Path
+    count: int = 0
+
+    async def shot(self, name: str) -> None:
+        """Save a screenshot of the page as it is now."""
+        self.count += 1
+        # After a navigation the frontend's launch screen fades out over the page.
+        await self.page.locator("#ha-launch-screen").wait_for(state="hidden")
+        # Dialogs fade in; "disabled" fast-forwards CSS animations so the picture is settled.
+        await self.page.screenshot(
+            path=self.shots / f"{self.count:02d}-{name}.png", animations="disabled"
+        )
+
+    async def sim(self, path: str, body: dict[str, Any]) -> None:
+        """Change the simulator through its control API."""
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{self.stack.sim_url}/_sim/{path}", json=body) as response,
+        ):
+            response.raise_for_status()
+
+    async def click_button(self, name: str) -> None:
+        """Click the one visible button with this accessible name."""
+        await self.page.get_by_role("button", name=name, exact=True).click()
+
+    async def close_dialog(self, button: str) -> None:
+        """Close a dialog with its button, and wait until the frontend has finished closing it.
+
+        A closing dialog pops its own browser-history entry with history.back(); navigating
+        before that lands would be undone by it.
+        """
+        await self.click_button(button)
+        await expect(self.page.get_by_role("dialog")).to_have_count(0)
+        await self.page.wait_for_function("() => !(history.state && history.state.dialog)")
+
+    async def open_entry_menu_item(self, item: str) -> None:
+        """Open WhiteBIT's integration page and pick an item of the entry's ⋮ menu."""
+        await self.page.goto(f"{self.stack.hass_url}/config/integrations/integration/whitebit")
+        await self.page.locator("ha-config-entry-row ha-dropdown").first.click()
+        await self.page.get_by_role("menuitem", name=item).click()
+
+    async def expect_states(self, expected: dict[str, str]) -> None:
+        """Check the raw states on Developer tools → States, where no display rounding applies."""
+        await self.page.goto(f"{self.stack.hass_url}/developer-tools/state")
+        await self.page.locator("ha-input-search[slot=filter-entities] input").fill(
+            "sensor.whitebit"
+        )
+        for ticker, state in expected.items():
+            entity_id = f"sensor.whitebit_127_0_0_1_{ticker.lower()}_main_balance"
+            row = self.page.locator("div[role=row]").filter(has_text=entity_id)
+            # The second cell is the state; to_have_text matches it whole, so "0" is not
+            # satisfied by "0.75000001".
+            await expect(row.locator("div[role=cell]").nth(1)).to_have_text(state)
+
+
+async def onboard(run: Run) -> None:
+    """Onboarding in the UI: user, location, country, analytics."""
+    page = run.page
+    await page.goto(run.stack.hass_url)
+    await run.click_button("Create my smart home")
+    for name, value in (
+        ("name", "Demo"),
+        ("username", USERNAME),
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+    ):
+        await page.locator(f"input[name={name}]").fill(value)
+    await run.shot("onboarding-user")
+    await run.click_button("Create account")
+    await expect(page.get_by_text("Home location")).to_be_visible()
+    await run.click_button("Next")
+    await expect(page.get_by_text("the country your home is in")).to_be_visible()
+    await run.click_button("Next")
+    await expect(page.get_by_text("Help us help you")).to_be_visible()
+    await run.click_button("Next")
+    await run.click_button("Finish")
+    await expect(page.get_by_role("link", name="Settings")).to_be_visible()
+
+
+async def add_integration(run: Run) -> None:
+    """Settings → Devices & services → Add integration → WhiteBIT; a wrong secret first."""
+    page = run.page
+    user = TRANSLATIONS["step"]["user"]
+    await page.get_by_role("link", name="Settings").click()
+    await page.get_by_role("link", name="Devices & services").click()
+    await run.click_button("Add integration")
+    await page.get_by_role("textbox").last.fill("WhiteBIT")
+    await page.get_by_text("WhiteBIT", exact=True).first.click()
+    # The form speaks the integration's own translations.
+    await expect(page.get_by_text(user["title"])).to_be_visible()
+    await expect(page.get_by_role("radiogroup", name=user["data"]["server"])).to_be_visible()
+    for field in ("url", "api_key", "api_secret"):
+        # The frontend appends "*" to required fields' names.
+        await expect(page.get_by_role("textbox", name=user["data"][field])).to_be_visible()
+    await page.get_by_role("radio", name="Custom URL").click()
+    await page.locator("input[name=url]").fill(run.stack.sim_url)
+    await page.locator("input[name=api_key]").fill(DEMO_KEY)
+    await page.locator("input[name=api_secret]").fill(WRONG_SECRET)
+    await run.shot("form")
+    await run.click_button("Submit")
+    await expect(page.get_by_text(TRANSLATIONS["error"]["invalid_auth"])).to_be_visible()
+    await run.shot("form-invalid-auth")
+
+
+async def pick_tickers(run: Run) -> None:
+    """The right secret, then the currency step: drop SOL, add ETH (a zero balance)."""
+    page = run.page
+    # Key and secret are never suggested back after an error: both are typed again.
+    await page.locator("input[name=api_key]").fill(DEMO_KEY)
+    await page.locator("input[name=api_secret]").fill(DEMO_SECRET)
+    await run.click_button("Submit")
+    await expect(page.get_by_text(TRANSLATIONS["step"]["tickers"]["title"])).to_be_visible()
+    # Preselected: the currencies holding a balance.
+    chips = page.locator("ha-input-chip")
+    for ticker in ("BTC", "DOGE", "SOL", "USDT"):
+        await expect(chips.filter(has_text=ticker)).to_have_count(1)
+    await chips.filter(has_text="SOL").locator("button.remove").click()
+    await run.click_button(TRANSLATIONS["step"]["tickers"]["data"]["tickers"])
+    # Typed into the picker's own search field: a stray keystroke on the page would open
+    # Home Assistant's global search instead.
+    await page.locator("ha-picker-combo-box input").fill("ETH")
+    await page.locator("ha-combo-box-item").filter(has_text="ETH").first.click()
+    await expect(chips.filter(has_text="ETH")).to_have_count(1)
+    await expect(chips.filter(has_text="SOL")).to_have_count(0)
+    await run.shot("tickers")
+    await run.click_button("Submit")
+    # Home Assistant's own last step: naming the new device.
+    await run.close_dialog("Skip and finish")
+
+
+async def see_sensors(run: Run) -> None:
+    """The device page shows the amounts; Developer tools shows them to the last digit."""
+    page = run.page
+    await page.goto(f"{run.stack.hass_url}/config/integrations/integration/whitebit")
+    await page.locator("a[href*='/config/devices/device/']").first.click()
+    sensors = page.locator("ha-card").filter(has_text="Sensors")
+    # Displayed with the sensors' suggested precision: 8 decimals for crypto, 2 for USDT.
+    for text in ("0.51234567 BTC", "1,234.56 USDT", "0.00000000 ETH", "12,345.12345679"):
+        await expect(sensors).to_contain_text(text)
+    await expect(sensors).not_to_contain_text("SOL")
+    await run.shot("device")
+    await run.expect_states(
+        {
+            "BTC": DEMO_BALANCES["BTC"],
+            "DOGE": DEMO_BALANCES["DOGE"],
+            "USDT": DEMO_BALANCES["USDT"],
+            "ETH": "0",
+        }
+    )
+    await run.shot("states")
+
+
+async def balance_changes(run: Run) -> None:
+    """A balance changed at WhiteBIT appears after the entry is reloaded (a fresh poll)."""
+    await run.sim("balance", {"api_key": DEMO_KEY, "ticker": "BTC", "amount": CHANGED_BTC})
+    await run.open_entry_menu_item("Reload")
+    await run.close_dialog("OK")
+    await run.expect_states({"BTC": CHANGED_BTC})
+    await run.shot("balance-changed")
+
+
+async def revoke_and_reauthenticate(run: Run) -> None:
+    """A revoked key leads to the re-authentication prompt; a new key brings the sensors back."""
+    page = run.page
+    await run.sim("key", {"api_key": DEMO_KEY, "enabled": False})
+    await run.open_entry_menu_item("Reload")
+    await expect(page.get_by_text("Needs attention")).to_be_visible()
+    await expect(page.get_by_text("Failed to set up")).to_be_visible()
+    await run.shot("reauth-prompt")
+    balances = {**DEMO_BALANCES, "BTC": CHANGED_BTC}
+    await run.sim("key", {"api_key": NEW_KEY, "secret": NEW_SECRET, "balances": balances})
+    await run.click_button("Reconfigure")
+    reauth = TRANSLATIONS["step"]["reauth_confirm"]
+    await expect(
+        page.get_by_text(reauth["title"].format(name="WhiteBIT (127.0.0.1)"))
+    ).to_be_visible()
+    await run.shot("reauth-form")
+    await page.locator("input[name=api_key]").fill(NEW_KEY)
+    await page.locator("input[name=api_secret]").fill(NEW_SECRET)
+    await run.click_button("Submit")
+    await expect(page.get_by_text("Re-authentication was successful")).to_be_visible()
+    await page.locator("ha-dialog-footer").get_by_role("button", name="Close").click()
+    await expect(page.get_by_role("dialog")).to_have_count(0)
+    await page.wait_for_function("() => !(history.state && history.state.dialog)")
+    await expect(page.get_by_text("Needs attention")).to_have_count(0)
+    await run.expect_states({"BTC": CHANGED_BTC, "DOGE": DEMO_BALANCES["DOGE"]})
+    await run.shot("restored")
+
+
+STEPS: tuple[Callable[[Run], Awaitable[None]], ...] = (
+    onboard,
+    add_integration,
+    pick_tickers,
+    see_sensors,
+    balance_changes,
+    revoke_and_reauthenticate,
+)
+
+
+def secrets_in(path: Path) -> list[str]:
+    """Return which of the test's secrets appear in a log file."""
+    text = path.read_text("utf-8", errors="replace") if path.exists() else ""
+    return [f"secret #{i}" for i, secret in enumerate(SECRETS) if secret in text]
+
+
+def report_failure(stack: Stack, error: BaseException) -> None:
+    """Print what a person needs to see why it failed, where CI shows it."""
+    print("".join(traceback.format_exception(error)), file=sys.stderr)
+    print(f"screenshots: {ARTIFACTS}", file=sys.stderr)
+    print(f"Home Assistant log: {stack.hass_log}; its last lines:", file=sys.stderr)
+    if stack.hass_log.exists():
+        lines = stack.hass_log.read_text("utf-8", errors="replace").splitlines()
+        print("\n".join(lines[-80:]), file=sys.stderr)
+
+
+async def run_steps(stack: Stack) -> int:
+    """Drive the browser through every step; 0 when all pass."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        console: list[str] = []
+        try:
+            page = await browser.new_page(
+                viewport={"width": 1280, "height": 800}, reduced_motion="reduce"
+            )
+            page.set_default_timeout(TIMEOUT_MS)
+            expect.set_options(timeout=TIMEOUT_MS)
+
+            def record(message: ConsoleMessage) -> None:
+                console.append(f"{message.type}: {message.text}")
+
+            # The frontend's console goes next to the screenshots, for reading after a failure.
+            page.on("console", record)
+            run = Run(page, stack, ARTIFACTS)
+            for step in STEPS:
+                started = time.monotonic()
+                try:
+                    await step(run)
+                except Exception as error:  # noqa: BLE001 - reported with all we have
+                    await page.screenshot(path=ARTIFACTS / "failure.png")
+                    print(f"FAIL {step.__name__}", file=sys.stderr)
+                    report_failure(stack, error)
+                    return 1
+                print(f"ok   {step.__name__:<28} {time.monotonic() - started:5.1f} s")
+        finally:
+            (ARTIFACTS / "console.log").write_text("\n".join(console), encoding="utf-8")
+            await browser.close()
+    return 0
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    """Start a fresh stack, run the steps, check the logs for secrets."""
+    # Ctrl-C or a CI runner's SIGTERM cancels the run, so every finally below still stops
+    # the browser, Home Assistant and the simulator (they run in process groups of their own).
+    task = asyncio.current_task()
+    assert task is not None  # noqa: S101 - always inside asyncio.run
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(signum, task.cancel)
+    if ARTIFACTS.exists():
+        shutil.rmtree(ARTIFACTS)
+    config = ARTIFACTS / "config"
+    config.mkdir(parents=True)
+    async with running(config, free_port(), free_port()) as stack:
+        print(f"Home Assistant on {stack.hass_url}, simulator on {stack.sim_url}")
+        result = await run_steps(stack)
+    # Home Assistant's log only: the simulator prints the demo secret for the user on purpose.
+    leaked = secrets_in(stack.hass_log)
+    if leaked:
+        print(f"FAIL: a secret appears in the logs ({', '.join(leaked)})", file=sys.stderr)
+        result = 1
+    if result == 0 and args.docs:
+        DOCS.mkdir(parents=True, exist_ok=True)
+        for png in sorted(ARTIFACTS.glob("*.png")):
+            name = png.stem.split("-", 1)[1]
+            if name in DOCS_SHOTS:
+                shutil.copyfile(png, DOCS / f"{name}.png")
+        print(f"README pictures updated in {DOCS}")
+    print(f"screenshots in {ARTIFACTS}")
+    return result
+
+
+def main() -> int:
+    """Parse arguments and run."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--docs", action="store_true", help="copy the README's screenshots to docs/screenshots"
+    )
+    args = parser.parse_args()
+    if not CHROMIUM.exists():
+        print(f"{CHROMIUM} is missing: run scripts/e2e, which installs it", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(main_async(args))
+    except asyncio.CancelledError:
+        print("e2e: interrupted; everything it started is stopped", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
