@@ -246,7 +246,9 @@ def _interpret(status: int, text: str, retry_after: str | None) -> object:
         msg = f"WhiteBIT answered HTTP {status}: {_message(data, text)}"
         raise error(msg)
     if data is _NOT_JSON:
-        msg = f"WhiteBIT answered with something that is not JSON: {_excerpt(text)!r}"
+        # No excerpt: a successful answer cut short is a list of balances, and amounts stay
+        # out of logs. Error pages above are quoted, since they hold no balances.
+        msg = f"WhiteBIT answered with something that is not JSON ({len(text)} characters)"
         raise WhiteBitResponseError(msg)
     return data
 
