@@ -3,11 +3,12 @@
 It checks what WhiteBIT checks (key, payload, signature, request path, nonce order, rate limit)
 and answers with WhiteBIT's documented bodies and statuses, so the client and the integration can
 be tested against real HTTP on loopback. A small control API under /_sim lets tests and the
-developer loop change balances and revoke keys while it runs.
+developer loop change balances, revoke keys and inject faults while it runs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections import deque
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import hashlib
 import hmac
 import json
 import time
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from aiohttp import web
 
@@ -78,6 +79,47 @@ class SimAccount:
     last_nonce: int = 0
 
 
+type FaultAction = Literal["answer", "drop", "truncate"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """One faulty answer, served instead of the real one to the next private request.
+
+    `answer` sends `status` with `body` (raw text, so anything from HTML to broken JSON) and
+    `headers`; `drop` closes the connection without answering; `truncate` announces the whole
+    body but closes the connection half-way through it. `delay` seconds pass first, which is
+    how a timeout is made.
+    """
+
+    status: int = 200
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    action: FaultAction = "answer"
+    delay: float = 0.0
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Fault:
+        """Build a fault from the control API's JSON, refusing what it cannot be."""
+        action = data.get("action", "answer")
+        if action not in ("answer", "drop", "truncate"):
+            msg = f"unknown action {action!r}"
+            raise ValueError(msg)
+        body = data.get("body", "")
+        headers = {str(k): str(v) for k, v in dict(data.get("headers", {})).items()}
+        if not isinstance(body, str):
+            # A JSON value rather than raw text: serve it as JSON, as WhiteBIT would.
+            body = json.dumps(body)
+            headers.setdefault("Content-Type", "application/json")
+        return cls(
+            status=int(data.get("status", 200)),
+            body=body,
+            headers=headers,
+            action=action,
+            delay=float(data.get("delay", 0.0)),
+        )
+
+
 @dataclass
 class SimStats:
     """What the simulator saw: every request by path and outcome."""
@@ -110,6 +152,11 @@ class WhiteBitSimulator:
         self._rate_window = rate_window
         self._clock = clock
         self._recent: dict[tuple[str, str], deque[float]] = {}
+        self.faults: deque[Fault] = deque()
+
+    def inject(self, *faults: Fault) -> None:
+        """Serve these faults, in order, to the next private requests."""
+        self.faults.extend(faults)
 
     def add_account(
         self, api_key: str, secret: str, balances: dict[str, str] | None = None
@@ -129,11 +176,14 @@ class WhiteBitSimulator:
         app.router.add_get("/_sim/state", self._state)
         app.router.add_post("/_sim/balance", self._set_balance)
         app.router.add_post("/_sim/key", self._set_key)
+        app.router.add_post("/_sim/fault", self._add_fault)
         return app
 
     # --- the private API ------------------------------------------------------------------
 
-    async def _main_balance(self, request: web.Request) -> web.Response:
+    async def _main_balance(self, request: web.Request) -> web.StreamResponse:
+        if self.faults:
+            return await self._serve_fault(request, self.faults.popleft())
         try:
             account, body = await self._authenticate(request)
         except _RejectedError as rejected:
@@ -207,6 +257,28 @@ class WhiteBitSimulator:
         recent.append(now)
         return False
 
+    async def _serve_fault(self, request: web.Request, fault: Fault) -> web.StreamResponse:
+        """Answer (or fail to answer) the way `fault` says, in place of WhiteBIT."""
+        await request.read()
+        self.stats.count(request.path, 0 if fault.action == "drop" else fault.status)
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        transport = request.transport
+        if fault.action == "drop":
+            if transport is not None:
+                transport.abort()
+            return web.Response()
+        body = fault.body.encode()
+        if fault.action == "truncate":
+            response = web.StreamResponse(status=fault.status, headers=fault.headers)
+            response.content_length = len(body)
+            await response.prepare(request)
+            await response.write(body[: len(body) // 2])
+            if transport is not None:
+                transport.abort()
+            return response
+        return web.Response(status=fault.status, body=body, headers=fault.headers)
+
     def _answer(self, request: web.Request, status: int, body: object) -> web.Response:
         self.stats.count(request.path, status)
         return web.json_response(body, status=status)
@@ -223,6 +295,7 @@ class WhiteBitSimulator:
                 },
                 "requests": self.stats.requests,
                 "statuses": {str(k): v for k, v in self.stats.statuses.items()},
+                "faults_queued": len(self.faults),
             }
         )
 
@@ -256,6 +329,17 @@ class WhiteBitSimulator:
         if "enabled" in data:
             account.enabled = bool(data["enabled"])
         return web.json_response({"ok": True})
+
+    async def _add_fault(self, request: web.Request) -> web.Response:
+        """Queue faults: {"action"?, "status"?, "body"?, "headers"?, "delay"?, "times"?}."""
+        data = await request.json()
+        try:
+            fault = Fault.from_json(data)
+            times = int(data.get("times", 1))
+        except (TypeError, ValueError) as err:
+            return web.json_response({"error": str(err)}, status=400)
+        self.inject(*[fault] * times)
+        return web.json_response({"ok": True, "queued": len(self.faults)})
 
 
 def demo_simulator() -> WhiteBitSimulator:

@@ -192,3 +192,41 @@ async def test_control_endpoints(
     assert state["accounts"]["k2"] == {"enabled": True, "balances": {"ETH": "1"}}
     assert state["requests"] == {MAIN_BALANCE_PATH: 1}
     assert state["statuses"] == {"200": 1}
+
+
+async def test_fault_control_endpoint(
+    session: ClientSession, sim_url: str, simulator: WhiteBitSimulator
+) -> None:
+    """Faults queued over HTTP are served in order, once each, then answers are normal again."""
+    for fault in (
+        {"status": 502, "body": "<html>bad gateway</html>", "headers": {"X-Fault": "1"}},
+        {"status": 200, "body": {"BTC": {"main_balance": 0.5}}, "times": 2},
+    ):
+        async with session.post(f"{sim_url}/_sim/fault", json=fault) as response:
+            assert response.status == 200
+    assert len(simulator.faults) == 3
+    async with session.get(f"{sim_url}/_sim/state") as response:
+        assert (await response.json())["faults_queued"] == 3
+
+    raw = encode_body(MAIN_BALANCE_PATH, 1)
+    async with session.post(sim_url + MAIN_BALANCE_PATH, data=raw) as response:
+        assert response.status == 502
+        assert response.headers["X-Fault"] == "1"
+        assert await response.text() == "<html>bad gateway</html>"
+    for nonce in (2, 3):
+        status, body = await _post(session, sim_url, nonce=nonce)
+        assert (status, body) == (200, {"BTC": {"main_balance": 0.5}})
+    status, body = await _post(session, sim_url, nonce=4)
+    assert body["BTC"] == {"main_balance": "0.51234567"}
+
+
+@pytest.mark.parametrize(
+    "fault", [{"action": "explode"}, {"status": "not a number"}, {"delay": "soon"}]
+)
+async def test_fault_control_refuses_nonsense(
+    session: ClientSession, sim_url: str, simulator: WhiteBitSimulator, fault: dict[str, Any]
+) -> None:
+    """A fault the simulator cannot serve is refused with 400 and nothing is queued."""
+    async with session.post(f"{sim_url}/_sim/fault", json=fault) as response:
+        assert response.status == 400
+    assert not simulator.faults
