@@ -16,6 +16,7 @@ from simulator import DEMO_KEY, DEMO_SECRET, WhiteBitSimulator, demo_simulator
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Generator
 
+    from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
 
 ENTRY_ID = "01JWHITEBITTESTENTRY000000"
@@ -45,22 +46,40 @@ def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Generator[None]:
 
 
 @pytest.fixture
+def freeze_first(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
+    """Freeze time, on a whole second, before the entry is set up.
+
+    Before setup, so the first poll is scheduled on frozen time. On a whole second, because Home
+    Assistant schedules polls from int(loop.time()): from a random fraction of a second a poll
+    could land up to a second early, and tests assert the interval to the second.
+    """
+    freezer.move_to("2026-11-25 12:00:00+00:00")
+    return freezer
+
+
+@pytest.fixture
 def simulator() -> WhiteBitSimulator:
     """Return the demo exchange; tests change it to provoke faults."""
     return demo_simulator()
 
 
 @pytest.fixture
-async def sim_url(
+async def sim_server(
     simulator: WhiteBitSimulator,
     socket_enabled: None,  # a listening socket; connections stay limited to 127.0.0.1
-) -> AsyncGenerator[str]:
+) -> AsyncGenerator[TestServer]:
     """Serve the simulator on a loopback port for the duration of a test."""
     server = TestServer(simulator.app(), host="127.0.0.1")
     # No access log: its timing fields misbehave under frozen time, and it is only noise here.
     await server.start_server(access_log=None)
-    yield str(server.make_url("")).rstrip("/")
+    yield server
     await server.close()
+
+
+@pytest.fixture
+def sim_url(sim_server: TestServer) -> str:
+    """The simulator's base URL."""
+    return str(sim_server.make_url("")).rstrip("/")
 
 
 @pytest.fixture

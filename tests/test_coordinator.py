@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import CONF_SCAN_INTERVAL, EVENT_STATE_CHANGED, STATE_UNAVAILABLE
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.whitebit.const import CONF_TICKERS, DOMAIN
 from simulator import DEMO_KEY, MAIN_BALANCE_PATH, WhiteBitSimulator
@@ -19,36 +18,10 @@ if TYPE_CHECKING:
     from homeassistant.core import Event, HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-BTC = "sensor.whitebit_127_0_0_1_btc_main_balance"
-INTERVAL = timedelta(seconds=300)
+from .common import BTC, INTERVAL, tick as _tick
 
-
-@pytest.fixture(autouse=True)
-def freeze_first(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
-    """Freeze time, on a whole second, before the entry is set up.
-
-    Before setup, so the first poll is scheduled on frozen time. On a whole second, because Home
-    Assistant schedules polls from int(loop.time()): from a random fraction of a second a poll
-    could land up to a second early, and these tests assert the interval to the second.
-    """
-    freezer.move_to("2026-11-25 12:00:00+00:00")
-    return freezer
-
-
-async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
-    """Let `delta` pass in steps, so timers fire in the order they would in real time.
-
-    One jump would fire the poll and the client pool's 15 s idle-connection cleanup in the same
-    pass, closing the connection the poll had just taken; in real time the pool closes it long
-    before the next poll.
-    """
-    step = timedelta(seconds=5)
-    while delta > timedelta(0):
-        freezer.tick(min(step, delta))
-        delta -= min(step, delta)
-        async_fire_time_changed(hass)
-        # Polls run as background tasks; let each finish before time moves on.
-        await hass.async_block_till_done(wait_background_tasks=True)
+# Every test here runs on frozen time, from before the entry is set up.
+pytestmark = pytest.mark.usefixtures("freeze_first")
 
 
 def _errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -172,16 +145,14 @@ async def test_rate_limit_honours_the_retry_delay(
     assert _polls(simulator) == polls + 1
 
 
-async def test_server_error_keeps_the_normal_interval(
+async def test_missing_permission_during_polling_starts_reauth(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     simulator: WhiteBitSimulator,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """A request rejected as malformed (422) fails the poll without a retry delay."""
-    account = simulator.accounts.pop(DEMO_KEY)
-    simulator.accounts[DEMO_KEY] = account
-    account.permissions.clear()
+    """A key that lost the balance permission makes sensors unavailable and asks for a key."""
+    simulator.accounts[DEMO_KEY].permissions.clear()
     # Reauth is the fix for a missing permission, so a poll with one starts a flow.
     await _tick(hass, freezer, INTERVAL)
     assert hass.states.get(BTC).state == STATE_UNAVAILABLE

@@ -1,0 +1,38 @@
+"""Helpers shared by the tests that let time pass."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+if TYPE_CHECKING:
+    from freezegun.api import FrozenDateTimeFactory
+    from homeassistant.core import HomeAssistant
+
+BTC = "sensor.whitebit_127_0_0_1_btc_main_balance"
+INTERVAL = timedelta(seconds=300)
+
+
+async def tick(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    delta: timedelta,
+    *,
+    wait_for_polls: bool = True,
+) -> None:
+    """Let `delta` pass in steps, so timers fire in the order they would in real time.
+
+    One jump would fire the poll and the client pool's 15 s idle-connection cleanup in the same
+    pass, closing the connection the poll had just taken; in real time the pool closes it long
+    before the next poll. Without `wait_for_polls`, a poll still waiting on a timer (a request
+    timing out) is left running while time moves on, which is what makes that timer fire.
+    """
+    step = timedelta(seconds=5)
+    while delta > timedelta(0):
+        freezer.tick(min(step, delta))
+        delta -= min(step, delta)
+        async_fire_time_changed(hass)
+        # Polls run as background tasks; let each finish before time moves on.
+        await hass.async_block_till_done(wait_background_tasks=wait_for_polls)

@@ -1,0 +1,307 @@
+"""The fault matrix: every way WhiteBIT or the network can fail a poll, and the recovery after.
+
+Each case injects one faulty answer into the simulator, lets a poll meet it, and asserts the
+defined outcome: which sensors are unavailable, the one error line logged, when the next poll
+comes, and whether a re-authentication flow starts. Then WhiteBIT answers normally again and
+every sensor must show exactly the state it had before: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
+import json
+import logging
+import time
+from typing import TYPE_CHECKING, Literal
+from unittest.mock import patch
+
+from aiohttp.test_utils import TestServer
+from homeassistant.config_entries import SOURCE_REAUTH
+from homeassistant.const import CONF_API_KEY, STATE_UNAVAILABLE
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+
+from custom_components.whitebit import api
+from custom_components.whitebit.const import CONF_API_SECRET, DOMAIN
+from simulator import (
+    DEMO_KEY,
+    DEMO_SECRET,
+    KEY_DISABLED,
+    MAIN_BALANCE_PATH,
+    NO_PERMISSION,
+    TOO_MANY,
+    UNAUTHORIZED,
+    Fault,
+    WhiteBitSimulator,
+)
+
+from .common import BTC, INTERVAL, tick
+
+if TYPE_CHECKING:
+    from freezegun.api import FrozenDateTimeFactory
+    from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+pytestmark = pytest.mark.usefixtures("freeze_first")
+
+SENSORS = {
+    BTC: "0.51234567",
+    "sensor.whitebit_127_0_0_1_doge_main_balance": "12345.123456789012345678",
+    "sensor.whitebit_127_0_0_1_eth_main_balance": "0",
+    "sensor.whitebit_127_0_0_1_usdt_main_balance": "1234.56",
+}
+# The well-formed parts of faulty answers carry this amount; it must never reach a log line.
+AMOUNT = "7.7777777"
+GOOD = {ticker: {"main_balance": AMOUNT} for ticker in ("BTC", "DOGE", "ETH", "USDT")}
+TRUNCATED = json.dumps(GOOD)[:-7]
+HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+
+
+def _json(data: object) -> str:
+    return json.dumps(data)
+
+
+def _with(ticker: str, value: object) -> str:
+    return _json({**GOOD, ticker: {"main_balance": value}})
+
+
+@dataclass(frozen=True)
+class Case:
+    """One fault and what must follow from it."""
+
+    fault: Fault
+    # "poll": the poll fails, sensors go unavailable until a later poll succeeds.
+    # "reauth": the key is refused; polling stops and Home Assistant asks for a key.
+    outcome: Literal["poll", "reauth"]
+    # A fragment of the one error line the failed poll logs.
+    logged: str
+    # When the next poll comes after the failed one.
+    retry: timedelta = INTERVAL
+
+
+CASES = {
+    # The next poll is due 300 s after this one gave up, 10 s after it began; the test is
+    # then 15 s past the start (see _meet_fault), so 295 s remain.
+    "timeout": Case(
+        Fault(delay=60), "poll", "Timed out after 10 s", retry=INTERVAL - timedelta(seconds=5)
+    ),
+    "dropped connection": Case(Fault(action="drop"), "poll", "ServerDisconnectedError"),
+    "reset mid-body": Case(
+        Fault(action="truncate", body=_json(GOOD), headers={"Content-Type": "application/json"}),
+        "poll",
+        "ClientPayloadError",
+    ),
+    "500 html": Case(
+        Fault(500, "<html><body>Internal Server Error</body></html>"), "poll", "HTTP 500: <html>"
+    ),
+    "502 html": Case(Fault(502, HTML_502), "poll", "HTTP 502: <html><head><title>502"),
+    "503 empty": Case(Fault(503, ""), "poll", "HTTP 503: (empty body)"),
+    "500 empty": Case(Fault(500, ""), "poll", "HTTP 500: (empty body)"),
+    "truncated json": Case(
+        Fault(200, TRUNCATED), "poll", f"not JSON ({len(TRUNCATED)} characters)"
+    ),
+    "a list": Case(Fault(200, "[]"), "poll", "list where balances were expected"),
+    "null": Case(Fault(200, "null"), "poll", "NoneType where balances were expected"),
+    "a number": Case(Fault(200, _with("BTC", 0.5)), "poll", "invalid amount for BTC"),
+    "missing main_balance": Case(
+        Fault(200, _json({**GOOD, "BTC": {}})), "poll", "no main_balance for BTC"
+    ),
+    "negative": Case(Fault(200, _with("BTC", "-1")), "poll", "invalid amount for BTC"),
+    "NaN": Case(Fault(200, _with("BTC", "NaN")), "poll", "invalid amount for BTC"),
+    "Infinity": Case(Fault(200, _with("BTC", "Infinity")), "poll", "invalid amount for BTC"),
+    "exponent": Case(Fault(200, _with("BTC", "1e-8")), "poll", "invalid amount for BTC"),
+    "61 digits": Case(Fault(200, _with("BTC", "1" * 61)), "poll", "invalid amount for BTC"),
+    "401 code 10": Case(Fault(401, _json(UNAUTHORIZED)), "reauth", "rejected the API key"),
+    "401 code 2, key disabled": Case(
+        Fault(401, _json(KEY_DISABLED)), "reauth", "or the key is disabled"
+    ),
+    "403 permission": Case(Fault(403, _json(NO_PERMISSION)), "reauth", "may not read"),
+    "429 nonce": Case(
+        Fault(429, _json(TOO_MANY)), "poll", "retrying in 10 s", retry=timedelta(seconds=10)
+    ),
+    "429 rate limit": Case(
+        Fault(429, _json(TOO_MANY), headers={"Retry-After": "30"}),
+        "poll",
+        "retrying in 30 s",
+        retry=timedelta(seconds=30),
+    ),
+    "422": Case(
+        Fault(422, _json({"code": 0, "message": "Validation failed", "errors": {"x": ["y"]}})),
+        "poll",
+        "Validation failed",
+    ),
+}
+
+
+def _polls(simulator: WhiteBitSimulator) -> int:
+    return simulator.stats.requests.get(MAIN_BALANCE_PATH, 0)
+
+
+def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.ERROR and record.name.startswith("custom_components.whitebit")
+    ]
+
+
+def _states(hass: HomeAssistant) -> dict[str, str]:
+    return {entity_id: hass.states.get(entity_id).state for entity_id in SENSORS}
+
+
+def _reauth_flows(hass: HomeAssistant) -> list[str]:
+    return [
+        flow["flow_id"]
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        if flow["context"]["source"] == SOURCE_REAUTH
+    ]
+
+
+async def _meet_fault(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    fault: Fault,
+) -> list[str]:
+    """Inject `fault`, let the next poll meet it, return the error lines it logged."""
+    assert _states(hass) == SENSORS
+    simulator.inject(fault)
+    caplog.clear()
+    polls = _polls(simulator)
+    if fault.delay:
+        # The poll waits on the client's 10 s timeout and the server on its delay. Frozen time
+        # only moves when the test moves it, so: let the request reach the server, then move
+        # time past both while the poll is still running.
+        await tick(hass, freezer, INTERVAL, wait_for_polls=False)
+        # Only zero-length sleeps: on frozen time any other sleep would never end.
+        for _ in range(100_000):
+            if _polls(simulator) > polls:
+                break
+            await asyncio.sleep(0)
+        await tick(hass, freezer, timedelta(seconds=15), wait_for_polls=False)
+        await hass.async_block_till_done(wait_background_tasks=True)
+    else:
+        await tick(hass, freezer, INTERVAL)
+    assert _polls(simulator) == polls + 1
+    assert not simulator.faults
+    return _errors(caplog)
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+async def test_fault_then_recovery(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    case: Case,
+) -> None:
+    """Each fault has its defined outcome, and the last good state returns afterwards."""
+    errors = await _meet_fault(hass, simulator, freezer, caplog, case.fault)
+    assert len(errors) == 1, errors
+    assert case.logged in errors[0]
+    assert AMOUNT not in caplog.text
+    assert set(_states(hass).values()) == {STATE_UNAVAILABLE}
+    polls = _polls(simulator)
+
+    if case.outcome == "reauth":
+        assert len(_reauth_flows(hass)) == 1
+        # Polling stops: a refused key is not retried behind the person's back.
+        await tick(hass, freezer, 3 * INTERVAL)
+        assert _polls(simulator) == polls
+        result = await hass.config_entries.flow.async_configure(
+            _reauth_flows(hass)[0], {CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
+        )
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "reauth_successful"
+        await hass.async_block_till_done()
+    else:
+        assert not _reauth_flows(hass)
+        # Nothing until the retry is due, then exactly one poll, which succeeds.
+        await tick(hass, freezer, case.retry - timedelta(seconds=5))
+        assert _polls(simulator) == polls
+        await tick(hass, freezer, timedelta(seconds=5))
+        assert _polls(simulator) == polls + 1
+
+    assert _states(hass) == SENSORS
+    assert not _errors(caplog)[1:]
+
+
+async def test_connection_refused_then_recovery(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    sim_server: TestServer,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """WhiteBIT unreachable: sensors unavailable, polling goes on, and they return with it."""
+    port = sim_server.port
+    await sim_server.close()
+    caplog.clear()
+    await tick(hass, freezer, INTERVAL)
+    errors = _errors(caplog)
+    assert len(errors) == 1
+    assert "ClientConnectorError" in errors[0]
+    assert set(_states(hass).values()) == {STATE_UNAVAILABLE}
+
+    # WhiteBIT comes back on the same address.
+    replacement = TestServer(simulator.app(), host="127.0.0.1", port=port)
+    await replacement.start_server(access_log=None)
+    try:
+        await tick(hass, freezer, INTERVAL)
+        assert _states(hass) == SENSORS
+    finally:
+        await replacement.close()
+
+
+async def test_different_currency_set_then_recovery(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An answer without a selected currency makes only that sensor unavailable.
+
+    A currency WhiteBIT adds is not tracked until someone selects it; nothing is logged as an
+    error, because delisting is WhiteBIT's decision, not a fault of the poll.
+    """
+    answer = {
+        "DOGE": {"main_balance": "12345.123456789012345678"},
+        "ETH": {"main_balance": "0"},
+        "USDT": {"main_balance": "1234.56"},
+        "NEWCOIN": {"main_balance": "5"},
+    }
+    errors = await _meet_fault(hass, simulator, freezer, caplog, Fault(200, _json(answer)))
+    assert not errors
+    assert _states(hass) == {**SENSORS, BTC: STATE_UNAVAILABLE}
+    assert not [e for e in hass.states.async_entity_ids("sensor") if "newcoin" in e]
+    await tick(hass, freezer, INTERVAL)
+    assert _states(hass) == SENSORS
+
+
+async def test_clock_stepping_back_keeps_polling(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The wall clock jumping an hour back (NTP) must not make WhiteBIT refuse the nonces.
+
+    Only the wall clock steps back, as in real life: the event loop's monotonic clock, which
+    schedules the polls, never does.
+    """
+    simulator.accounts[DEMO_KEY].balances["BTC"] = "2"
+    with patch.object(api._NONCES, "_clock", lambda: time.time() - 3600):
+        await tick(hass, freezer, INTERVAL)
+        assert hass.states.get(BTC).state == "2"
+        simulator.accounts[DEMO_KEY].balances["BTC"] = "3"
+        await tick(hass, freezer, INTERVAL)
+    assert hass.states.get(BTC).state == "3"
+    assert not _errors(caplog)
+    assert simulator.stats.statuses.get(429) is None
