@@ -31,7 +31,8 @@ DEFAULT_RETRY_AFTER: Final = 10.0
 
 # A balance is a plain decimal string. Exponent notation, signs, NaN and Infinity are not what
 # WhiteBIT documents, and accepting them would put a number in a sensor that nobody has.
-_AMOUNT: Final = re.compile(r"\d{1,40}(?:\.\d{1,40})?")
+# [0-9], not \d: \d (and Decimal) also take other scripts' digits, which WhiteBIT never sends.
+_AMOUNT: Final = re.compile(r"[0-9]{1,40}(?:\.[0-9]{1,40})?")
 _MAX_ERROR_TEXT: Final = 200
 _NOT_JSON: Final = object()
 
