@@ -6,6 +6,7 @@ import asyncio
 from decimal import Decimal
 import threading
 from typing import TYPE_CHECKING
+from unittest.mock import patch
 
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
@@ -125,6 +126,24 @@ async def test_balances_are_exact_decimals(session: ClientSession, sim_url: str)
     assert {ticker: str(balances[ticker]) for ticker in DEMO_BALANCES} == DEMO_BALANCES
     assert client.base_url == sim_url
     assert DEMO_SECRET not in repr(client)
+
+
+async def test_an_unchanged_answer_is_not_parsed_again(
+    session: ClientSession, sim_url: str, simulator: WhiteBitSimulator
+) -> None:
+    """The same answer twice gives the same read-only result; a changed one is parsed."""
+    client = WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, sim_url)
+    first = await client.main_balances()
+    with patch("custom_components.whitebit.api.parse_main_balances") as parse:
+        second = await client.main_balances()
+    parse.assert_not_called()
+    assert second is first
+    with pytest.raises(TypeError):
+        first["BTC"] = Decimal(1)  # type: ignore[index]
+    simulator.accounts[DEMO_KEY].balances["BTC"] = "2"
+    third = await client.main_balances()
+    assert third["BTC"] == Decimal(2)
+    assert third["DOGE"] == first["DOGE"]
 
 
 async def test_concurrent_requests_and_shared_keys_all_succeed(

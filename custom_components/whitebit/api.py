@@ -11,10 +11,12 @@ import base64
 from decimal import Decimal
 import hashlib
 import hmac
+from http import HTTPStatus
 import json
 import re
 import threading
 import time
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 import weakref
 
@@ -183,6 +185,7 @@ class WhiteBitClient:
         self._timeout = timeout
         self._nonces = nonces
         self._key_id = key_fingerprint(api_key)
+        self._last_main: tuple[str, Mapping[str, Decimal]] | None = None
 
     def __repr__(self) -> str:
         """Name the server only: the default repr would not show the secret, but be explicit."""
@@ -193,11 +196,24 @@ class WhiteBitClient:
         """The server this client talks to."""
         return self._base_url
 
-    async def main_balances(self) -> dict[str, Decimal]:
-        """Return every currency's main-account balance in one request."""
-        return parse_main_balances(await self._signed_post(MAIN_BALANCE_PATH))
+    async def main_balances(self) -> Mapping[str, Decimal]:
+        """Return every currency's main-account balance in one request.
 
-    async def _signed_post(self, path: str, **params: str | int | bool) -> object:
+        Balances rarely change between polls, so an answer identical to the last one is not
+        parsed again: its result is reused, read-only.
+        """
+        status, text, retry_after = await self._signed_post(MAIN_BALANCE_PATH)
+        last = self._last_main
+        if status == HTTPStatus.OK and last is not None and last[0] == text:
+            return last[1]
+        balances = MappingProxyType(parse_main_balances(_interpret(status, text, retry_after)))
+        self._last_main = (text, balances)
+        return balances
+
+    async def _signed_post(
+        self, path: str, **params: str | int | bool
+    ) -> tuple[int, str, str | None]:
+        """Sign and send one request; return the status, the body and any Retry-After."""
         async with _send_lock(self._key_id):
             body = encode_body(path, self._nonces.next(self._key_id), **params)
             payload, signature = sign(self._api_secret, body)
@@ -223,7 +239,7 @@ class WhiteBitClient:
             except aiohttp.ClientError as err:
                 msg = f"Error talking to WhiteBIT: {err.__class__.__name__}: {err}"
                 raise WhiteBitConnectionError(msg) from err
-        return _interpret(status, text, retry_after)
+        return status, text, retry_after
 
 
 def _interpret(status: int, text: str, retry_after: str | None) -> object:

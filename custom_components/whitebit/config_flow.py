@@ -141,7 +141,7 @@ def server_of(base_url: str) -> str:
 
 async def _async_fetch_balances(
     flow: ConfigFlow | OptionsFlowWithReload, data: Mapping[str, Any]
-) -> tuple[dict[str, Decimal], dict[str, str]]:
+) -> tuple[Mapping[str, Decimal], dict[str, str]]:
     """Check credentials live; return the balances or the form errors to show."""
     client = WhiteBitClient(
         async_get_clientsession(flow.hass),
@@ -202,7 +202,7 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
 
     _data: dict[str, str]
     _title: str
-    _balances: dict[str, Decimal]
+    _balances: Mapping[str, Decimal]
 
     @staticmethod
     @callback
@@ -309,7 +309,7 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _async_check_account(
         self, user_input: Mapping[str, Any]
-    ) -> tuple[dict[str, str], dict[str, Decimal], dict[str, str]]:
+    ) -> tuple[dict[str, str], Mapping[str, Decimal], dict[str, str]]:
         """Resolve the server and check the credentials: entry data, balances, form errors."""
         try:
             base_url = resolve_base_url(user_input)
