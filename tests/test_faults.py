@@ -97,6 +97,10 @@ CASES = {
         Fault(500, "<html><body>Internal Server Error</body></html>"), "poll", "HTTP 500: <html>"
     ),
     "502 html": Case(Fault(502, HTML_502), "poll", "HTTP 502: <html><head><title>502"),
+    "502 empty": Case(Fault(502, ""), "poll", "HTTP 502: (empty body)"),
+    "503 html": Case(
+        Fault(503, "<html><body>Service Unavailable</body></html>"), "poll", "HTTP 503: <html>"
+    ),
     "503 empty": Case(Fault(503, ""), "poll", "HTTP 503: (empty body)"),
     "500 empty": Case(Fault(500, ""), "poll", "HTTP 500: (empty body)"),
     "truncated json": Case(
