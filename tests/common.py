@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import logging
 from typing import TYPE_CHECKING
 
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
+from simulator import MAIN_BALANCE_PATH
+
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
+    import pytest
+
+    from simulator import WhiteBitSimulator
 
 BTC = "sensor.whitebit_127_0_0_1_btc_main_balance"
 INTERVAL = timedelta(seconds=300)
@@ -36,3 +42,17 @@ async def tick(
         async_fire_time_changed(hass)
         # Polls run as background tasks; let each finish before time moves on.
         await hass.async_block_till_done(wait_background_tasks=wait_for_polls)
+
+
+def requests_seen(simulator: WhiteBitSimulator) -> int:
+    """How many balance requests the simulator has answered so far."""
+    return simulator.stats.requests.get(MAIN_BALANCE_PATH, 0)
+
+
+def error_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The integration's log lines at error level or above, in order."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.ERROR and record.name.startswith("custom_components.whitebit")
+    ]

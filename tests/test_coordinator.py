@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-import logging
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import SOURCE_REAUTH
@@ -11,29 +10,17 @@ from homeassistant.const import CONF_SCAN_INTERVAL, EVENT_STATE_CHANGED, STATE_U
 import pytest
 
 from custom_components.whitebit.const import CONF_TICKERS, DOMAIN
-from simulator import DEMO_KEY, MAIN_BALANCE_PATH, WhiteBitSimulator
+from simulator import DEMO_KEY, WhiteBitSimulator
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import Event, HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .common import BTC, INTERVAL, tick as _tick
+from .common import BTC, INTERVAL, error_lines, requests_seen, tick as _tick
 
 # Every test here runs on frozen time, from before the entry is set up.
 pytestmark = pytest.mark.usefixtures("freeze_first")
-
-
-def _errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [
-        record
-        for record in caplog.records
-        if record.levelno >= logging.ERROR and record.name.startswith("custom_components.whitebit")
-    ]
-
-
-def _polls(simulator: WhiteBitSimulator) -> int:
-    return simulator.stats.requests.get(MAIN_BALANCE_PATH, 0)
 
 
 async def test_a_changed_balance_shows_after_the_next_poll(
@@ -69,10 +56,10 @@ async def test_one_request_per_poll_whatever_the_ticker_count(
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     assert len(hass.states.async_entity_ids("sensor")) == count
-    assert _polls(simulator) == 1
+    assert requests_seen(simulator) == 1
     for polls in (2, 3):
         await _tick(hass, freezer, INTERVAL)
-        assert _polls(simulator) == polls
+        assert requests_seen(simulator) == polls
 
 
 async def test_unchanged_poll_writes_no_state(
@@ -108,9 +95,9 @@ async def test_outage_is_logged_once_and_recovers(
     for _ in range(3):
         await _tick(hass, freezer, INTERVAL)
         assert hass.states.get(BTC).state == STATE_UNAVAILABLE
-    errors = _errors(caplog)
+    errors = error_lines(caplog)
     assert len(errors) == 1
-    assert "limiting requests" in errors[0].getMessage()
+    assert "limiting requests" in errors[0]
 
     account.last_nonce = 0
     account.permissions = original
@@ -120,7 +107,7 @@ async def test_outage_is_logged_once_and_recovers(
     assert hass.states.get(BTC).state == "0.51234567"
     recovered = [r for r in caplog.records if "recovered" in r.getMessage()]
     assert len(recovered) == 1
-    assert not _errors(caplog)
+    assert not error_lines(caplog)
 
 
 async def test_rate_limit_honours_the_retry_delay(
@@ -133,16 +120,16 @@ async def test_rate_limit_honours_the_retry_delay(
     simulator._rate_limit = 0
     await _tick(hass, freezer, INTERVAL)
     assert hass.states.get(BTC).state == STATE_UNAVAILABLE
-    polls = _polls(simulator)
+    polls = requests_seen(simulator)
 
     simulator._rate_limit = 1000
     await _tick(hass, freezer, timedelta(seconds=9))
-    assert _polls(simulator) == polls
+    assert requests_seen(simulator) == polls
     await _tick(hass, freezer, timedelta(seconds=1))
-    assert _polls(simulator) == polls + 1
+    assert requests_seen(simulator) == polls + 1
     assert hass.states.get(BTC).state == "0.51234567"
     await _tick(hass, freezer, timedelta(seconds=10))
-    assert _polls(simulator) == polls + 1
+    assert requests_seen(simulator) == polls + 1
 
 
 async def test_missing_permission_during_polling_starts_reauth(

@@ -12,7 +12,6 @@ import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 import json
-import logging
 import time
 from typing import TYPE_CHECKING, Literal
 from unittest.mock import patch
@@ -29,7 +28,6 @@ from simulator import (
     DEMO_KEY,
     DEMO_SECRET,
     KEY_DISABLED,
-    MAIN_BALANCE_PATH,
     NO_PERMISSION,
     TOO_MANY,
     UNAUTHORIZED,
@@ -37,7 +35,7 @@ from simulator import (
     WhiteBitSimulator,
 )
 
-from .common import BTC, INTERVAL, tick
+from .common import BTC, INTERVAL, error_lines, requests_seen, tick
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
@@ -139,18 +137,6 @@ CASES = {
 }
 
 
-def _polls(simulator: WhiteBitSimulator) -> int:
-    return simulator.stats.requests.get(MAIN_BALANCE_PATH, 0)
-
-
-def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [
-        record.getMessage()
-        for record in caplog.records
-        if record.levelno >= logging.ERROR and record.name.startswith("custom_components.whitebit")
-    ]
-
-
 def _states(hass: HomeAssistant) -> dict[str, str]:
     return {entity_id: hass.states.get(entity_id).state for entity_id in SENSORS}
 
@@ -174,7 +160,7 @@ async def _meet_fault(
     assert _states(hass) == SENSORS
     simulator.inject(fault)
     caplog.clear()
-    polls = _polls(simulator)
+    polls = requests_seen(simulator)
     if fault.delay:
         # The poll waits on the client's 10 s timeout and the server on its delay. Frozen time
         # only moves when the test moves it, so: let the request reach the server, then move
@@ -182,16 +168,16 @@ async def _meet_fault(
         await tick(hass, freezer, INTERVAL, wait_for_polls=False)
         # Only zero-length sleeps: on frozen time any other sleep would never end.
         for _ in range(100_000):
-            if _polls(simulator) > polls:
+            if requests_seen(simulator) > polls:
                 break
             await asyncio.sleep(0)
         await tick(hass, freezer, timedelta(seconds=15), wait_for_polls=False)
         await hass.async_block_till_done(wait_background_tasks=True)
     else:
         await tick(hass, freezer, INTERVAL)
-    assert _polls(simulator) == polls + 1
+    assert requests_seen(simulator) == polls + 1
     assert not simulator.faults
-    return _errors(caplog)
+    return error_lines(caplog)
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
@@ -209,13 +195,13 @@ async def test_fault_then_recovery(
     assert case.logged in errors[0]
     assert AMOUNT not in caplog.text
     assert set(_states(hass).values()) == {STATE_UNAVAILABLE}
-    polls = _polls(simulator)
+    polls = requests_seen(simulator)
 
     if case.outcome == "reauth":
         assert len(_reauth_flows(hass)) == 1
         # Polling stops: a refused key is not retried behind the person's back.
         await tick(hass, freezer, 3 * INTERVAL)
-        assert _polls(simulator) == polls
+        assert requests_seen(simulator) == polls
         result = await hass.config_entries.flow.async_configure(
             _reauth_flows(hass)[0], {CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
         )
@@ -226,12 +212,12 @@ async def test_fault_then_recovery(
         assert not _reauth_flows(hass)
         # Nothing until the retry is due, then exactly one poll, which succeeds.
         await tick(hass, freezer, case.retry - timedelta(seconds=5))
-        assert _polls(simulator) == polls
+        assert requests_seen(simulator) == polls
         await tick(hass, freezer, timedelta(seconds=5))
-        assert _polls(simulator) == polls + 1
+        assert requests_seen(simulator) == polls + 1
 
     assert _states(hass) == SENSORS
-    assert not _errors(caplog)[1:]
+    assert not error_lines(caplog)[1:]
 
 
 async def test_connection_refused_then_recovery(
@@ -247,7 +233,7 @@ async def test_connection_refused_then_recovery(
     await sim_server.close()
     caplog.clear()
     await tick(hass, freezer, INTERVAL)
-    errors = _errors(caplog)
+    errors = error_lines(caplog)
     assert len(errors) == 1
     assert "ClientConnectorError" in errors[0]
     assert set(_states(hass).values()) == {STATE_UNAVAILABLE}
@@ -307,5 +293,5 @@ async def test_clock_stepping_back_keeps_polling(
         simulator.accounts[DEMO_KEY].balances["BTC"] = "3"
         await tick(hass, freezer, INTERVAL)
     assert hass.states.get(BTC).state == "3"
-    assert not _errors(caplog)
+    assert not error_lines(caplog)
     assert simulator.stats.statuses.get(429) is None
