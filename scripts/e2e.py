@@ -100,13 +100,15 @@ class Run:
         """Click the one visible button with this accessible name."""
         await self.page.get_by_role("button", name=name, exact=True).click()
 
-    async def close_dialog(self, button: str) -> None:
+    async def close_dialog(self, button: str, *, in_footer: bool = False) -> None:
         """Close a dialog with its button, and wait until the frontend has finished closing it.
 
         A closing dialog pops its own browser-history entry with history.back(); navigating
-        before that lands would be undone by it.
+        before that lands would be undone by it. `in_footer` picks the footer's button where
+        the header has one of the same name (the ✕ is also called "Close").
         """
-        await self.click_button(button)
+        scope = self.page.locator("ha-dialog-footer") if in_footer else self.page
+        await scope.get_by_role("button", name=button, exact=True).click()
         await expect(self.page.get_by_role("dialog")).to_have_count(0)
         await self.page.wait_for_function("() => !(history.state && history.state.dialog)")
 
@@ -256,9 +258,7 @@ async def revoke_and_reauthenticate(run: Run) -> None:
     await page.locator("input[name=api_secret]").fill(NEW_SECRET)
     await run.click_button("Submit")
     await expect(page.get_by_text("Re-authentication was successful")).to_be_visible()
-    await page.locator("ha-dialog-footer").get_by_role("button", name="Close").click()
-    await expect(page.get_by_role("dialog")).to_have_count(0)
-    await page.wait_for_function("() => !(history.state && history.state.dialog)")
+    await run.close_dialog("Close", in_footer=True)
     await expect(page.get_by_text("Needs attention")).to_have_count(0)
     await run.expect_states({"BTC": CHANGED_BTC, "DOGE": DEMO_BALANCES["DOGE"]})
     await run.shot("restored")
