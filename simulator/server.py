@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import json
 import time
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from aiohttp import web
 
@@ -80,6 +80,7 @@ class SimAccount:
 
 
 type FaultAction = Literal["answer", "drop", "truncate"]
+FAULT_ACTIONS: Final = get_args(FaultAction.__value__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ class Fault:
     def from_json(cls, data: dict[str, Any]) -> Fault:
         """Build a fault from the control API's JSON, refusing what it cannot be."""
         action = data.get("action", "answer")
-        if action not in ("answer", "drop", "truncate"):
+        if action not in FAULT_ACTIONS:
             msg = f"unknown action {action!r}"
             raise ValueError(msg)
         body = data.get("body", "")

@@ -57,12 +57,8 @@ TRUNCATED = json.dumps(GOOD)[:-7]
 HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 
 
-def _json(data: object) -> str:
-    return json.dumps(data)
-
-
 def _with(ticker: str, value: object) -> str:
-    return _json({**GOOD, ticker: {"main_balance": value}})
+    return json.dumps({**GOOD, ticker: {"main_balance": value}})
 
 
 @dataclass(frozen=True)
@@ -87,7 +83,9 @@ CASES = {
     ),
     "dropped connection": Case(Fault(action="drop"), "poll", "ServerDisconnectedError"),
     "reset mid-body": Case(
-        Fault(action="truncate", body=_json(GOOD), headers={"Content-Type": "application/json"}),
+        Fault(
+            action="truncate", body=json.dumps(GOOD), headers={"Content-Type": "application/json"}
+        ),
         "poll",
         "ClientPayloadError",
     ),
@@ -108,29 +106,29 @@ CASES = {
     "null": Case(Fault(200, "null"), "poll", "NoneType where balances were expected"),
     "a number": Case(Fault(200, _with("BTC", 0.5)), "poll", "invalid amount for BTC"),
     "missing main_balance": Case(
-        Fault(200, _json({**GOOD, "BTC": {}})), "poll", "no main_balance for BTC"
+        Fault(200, json.dumps({**GOOD, "BTC": {}})), "poll", "no main_balance for BTC"
     ),
     "negative": Case(Fault(200, _with("BTC", "-1")), "poll", "invalid amount for BTC"),
     "NaN": Case(Fault(200, _with("BTC", "NaN")), "poll", "invalid amount for BTC"),
     "Infinity": Case(Fault(200, _with("BTC", "Infinity")), "poll", "invalid amount for BTC"),
     "exponent": Case(Fault(200, _with("BTC", "1e-8")), "poll", "invalid amount for BTC"),
     "61 digits": Case(Fault(200, _with("BTC", "1" * 61)), "poll", "invalid amount for BTC"),
-    "401 code 10": Case(Fault(401, _json(UNAUTHORIZED)), "reauth", "rejected the API key"),
+    "401 code 10": Case(Fault(401, json.dumps(UNAUTHORIZED)), "reauth", "rejected the API key"),
     "401 code 2, key disabled": Case(
-        Fault(401, _json(KEY_DISABLED)), "reauth", "or the key is disabled"
+        Fault(401, json.dumps(KEY_DISABLED)), "reauth", "or the key is disabled"
     ),
-    "403 permission": Case(Fault(403, _json(NO_PERMISSION)), "reauth", "may not read"),
+    "403 permission": Case(Fault(403, json.dumps(NO_PERMISSION)), "reauth", "may not read"),
     "429 nonce": Case(
-        Fault(429, _json(TOO_MANY)), "poll", "retrying in 10 s", retry=timedelta(seconds=10)
+        Fault(429, json.dumps(TOO_MANY)), "poll", "retrying in 10 s", retry=timedelta(seconds=10)
     ),
     "429 rate limit": Case(
-        Fault(429, _json(TOO_MANY), headers={"Retry-After": "30"}),
+        Fault(429, json.dumps(TOO_MANY), headers={"Retry-After": "30"}),
         "poll",
         "retrying in 30 s",
         retry=timedelta(seconds=30),
     ),
     "422": Case(
-        Fault(422, _json({"code": 0, "message": "Validation failed", "errors": {"x": ["y"]}})),
+        Fault(422, json.dumps({"code": 0, "message": "Validation failed", "errors": {"x": ["y"]}})),
         "poll",
         "Validation failed",
     ),
@@ -266,7 +264,7 @@ async def test_different_currency_set_then_recovery(
         "USDT": {"main_balance": "1234.56"},
         "NEWCOIN": {"main_balance": "5"},
     }
-    errors = await _meet_fault(hass, simulator, freezer, caplog, Fault(200, _json(answer)))
+    errors = await _meet_fault(hass, simulator, freezer, caplog, Fault(200, json.dumps(answer)))
     assert not errors
     assert _states(hass) == {**SENSORS, BTC: STATE_UNAVAILABLE}
     assert not [e for e in hass.states.async_entity_ids("sensor") if "newcoin" in e]

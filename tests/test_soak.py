@@ -28,6 +28,8 @@ from .conftest import SELECTED
 from .test_faults import CASES
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
+
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -55,7 +57,7 @@ EXPECTED_ERRORS = ("Error fetching WhiteBIT", "Authentication failed while fetch
 
 
 @pytest.fixture
-def short_timeout() -> object:
+def short_timeout() -> Generator[None]:
     """A short request timeout: the soak runs on real time, and times some requests out."""
     with patch(
         "custom_components.whitebit.WhiteBitClient",
