@@ -15,7 +15,10 @@ import pytest
 from custom_components.whitebit.api import (
     DEFAULT_RETRY_AFTER,
     MAIN_BALANCE_PATH,
+    PUBLIC_TICKER_PATH,
+    Market,
     NonceSource,
+    TradeBalance,
     WhiteBitAuthenticationError,
     WhiteBitClient,
     WhiteBitConnectionError,
@@ -27,6 +30,8 @@ from custom_components.whitebit.api import (
     encode_body,
     key_fingerprint,
     parse_main_balances,
+    parse_markets,
+    parse_trade_balances,
     sign,
 )
 from simulator import DEMO_BALANCES, DEMO_KEY, DEMO_SECRET
@@ -318,3 +323,78 @@ def test_key_fingerprint_hides_the_key() -> None:
     assert key_fingerprint(DEMO_KEY) == key_fingerprint(DEMO_KEY)
     assert DEMO_KEY not in key_fingerprint(DEMO_KEY)
     assert key_fingerprint(DEMO_KEY) != key_fingerprint(DEMO_KEY + "x")
+
+
+async def test_trade_balances(session: ClientSession, sim_url: str) -> None:
+    """One signed request; available and frozen amounts parse exactly; total adds them."""
+    client = WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, sim_url)
+    balances = await client.trade_balances()
+    assert balances["BTC"] == TradeBalance(Decimal("0.1"), Decimal("0.02"))
+    assert balances["BTC"].total == Decimal("0.12")
+    assert set(balances) == {"BTC", "SOL", "TON", "USDT"}
+    # An identical answer is not parsed again; the result is read-only.
+    assert await client.trade_balances() is balances
+    with pytest.raises(TypeError):
+        balances["BTC"] = TradeBalance(Decimal(0), Decimal(0))  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("answer", "fragment"),
+    [
+        ([], "list where balances were expected"),
+        ({"BTC": {"available": "1"}}, "no available/freeze for BTC"),
+        ({"BTC": {"available": "1", "freeze": -1}}, "invalid amount for BTC: int"),
+        ({"BTC": {"available": "1e3", "freeze": "0"}}, "not a plain decimal"),
+    ],
+)
+def test_trade_balances_refuse_other_shapes(answer: object, fragment: str) -> None:
+    """The trade answer is held to the same standard as the main one."""
+    with pytest.raises(WhiteBitResponseError, match=fragment):
+        parse_trade_balances(answer)
+
+
+def test_markets_parse_and_skip_what_is_not_a_market() -> None:
+    """Good markets are kept; a malformed one is left out instead of failing the rest."""
+    good = {"last_price": "9164.09", "isFrozen": False, "base_id": 1, "quote_id": 825}
+    markets = parse_markets(
+        {
+            "BTC_USDT": good,
+            "SOL_USDT": {**good, "last_price": "140.2", "isFrozen": True},
+            "NOUNDERSCORE": good,
+            "A_B_C": good,
+            "_USDT": good,
+            "ETH_USDT": {**good, "last_price": "NaN"},
+            "XRP_USDT": {**good, "last_price": 2.5},
+            "TRX_USDT": {**good, "isFrozen": "no"},
+            "LTC_USDT": ["not", "a", "dict"],
+        }
+    )
+    assert markets == {
+        "BTC_USDT": Market("BTC", "USDT", Decimal("9164.09"), frozen=False),
+        "SOL_USDT": Market("SOL", "USDT", Decimal("140.2"), frozen=True),
+    }
+    with pytest.raises(WhiteBitResponseError, match="list where markets were expected"):
+        parse_markets([])
+
+
+async def test_public_ticker_is_unsigned(socket_enabled: None, session: ClientSession) -> None:
+    """The public ticker is a GET that carries neither the key nor a signature."""
+    seen: list[web.Request] = []
+    app = web.Application()
+
+    async def ticker(request: web.Request) -> web.Response:
+        seen.append(request)
+        return web.json_response({"BTC_USDT": {"last_price": "1", "isFrozen": False}})
+
+    app.router.add_get(PUBLIC_TICKER_PATH, ticker)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        url = str(server.make_url("")).rstrip("/")
+        client = WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, url)
+        markets = await client.markets()
+    finally:
+        await server.close()
+    assert markets["BTC_USDT"].last_price == Decimal(1)
+    assert [request.method for request in seen] == ["GET"]
+    assert not {h.lower() for h in seen[0].headers} & {"x-txc-apikey", "x-txc-signature"}

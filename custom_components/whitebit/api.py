@@ -1,4 +1,4 @@
-"""Asynchronous client for WhiteBIT's private API v4.
+"""Asynchronous client for WhiteBIT's API v4: the private balance endpoints and the public ticker.
 
 Kept free of Home Assistant imports so it can be tested, fuzzed and benchmarked on its own. The
 secret is only ever used as an HMAC key: it is never sent, logged, or put in an exception.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from dataclasses import dataclass
 from decimal import Decimal
 import hashlib
 import hmac
@@ -17,7 +18,7 @@ import re
 import threading
 import time
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 import weakref
 
 import aiohttp
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 MAIN_BALANCE_PATH: Final = "/api/v4/main-account/balance"
+TRADE_BALANCE_PATH: Final = "/api/v4/trade-account/balance"
+PUBLIC_TICKER_PATH: Final = "/api/v4/public/ticker"
 DEFAULT_TIMEOUT: Final = 10.0
 # WhiteBIT counts requests per 10-second window; with no Retry-After header a client that waits
 # one whole window is certain to be past the limit.
@@ -146,18 +149,82 @@ def parse_amount(ticker: str, value: object) -> Decimal:
     return Decimal(value)
 
 
-def parse_main_balances(data: object) -> dict[str, Decimal]:
-    """Parse the main-account balance answer into ticker -> amount."""
+@dataclass(frozen=True, slots=True)
+class TradeBalance:
+    """One currency on the trade account: free to trade, and held by open orders."""
+
+    available: Decimal
+    freeze: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        """Everything on the trade account, in orders or not."""
+        return self.available + self.freeze
+
+
+@dataclass(frozen=True, slots=True)
+class Market:
+    """One market of the public ticker: BASE_QUOTE, its last price, and whether it trades."""
+
+    base: str
+    quote: str
+    last_price: Decimal
+    frozen: bool
+
+
+def _balance_entries(data: object, fields: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """Check the shape shared by both balance answers: ticker -> {field: amount, ...}."""
     if not isinstance(data, dict):
         msg = f"WhiteBIT returned {type(data).__name__} where balances were expected"
         raise WhiteBitResponseError(msg)
-    balances: dict[str, Decimal] = {}
     for ticker, entry in data.items():
-        if not isinstance(entry, dict) or "main_balance" not in entry:
-            msg = f"WhiteBIT returned no main_balance for {_excerpt(ticker)}"
+        if not isinstance(entry, dict) or any(name not in entry for name in fields):
+            msg = f"WhiteBIT returned no {'/'.join(fields)} for {_excerpt(ticker)}"
             raise WhiteBitResponseError(msg)
-        balances[ticker] = parse_amount(ticker, entry["main_balance"])
-    return balances
+    return data
+
+
+def parse_main_balances(data: object) -> dict[str, Decimal]:
+    """Parse the main-account balance answer into ticker -> amount."""
+    return {
+        ticker: parse_amount(ticker, entry["main_balance"])
+        for ticker, entry in _balance_entries(data, ("main_balance",)).items()
+    }
+
+
+def parse_trade_balances(data: object) -> dict[str, TradeBalance]:
+    """Parse the trade-account balance answer; it lists only currencies with a balance."""
+    return {
+        ticker: TradeBalance(
+            available=parse_amount(ticker, entry["available"]),
+            freeze=parse_amount(ticker, entry["freeze"]),
+        )
+        for ticker, entry in _balance_entries(data, ("available", "freeze")).items()
+    }
+
+
+def parse_markets(data: object) -> dict[str, Market]:
+    """Parse the public ticker into market name -> Market.
+
+    The answer lists hundreds of markets. One that is not in the documented shape (a name that
+    is not BASE_QUOTE, a price that is not a plain decimal) is left out rather than failing the
+    rest: a currency only it could value is then reported as unvalued, which the user sees.
+    """
+    if not isinstance(data, dict):
+        msg = f"WhiteBIT returned {type(data).__name__} where markets were expected"
+        raise WhiteBitResponseError(msg)
+    markets: dict[str, Market] = {}
+    for name, entry in data.items():
+        base, _, quote = name.partition("_")
+        if not base or not quote or "_" in quote or not isinstance(entry, dict):
+            continue
+        price, frozen = entry.get("last_price"), entry.get("isFrozen")
+        if not isinstance(price, str) or not _AMOUNT.fullmatch(price):
+            continue
+        if not isinstance(frozen, bool):
+            continue
+        markets[name] = Market(base, quote, Decimal(price), frozen)
+    return markets
 
 
 def _excerpt(text: str) -> str:
@@ -185,7 +252,8 @@ class WhiteBitClient:
         self._timeout = timeout
         self._nonces = nonces
         self._key_id = key_fingerprint(api_key)
-        self._last_main: tuple[str, Mapping[str, Decimal]] | None = None
+        # Per path, the last successful answer's text and what it parsed to.
+        self._last: dict[str, tuple[str, Mapping[str, Any]]] = {}
 
     def __repr__(self) -> str:
         """Name the server only: the default repr would not show the secret, but be explicit."""
@@ -197,23 +265,38 @@ class WhiteBitClient:
         return self._base_url
 
     async def main_balances(self) -> Mapping[str, Decimal]:
-        """Return every currency's main-account balance in one request.
+        """Return every listed currency's main-account balance, in one request."""
+        return await self._private(MAIN_BALANCE_PATH, parse_main_balances)
+
+    async def trade_balances(self) -> Mapping[str, TradeBalance]:
+        """Return the trade-account balance of every currency that has one, in one request."""
+        return await self._private(TRADE_BALANCE_PATH, parse_trade_balances)
+
+    async def markets(self) -> Mapping[str, Market]:
+        """Return every market's last price from the public ticker (unsigned, no key sent)."""
+        status, text, retry_after = await self._send("GET", PUBLIC_TICKER_PATH)
+        return MappingProxyType(parse_markets(_interpret(status, text, retry_after)))
+
+    async def _private[T](
+        self, path: str, parse: Callable[[object], dict[str, T]]
+    ) -> Mapping[str, T]:
+        """Fetch and parse one private answer.
 
         Balances rarely change between polls, so an answer identical to the last one is not
         parsed again: its result is reused, read-only.
         """
-        status, text, retry_after = await self._signed_post(MAIN_BALANCE_PATH)
-        last = self._last_main
+        status, text, retry_after = await self._signed_post(path)
+        last = self._last.get(path)
         if status == HTTPStatus.OK and last is not None and last[0] == text:
-            return last[1]
-        balances = MappingProxyType(parse_main_balances(_interpret(status, text, retry_after)))
-        self._last_main = (text, balances)
-        return balances
+            return cast("Mapping[str, T]", last[1])
+        result = MappingProxyType(parse(_interpret(status, text, retry_after)))
+        self._last[path] = (text, result)
+        return result
 
     async def _signed_post(
         self, path: str, **params: str | int | bool
     ) -> tuple[int, str, str | None]:
-        """Sign and send one request; return the status, the body and any Retry-After."""
+        """Sign and send one private request; return the status, the body and any Retry-After."""
         async with _send_lock(self._key_id):
             body = encode_body(path, self._nonces.next(self._key_id), **params)
             payload, signature = sign(self._api_secret, body)
@@ -223,23 +306,31 @@ class WhiteBitClient:
                 "X-TXC-PAYLOAD": payload,
                 "X-TXC-SIGNATURE": signature,
             }
-            try:
-                async with (
-                    asyncio.timeout(self._timeout),
-                    self._session.post(
-                        self._base_url + path, data=body, headers=headers
-                    ) as response,
-                ):
-                    text = await response.text()
-                    status = response.status
-                    retry_after = response.headers.get("Retry-After")
-            except TimeoutError as err:
-                msg = f"Timed out after {self._timeout:g} s waiting for WhiteBIT"
-                raise WhiteBitConnectionError(msg) from err
-            except aiohttp.ClientError as err:
-                msg = f"Error talking to WhiteBIT: {err.__class__.__name__}: {err}"
-                raise WhiteBitConnectionError(msg) from err
-        return status, text, retry_after
+            return await self._send("POST", path, body, headers)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, str, str | None]:
+        """Send one request; return the status, the body and any Retry-After."""
+        try:
+            async with (
+                asyncio.timeout(self._timeout),
+                self._session.request(
+                    method, self._base_url + path, data=body, headers=headers
+                ) as response,
+            ):
+                text = await response.text()
+                return response.status, text, response.headers.get("Retry-After")
+        except TimeoutError as err:
+            msg = f"Timed out after {self._timeout:g} s waiting for WhiteBIT"
+            raise WhiteBitConnectionError(msg) from err
+        except aiohttp.ClientError as err:
+            msg = f"Error talking to WhiteBIT: {err.__class__.__name__}: {err}"
+            raise WhiteBitConnectionError(msg) from err
 
 
 def _interpret(status: int, text: str, retry_after: str | None) -> object:
