@@ -1,0 +1,109 @@
+"""Pricing currencies from markets: direct, inverse, bridged, and what cannot be priced."""
+
+from __future__ import annotations
+
+from decimal import Decimal, localcontext
+
+from hypothesis import given, strategies as st
+import pytest
+
+from custom_components.whitebit.api import Market
+from custom_components.whitebit.valuation import PriceBook, sum_values, value_of
+
+
+def _book(quote: str, **markets: str | tuple[str, bool]) -> PriceBook:
+    """A book from BASE_QUOTE=price, or (price, frozen)."""
+    parsed = {}
+    for name, spec in markets.items():
+        price, frozen = spec if isinstance(spec, tuple) else (spec, False)
+        base, quote_of = name.split("_")
+        parsed[name] = Market(base, quote_of, Decimal(price), frozen)
+    return PriceBook(parsed, quote)
+
+
+def test_direct_market() -> None:
+    """BTC_USDT at 9164.09 prices one BTC at 9164.09 USDT; USDT itself is 1."""
+    book = _book("USDT", BTC_USDT="9164.09")
+    assert book.price("BTC") == Decimal("9164.09")
+    assert book.price("USDT") == 1
+
+
+def test_inverse_market() -> None:
+    """USDT_UAH at 41.5 prices one UAH at 1/41.5 USDT, and a direct market wins over it."""
+    book = _book("USDT", USDT_UAH="41.5")
+    with localcontext(prec=100):
+        assert book.price("UAH") == Decimal(1) / Decimal("41.5")
+    book = _book("USDT", USDT_EUR="0.8", EUR_USDT="1.2")
+    assert book.price("EUR") == Decimal("1.2")
+
+
+def test_bridged_through_one_intermediate() -> None:
+    """X -> USDT -> EUR when X has no EUR market: price times price."""
+    book = _book("EUR", DOGE_USDT="0.16", USDT_EUR="0.86")
+    assert book.price("DOGE") == Decimal("0.1376")
+
+
+def test_bridge_choice_is_deterministic() -> None:
+    """A preferred bridge (USDT before BTC) wins; otherwise the alphabetically first one."""
+    book = _book("EUR", X_BTC="2", BTC_EUR="10", X_USDT="3", USDT_EUR="1")
+    assert book.price("X") == Decimal(3)
+    book = _book("EUR", Y_ZZZ="2", ZZZ_EUR="10", Y_AAA="3", AAA_EUR="1")
+    assert book.price("Y") == Decimal(3)
+
+
+def test_frozen_and_zero_priced_markets_give_no_price() -> None:
+    """Nobody can trade at a frozen market's or a zero price; a bridge may still work."""
+    book = _book("USDT", SOL_USDT=("140.2", True), NIL_USDT="0")
+    assert book.price("SOL") is None
+    assert book.price("NIL") is None
+    assert not book.trades("NIL")
+    book = _book("USDT", SOL_USDT=("140.2", True), SOL_BTC="0.0015", BTC_USDT="90000")
+    assert book.price("SOL") == Decimal("135.0000")
+
+
+def test_unvaluable() -> None:
+    """No market, and no two-step path, means no price: never zero."""
+    book = _book("USDT", TON_EUR="5", BTC_USDT="90000")
+    assert book.price("TON") is None
+    assert book.prices(["BTC", "TON"]) == {"BTC": Decimal(90000), "TON": None}
+    # Two intermediates (X -> A -> B -> USDT) are beyond what is searched.
+    book = _book("USDT", X_A="1", A_B="1", B_USDT="1")
+    assert book.price("X") is None
+
+
+def test_value_of() -> None:
+    """Eight decimals; zero is worth zero with or without a price; otherwise None stays None."""
+    assert value_of(Decimal("0.5"), Decimal(1) / Decimal(3)) == Decimal("0.16666667")
+    assert value_of(Decimal(0), None) == Decimal("0E-8")
+    assert value_of(Decimal(1), None) is None
+
+
+@given(
+    amounts=st.lists(
+        st.decimals(min_value=0, max_value=Decimal("1e40"), places=18, allow_nan=False),
+        max_size=20,
+    ),
+    price=st.decimals(
+        min_value=Decimal("1e-18"), max_value=Decimal("1e12"), places=18, allow_nan=False
+    ),
+)
+def test_no_digit_is_lost_to_the_context(amounts: list[Decimal], price: Decimal) -> None:
+    """Values and their sum are exact to the 8th decimal.
+
+    Python's default context keeps 28 digits, which would round a 40-digit amount.
+    """
+    values = [value_of(amount, price) for amount in amounts]
+    with localcontext(prec=200):
+        expected = [(amount * price).quantize(Decimal("1e-8")) for amount in amounts]
+        total = sum(expected, Decimal(0))
+    assert values == expected
+    assert sum_values(v for v in values if v is not None) == total
+
+
+@pytest.mark.parametrize("count", [0, 1, 1000])
+def test_sum_values(count: int) -> None:
+    """The sum of many long values keeps every digit."""
+    value = Decimal("123456789012345678901234567890.12345678")
+    with localcontext(prec=100):
+        expected = value * count
+    assert sum_values([value] * count) == expected
