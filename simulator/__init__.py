@@ -1,13 +1,19 @@
 """A local WhiteBIT simulator for tests and the developer loop."""
 
 from .server import (
+    CURRENCY_NOT_FOUND,
     DEMO_BALANCES,
     DEMO_KEY,
+    DEMO_MARKETS,
     DEMO_SECRET,
+    DEMO_TRADE,
     KEY_DISABLED,
     MAIN_BALANCE_PATH,
     NO_PERMISSION,
+    PRIVATE_PATHS,
+    PUBLIC_TICKER_PATH,
     TOO_MANY,
+    TRADE_BALANCE_PATH,
     UNAUTHORIZED,
     Fault,
     SimAccount,
@@ -16,13 +22,19 @@ from .server import (
 )
 
 __all__ = [
+    "CURRENCY_NOT_FOUND",
     "DEMO_BALANCES",
     "DEMO_KEY",
+    "DEMO_MARKETS",
     "DEMO_SECRET",
+    "DEMO_TRADE",
     "KEY_DISABLED",
     "MAIN_BALANCE_PATH",
     "NO_PERMISSION",
+    "PRIVATE_PATHS",
+    "PUBLIC_TICKER_PATH",
     "TOO_MANY",
+    "TRADE_BALANCE_PATH",
     "UNAUTHORIZED",
     "Fault",
     "SimAccount",

@@ -1,4 +1,4 @@
-"""A local stand-in for WhiteBIT's private balance API, as strict as the real one.
+"""A local stand-in for WhiteBIT's balance API and public ticker, as strict as the real one.
 
 It checks what WhiteBIT checks (key, payload, signature, request path, nonce order, rate limit)
 and answers with WhiteBIT's documented bodies and statuses, so the client and the integration can
@@ -25,7 +25,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
 MAIN_BALANCE_PATH: Final = "/api/v4/main-account/balance"
-RATE_LIMIT: Final = 1000
+TRADE_BALANCE_PATH: Final = "/api/v4/trade-account/balance"
+PUBLIC_TICKER_PATH: Final = "/api/v4/public/ticker"
+PRIVATE_PATHS: Final = (MAIN_BALANCE_PATH, TRADE_BALANCE_PATH)
+# Requests per key and endpoint in one window, as WhiteBIT documents them.
+RATE_LIMITS: Final = {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 12000}
 RATE_WINDOW: Final = 10.0
 
 UNAUTHORIZED: Final = {"code": 10, "message": "Unauthorized request."}
@@ -39,6 +43,11 @@ NO_PERMISSION: Final = {
     "errors": {},
 }
 TOO_MANY: Final = {"code": 0, "errors": {}, "message": "Too many requests."}
+CURRENCY_NOT_FOUND: Final = {
+    "code": 30,
+    "message": "Validation failed",
+    "errors": {"ticker": ["Currency was not found."]},
+}
 
 DEMO_KEY: Final = "demo-key-0000000000000000000000000"
 DEMO_SECRET: Final = "demo-secret-000000000000000000000"  # noqa: S105 - a public demo value
@@ -51,6 +60,25 @@ DEMO_BALANCES: Final = {
     "XRP": "0",
     "SOL": "3.25",
     "EUR": "0",
+}
+# Trade account: (available, in orders). TON is on no market, so it shows as unvalued.
+DEMO_TRADE: Final = {
+    "BTC": ("0.1", "0.02"),
+    "USDT": ("1000.50", "100.00"),
+    "SOL": ("1.5", "0"),
+    "TON": ("42", "0"),
+}
+# Last prices; SOL_USDT is frozen, so SOL is valued through BTC instead.
+DEMO_MARKETS: Final = {
+    "BTC_USDT": ("91640.09", False),
+    "ETH_USDT": ("3120.5", False),
+    "DOGE_USDT": ("0.16", False),
+    "SOL_USDT": ("140.2", True),
+    "SOL_BTC": ("0.00153", False),
+    "USDC_USDT": ("1.0001", False),
+    "USDT_EUR": ("0.86", False),
+    "USDT_UAH": ("41.5", False),
+    "BTC_USD": ("91600", False),
 }
 
 
@@ -74,9 +102,19 @@ class SimAccount:
     api_key: str
     secret: str
     balances: dict[str, str] = field(default_factory=dict)
+    # The trade account: ticker -> (available, in orders).
+    trade: dict[str, tuple[str, str]] = field(default_factory=dict)
     enabled: bool = True
-    permissions: set[str] = field(default_factory=lambda: {MAIN_BALANCE_PATH})
+    permissions: set[str] = field(default_factory=lambda: set(PRIVATE_PATHS))
     last_nonce: int = 0
+
+
+@dataclass
+class SimMarket:
+    """One market of the public ticker."""
+
+    last_price: str
+    frozen: bool = False
 
 
 type FaultAction = Literal["answer", "drop", "truncate"]
@@ -85,12 +123,13 @@ FAULT_ACTIONS: Final = get_args(FaultAction.__value__)
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    """One faulty answer, served instead of the real one to the next private request.
+    """One faulty answer, served instead of the real one to the next request.
 
-    `answer` sends `status` with `body` (raw text, so anything from HTML to broken JSON) and
-    `headers`; `drop` closes the connection without answering; `truncate` announces the whole
-    body but closes the connection half-way through it. `delay` seconds pass first, which is
-    how a timeout is made.
+    The next balance request of either account, or with `path`, the next request to that path
+    (the public ticker included). `answer` sends `status` with `body` (raw text, so anything
+    from HTML to broken JSON) and `headers`; `drop` closes the connection without answering;
+    `truncate` announces the whole body but closes the connection half-way through it. `delay`
+    seconds pass first, which is how a timeout is made.
     """
 
     status: int = 200
@@ -98,6 +137,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     action: FaultAction = "answer"
     delay: float = 0.0
+    path: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Fault:
@@ -118,7 +158,12 @@ class Fault:
             headers=headers,
             action=action,
             delay=float(data.get("delay", 0.0)),
+            path=None if data.get("path") is None else str(data["path"]),
         )
+
+    def applies_to(self, path: str) -> bool:
+        """Whether this fault is for a request to `path`."""
+        return path == self.path if self.path else path in PRIVATE_PATHS
 
 
 @dataclass
@@ -141,54 +186,97 @@ class WhiteBitSimulator:
         self,
         currencies: Iterable[str] = DEMO_BALANCES,
         *,
-        rate_limit: int = RATE_LIMIT,
+        rate_limit: int | None = None,
         rate_window: float = RATE_WINDOW,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Create an exchange listing `currencies`, with no accounts yet."""
         self.currencies: list[str] = list(currencies)
         self.accounts: dict[str, SimAccount] = {}
+        self.markets: dict[str, SimMarket] = {}
         self.stats = SimStats()
-        self._rate_limit = rate_limit
+        self.rate_limits = dict(RATE_LIMITS)
+        if rate_limit is not None:
+            self.set_rate_limit(rate_limit)
         self._rate_window = rate_window
         self._clock = clock
         self._recent: dict[tuple[str, str], deque[float]] = {}
         self.faults: deque[Fault] = deque()
 
     def inject(self, *faults: Fault) -> None:
-        """Serve these faults, in order, to the next private requests."""
+        """Serve these faults, in order, to the next requests they apply to."""
         self.faults.extend(faults)
 
+    def set_rate_limit(self, limit: int, path: str | None = None) -> None:
+        """Allow `limit` requests per window on `path`, or on every private path."""
+        for each in (path,) if path else PRIVATE_PATHS:
+            self.rate_limits[each] = limit
+
     def add_account(
-        self, api_key: str, secret: str, balances: dict[str, str] | None = None
+        self,
+        api_key: str,
+        secret: str,
+        balances: dict[str, str] | None = None,
+        trade: dict[str, tuple[str, str]] | None = None,
     ) -> SimAccount:
-        """Add a key; currencies in `balances` the exchange did not list become listed."""
-        account = SimAccount(api_key, secret, dict(balances or {}))
-        for ticker in account.balances:
-            if ticker not in self.currencies:
-                self.currencies.append(ticker)
+        """Add a key; currencies it holds that the exchange did not list become listed."""
+        account = SimAccount(api_key, secret, dict(balances or {}), dict(trade or {}))
+        for ticker in [*account.balances, *account.trade]:
+            self.list_currency(ticker)
         self.accounts[api_key] = account
         return account
+
+    def list_currency(self, ticker: str) -> None:
+        """List `ticker` on the exchange, if it is not yet."""
+        if ticker not in self.currencies:
+            self.currencies.append(ticker)
+
+    def set_price(self, market: str, last_price: str, *, frozen: bool = False) -> None:
+        """Open `market` (BASE_QUOTE) at `last_price`, or change its price."""
+        self.markets[market] = SimMarket(last_price, frozen)
 
     def app(self) -> web.Application:
         """Return the aiohttp application serving the API and the control endpoints."""
         app = web.Application()
         app.router.add_post(MAIN_BALANCE_PATH, self._main_balance)
+        app.router.add_post(TRADE_BALANCE_PATH, self._trade_balance)
+        app.router.add_get(PUBLIC_TICKER_PATH, self._public_ticker)
         app.router.add_get("/_sim/state", self._state)
         app.router.add_post("/_sim/balance", self._set_balance)
+        app.router.add_post("/_sim/price", self._set_price)
         app.router.add_post("/_sim/key", self._set_key)
         app.router.add_post("/_sim/fault", self._add_fault)
         return app
 
     # --- the private API ------------------------------------------------------------------
 
-    async def _main_balance(self, request: web.Request) -> web.StreamResponse:
-        if self.faults:
-            return await self._serve_fault(request, self.faults.popleft())
+    def _take_fault(self, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.applies_to(path):
+                self.faults.remove(fault)
+                return fault
+        return None
+
+    async def _private(
+        self, request: web.Request, answer: Callable[[SimAccount, dict[str, Any]], web.Response]
+    ) -> web.StreamResponse:
+        """Serve a queued fault, refuse what WhiteBIT would refuse, or answer."""
+        if fault := self._take_fault(request.path):
+            return await self._serve_fault(request, fault)
         try:
             account, body = await self._authenticate(request)
         except _RejectedError as rejected:
             return self._answer(request, rejected.status, rejected.body)
+        return answer(account, body)
+
+    async def _main_balance(self, request: web.Request) -> web.StreamResponse:
+        return await self._private(
+            request, lambda account, body: self._main_answer(request, account, body)
+        )
+
+    def _main_answer(
+        self, request: web.Request, account: SimAccount, body: dict[str, Any]
+    ) -> web.Response:
         if "ticker" in body:
             ticker = body["ticker"]
             if not isinstance(ticker, str):
@@ -200,6 +288,57 @@ class WhiteBitSimulator:
             {
                 ticker: {"main_balance": account.balances.get(ticker, "0")}
                 for ticker in self.currencies
+            },
+        )
+
+    async def _trade_balance(self, request: web.Request) -> web.StreamResponse:
+        return await self._private(
+            request, lambda account, body: self._trade_answer(request, account, body)
+        )
+
+    def _trade_answer(
+        self, request: web.Request, account: SimAccount, body: dict[str, Any]
+    ) -> web.Response:
+        def entry(ticker: str) -> dict[str, str]:
+            available, freeze = account.trade.get(ticker, ("0", "0"))
+            return {"available": available, "freeze": freeze}
+
+        if "ticker" in body:
+            ticker = body["ticker"]
+            if not isinstance(ticker, str):
+                return self._answer(request, 422, _validation({"ticker": ["validation.string"]}))
+            if ticker not in self.currencies:
+                return self._answer(request, 422, CURRENCY_NOT_FOUND)
+            return self._answer(request, 200, entry(ticker))
+        # Unlike the main account's answer, only currencies with a balance are listed.
+        return self._answer(
+            request,
+            200,
+            {
+                ticker: entry(ticker)
+                for ticker in self.currencies
+                if any(Decimal(amount) for amount in account.trade.get(ticker, ()))
+            },
+        )
+
+    async def _public_ticker(self, request: web.Request) -> web.StreamResponse:
+        if fault := self._take_fault(request.path):
+            return await self._serve_fault(request, fault)
+        ids = {ticker: number for number, ticker in enumerate(self.currencies, start=1)}
+        return self._answer(
+            request,
+            200,
+            {
+                name: {
+                    "base_id": ids.get(name.partition("_")[0], 0),
+                    "quote_id": ids.get(name.partition("_")[2], 0),
+                    "last_price": market.last_price,
+                    "quote_volume": "1000000",
+                    "base_volume": "1000",
+                    "isFrozen": market.frozen,
+                    "change": "0.57",
+                }
+                for name, market in self.markets.items()
             },
         )
 
@@ -253,7 +392,7 @@ class WhiteBitSimulator:
         recent = self._recent.setdefault((who, path), deque())
         while recent and now - recent[0] >= self._rate_window:
             recent.popleft()
-        if len(recent) >= self._rate_limit:
+        if len(recent) >= self.rate_limits[path]:
             return True
         recent.append(now)
         return False
@@ -291,8 +430,16 @@ class WhiteBitSimulator:
             {
                 "currencies": self.currencies,
                 "accounts": {
-                    key: {"enabled": account.enabled, "balances": account.balances}
+                    key: {
+                        "enabled": account.enabled,
+                        "balances": account.balances,
+                        "trade": account.trade,
+                    }
                     for key, account in self.accounts.items()
+                },
+                "markets": {
+                    name: {"last_price": market.last_price, "frozen": market.frozen}
+                    for name, market in self.markets.items()
                 },
                 "requests": self.stats.requests,
                 "statuses": {str(k): v for k, v in self.stats.statuses.items()},
@@ -301,19 +448,39 @@ class WhiteBitSimulator:
         )
 
     async def _set_balance(self, request: web.Request) -> web.Response:
+        """Set a balance: {"api_key", "ticker", "amount"}.
+
+        For the trade account: {"api_key", "ticker", "account": "trade", "available", "freeze"}.
+        """
         data = await request.json()
         account = self.accounts.get(data.get("api_key", ""))
-        amount = str(data.get("amount", ""))
-        try:
-            valid = account is not None and Decimal(amount).is_finite()
-        except InvalidOperation:
-            valid = False
-        if not valid or not isinstance(data.get("ticker"), str):
+        trade = data.get("account") == "trade"
+        amounts = [
+            str(data.get(k, "")) for k in (("available", "freeze") if trade else ("amount",))
+        ]
+        if account is None or not isinstance(data.get("ticker"), str) or not _decimals(*amounts):
             return web.json_response({"error": "unknown key or invalid amount"}, status=400)
-        assert account is not None  # noqa: S101 - checked by valid
-        account.balances[data["ticker"]] = amount
-        if data["ticker"] not in self.currencies:
-            self.currencies.append(data["ticker"])
+        if trade:
+            account.trade[data["ticker"]] = (amounts[0], amounts[1])
+        else:
+            account.balances[data["ticker"]] = amounts[0]
+        self.list_currency(data["ticker"])
+        return web.json_response({"ok": True})
+
+    async def _set_price(self, request: web.Request) -> web.Response:
+        """Open, reprice, freeze or close a market: {"market", "last_price"?, "frozen"?}."""
+        data = await request.json()
+        market = data.get("market")
+        base, _, quote = str(market).partition("_")
+        if not isinstance(market, str) or not base or not quote:
+            return web.json_response({"error": "market must be BASE_QUOTE"}, status=400)
+        if data.get("last_price") is None:
+            self.markets.pop(market, None)
+            return web.json_response({"ok": True})
+        price = str(data["last_price"])
+        if not _decimals(price):
+            return web.json_response({"error": "invalid last_price"}, status=400)
+        self.set_price(market, price, frozen=bool(data.get("frozen", False)))
         return web.json_response({"ok": True})
 
     async def _set_key(self, request: web.Request) -> web.Response:
@@ -343,8 +510,18 @@ class WhiteBitSimulator:
         return web.json_response({"ok": True, "queued": len(self.faults)})
 
 
+def _decimals(*amounts: str) -> bool:
+    """Whether every amount is a finite decimal number."""
+    try:
+        return all(Decimal(amount).is_finite() for amount in amounts)
+    except InvalidOperation:
+        return False
+
+
 def demo_simulator() -> WhiteBitSimulator:
-    """Return a simulator with the demo account and a few more listed currencies."""
+    """Return a simulator with the demo account, its markets, and a few more currencies."""
     simulator = WhiteBitSimulator([*DEMO_BALANCES, "LTC", "TRX", "TON", "USDC", "WBT"])
-    simulator.add_account(DEMO_KEY, DEMO_SECRET, DEMO_BALANCES)
+    simulator.add_account(DEMO_KEY, DEMO_SECRET, DEMO_BALANCES, DEMO_TRADE)
+    for market, (price, frozen) in DEMO_MARKETS.items():
+        simulator.set_price(market, price, frozen=frozen)
     return simulator

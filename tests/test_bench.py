@@ -245,7 +245,7 @@ def _plot(rows: list[Row], path: Path) -> None:
 async def test_bench(hass: HomeAssistant, simulator: WhiteBitSimulator, sim_url: str) -> None:
     """Measure each N; assert the counts only."""
     # Hundreds of requests in a few seconds: WhiteBIT's limit is not what is measured here.
-    simulator._rate_limit = 10**9
+    simulator.set_rate_limit(10**9)
     # The test harness runs the loop in asyncio debug mode, which records a stack trace for
     # every task created: half of a 1000-sensor setup's time. Home Assistant does not.
     debug = hass.loop.get_debug()

@@ -117,12 +117,12 @@ async def test_rate_limit_honours_the_retry_delay(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """After a 429 the next poll comes after the retry delay, then the interval resumes."""
-    simulator._rate_limit = 0
+    simulator.set_rate_limit(0)
     await _tick(hass, freezer, INTERVAL)
     assert hass.states.get(BTC).state == STATE_UNAVAILABLE
     polls = requests_seen(simulator)
 
-    simulator._rate_limit = 1000
+    simulator.set_rate_limit(1000)
     await _tick(hass, freezer, timedelta(seconds=9))
     assert requests_seen(simulator) == polls
     await _tick(hass, freezer, timedelta(seconds=1))

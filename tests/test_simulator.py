@@ -9,7 +9,16 @@ from aiohttp import ClientSession
 import pytest
 
 from custom_components.whitebit.api import encode_body, sign
-from simulator import DEMO_KEY, DEMO_SECRET, MAIN_BALANCE_PATH, WhiteBitSimulator
+from simulator import (
+    CURRENCY_NOT_FOUND,
+    DEMO_KEY,
+    DEMO_SECRET,
+    MAIN_BALANCE_PATH,
+    PUBLIC_TICKER_PATH,
+    TRADE_BALANCE_PATH,
+    Fault,
+    WhiteBitSimulator,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -31,18 +40,20 @@ async def _post(
     secret: str = DEMO_SECRET,
     payload: str | None = None,
     nonce: int = 1,
-    path: str = MAIN_BALANCE_PATH,
+    endpoint: str = MAIN_BALANCE_PATH,
+    path: str | None = None,
     **params: Any,
 ) -> tuple[int, Any]:
-    raw = body if body is not None else encode_body(path, nonce, **params)
+    """Sign and post to `endpoint`; `path` is what the body claims, the endpoint unless set."""
+    raw = body if body is not None else encode_body(path or endpoint, nonce, **params)
     signed_payload, signature = sign(secret, raw)
     headers = {
         "X-TXC-APIKEY": key,
         "X-TXC-PAYLOAD": payload if payload is not None else signed_payload,
         "X-TXC-SIGNATURE": signature,
     }
-    async with session.post(url + MAIN_BALANCE_PATH, data=raw, headers=headers) as response:
-        return response.status, await response.json()
+    async with session.post(url + endpoint, data=raw, headers=headers) as response:
+        return response.status, await response.json(content_type=None)
 
 
 async def test_valid_request(session: ClientSession, sim_url: str) -> None:
@@ -189,7 +200,7 @@ async def test_control_endpoints(
     await _post(session, sim_url, key="k2", secret="s2")
     async with session.get(sim_url + "/_sim/state") as response:
         state = await response.json()
-    assert state["accounts"]["k2"] == {"enabled": True, "balances": {"ETH": "1"}}
+    assert state["accounts"]["k2"] == {"enabled": True, "balances": {"ETH": "1"}, "trade": {}}
     assert state["requests"] == {MAIN_BALANCE_PATH: 1}
     assert state["statuses"] == {"200": 1}
 
@@ -230,3 +241,116 @@ async def test_fault_control_refuses_nonsense(
     async with session.post(f"{sim_url}/_sim/fault", json=fault) as response:
         assert response.status == 400
     assert not simulator.faults
+
+
+async def test_trade_balance(
+    session: ClientSession, sim_url: str, simulator: WhiteBitSimulator
+) -> None:
+    """Only currencies with a balance; one ticker on request; an unknown one is code 30."""
+    status, body = await _post(session, sim_url, endpoint=TRADE_BALANCE_PATH, nonce=1)
+    assert status == 200
+    assert body == {
+        "BTC": {"available": "0.1", "freeze": "0.02"},
+        "USDT": {"available": "1000.50", "freeze": "100.00"},
+        "SOL": {"available": "1.5", "freeze": "0"},
+        "TON": {"available": "42", "freeze": "0"},
+    }
+    for nonce, ticker, expected in (
+        (2, "BTC", (200, {"available": "0.1", "freeze": "0.02"})),
+        (3, "LTC", (200, {"available": "0", "freeze": "0"})),
+        (4, "NOPE", (422, CURRENCY_NOT_FOUND)),
+    ):
+        assert (
+            await _post(session, sim_url, endpoint=TRADE_BALANCE_PATH, nonce=nonce, ticker=ticker)
+            == expected
+        )
+    # The same key, payload, signature and nonce checks as the main account.
+    assert (await _post(session, sim_url, endpoint=TRADE_BALANCE_PATH, nonce=4))[0] == 429
+    assert (await _post(session, sim_url, endpoint=TRADE_BALANCE_PATH, nonce=5, secret="wrong"))[
+        0
+    ] == 401
+    assert (
+        await _post(session, sim_url, endpoint=TRADE_BALANCE_PATH, nonce=6, path=MAIN_BALANCE_PATH)
+    )[0] == 422
+    simulator.accounts[DEMO_KEY].permissions.discard(TRADE_BALANCE_PATH)
+    assert (await _post(session, sim_url, endpoint=TRADE_BALANCE_PATH, nonce=7))[0] == 403
+    assert (await _post(session, sim_url, nonce=8))[0] == 200
+
+    simulator.accounts[DEMO_KEY].trade.clear()
+    simulator.accounts[DEMO_KEY].permissions.add(TRADE_BALANCE_PATH)
+    assert await _post(session, sim_url, endpoint=TRADE_BALANCE_PATH, nonce=9) == (200, {})
+
+
+async def test_rate_limits_per_endpoint() -> None:
+    """WhiteBIT's documented limits: 1,000 main and 12,000 trade requests per 10 s."""
+    simulator = WhiteBitSimulator()
+    assert simulator.rate_limits == {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 12000}
+    simulator.set_rate_limit(5, TRADE_BALANCE_PATH)
+    assert simulator.rate_limits == {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 5}
+
+
+async def test_public_ticker_and_prices(
+    session: ClientSession, sim_url: str, simulator: WhiteBitSimulator
+) -> None:
+    """No signature needed; prices and frozen markets set over HTTP show in the next answer."""
+    async with session.get(sim_url + PUBLIC_TICKER_PATH) as response:
+        assert response.status == 200
+        body = await response.json()
+    assert body["BTC_USDT"] == {
+        "base_id": simulator.currencies.index("BTC") + 1,
+        "quote_id": simulator.currencies.index("USDT") + 1,
+        "last_price": "91640.09",
+        "quote_volume": "1000000",
+        "base_volume": "1000",
+        "isFrozen": False,
+        "change": "0.57",
+    }
+    for change in (
+        {"market": "BTC_USDT", "last_price": "95000.5", "frozen": True},
+        {"market": "ETH_USDT"},
+    ):
+        async with session.post(sim_url + "/_sim/price", json=change) as response:
+            assert response.status == 200
+    for bad in ({"market": "BTCUSDT", "last_price": "1"}, {"market": "A_B", "last_price": "x"}):
+        async with session.post(sim_url + "/_sim/price", json=bad) as response:
+            assert response.status == 400
+    async with session.get(sim_url + PUBLIC_TICKER_PATH) as response:
+        body = await response.json()
+    assert (body["BTC_USDT"]["last_price"], body["BTC_USDT"]["isFrozen"]) == ("95000.5", True)
+    assert "ETH_USDT" not in body
+    assert "A_B" not in body
+
+
+async def test_faults_by_path(
+    session: ClientSession, sim_url: str, simulator: WhiteBitSimulator
+) -> None:
+    """A fault for a path waits for that path; one without a path is for balance requests."""
+    simulator.inject(Fault(503, "down", path=PUBLIC_TICKER_PATH), Fault(500, "{}"))
+    status, _ = await _post(session, sim_url, endpoint=TRADE_BALANCE_PATH, nonce=1)
+    assert status == 500
+    async with session.get(sim_url + PUBLIC_TICKER_PATH) as response:
+        assert (response.status, await response.text()) == (503, "down")
+    async with session.post(
+        sim_url + "/_sim/fault", json={"status": 502, "path": PUBLIC_TICKER_PATH}
+    ) as response:
+        assert response.status == 200
+    assert (await _post(session, sim_url, nonce=2))[0] == 200
+    async with session.get(sim_url + PUBLIC_TICKER_PATH) as response:
+        assert response.status == 502
+
+
+async def test_trade_balance_control(
+    session: ClientSession, sim_url: str, simulator: WhiteBitSimulator
+) -> None:
+    """/_sim/balance sets trade balances too, and lists a currency new to the exchange."""
+    change = {"api_key": DEMO_KEY, "ticker": "NEW", "account": "trade"}
+    async with session.post(
+        sim_url + "/_sim/balance", json={**change, "available": "1", "freeze": "0.5"}
+    ) as response:
+        assert response.status == 200
+    assert simulator.accounts[DEMO_KEY].trade["NEW"] == ("1", "0.5")
+    assert "NEW" in simulator.currencies
+    async with session.post(
+        sim_url + "/_sim/balance", json={**change, "available": "1", "freeze": "nan"}
+    ) as response:
+        assert response.status == 400

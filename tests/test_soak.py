@@ -137,7 +137,7 @@ async def test_soak(
     soak = Soak(hass, init_integration, simulator)
     # Polls here come milliseconds apart, not minutes: WhiteBIT's 1,000 per 10 s would be hit
     # for real, which is not a fault this run injects.
-    simulator._rate_limit = 10**9
+    simulator.set_rate_limit(10**9)
     scanner = LogScanner()
     root = logging.getLogger()
     saved_handlers = root.handlers[:]
