@@ -10,7 +10,15 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.whitebit.config_flow import entry_unique_id
-from custom_components.whitebit.const import CONF_API_SECRET, CONF_TICKERS, DOMAIN
+from custom_components.whitebit.const import (
+    CONF_ACCOUNTS,
+    CONF_API_SECRET,
+    CONF_AUTO_TRACK,
+    CONF_QUOTE,
+    CONF_TICKERS,
+    CONF_ZERO_BALANCE,
+    DOMAIN,
+)
 from simulator import DEMO_KEY, DEMO_SECRET, WhiteBitSimulator, demo_simulator
 
 if TYPE_CHECKING:
@@ -22,6 +30,15 @@ if TYPE_CHECKING:
 ENTRY_ID = "01JWHITEBITTESTENTRY000000"
 TITLE = "WhiteBIT (127.0.0.1)"
 SELECTED = ["BTC", "DOGE", "ETH", "USDT"]
+# Everything this version offers: both accounts, and values in USDT.
+FULL_OPTIONS = {
+    CONF_ACCOUNTS: ["main", "trade"],
+    CONF_TICKERS: ["BTC", "DOGE", "ETH", "SOL", "TON", "USDT"],
+    CONF_AUTO_TRACK: False,
+    CONF_ZERO_BALANCE: "remove",
+    CONF_QUOTE: "USDT",
+    CONF_SCAN_INTERVAL: 300,
+}
 # Every secret a test hands to the integration; none may ever show up in a log line.
 TEST_SECRETS = (DEMO_SECRET, "second-secret-1111111111111111", "wrong-secret-2222222222222")
 
@@ -99,6 +116,30 @@ def mock_config_entry(sim_url: str) -> MockConfigEntry:
         data={CONF_URL: sim_url, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET},
         options={CONF_TICKERS: SELECTED, CONF_SCAN_INTERVAL: 300},
     )
+
+
+@pytest.fixture
+def full_config_entry(mock_config_entry: MockConfigEntry) -> MockConfigEntry:
+    """Return an entry made by this version's flow, tracking both accounts with values."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=ENTRY_ID,
+        title=TITLE,
+        version=1,
+        minor_version=2,
+        unique_id=mock_config_entry.unique_id,
+        data=dict(mock_config_entry.data),
+        options=FULL_OPTIONS,
+    )
+
+
+@pytest.fixture
+async def init_full(hass: HomeAssistant, full_config_entry: MockConfigEntry) -> MockConfigEntry:
+    """Set up the full entry against the simulator."""
+    full_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(full_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return full_config_entry
 
 
 @pytest.fixture

@@ -16,15 +16,27 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.whitebit.api import WhiteBitValidationError
 from custom_components.whitebit.config_flow import entry_unique_id, resolve_base_url
 from custom_components.whitebit.const import (
+    CONF_ACCOUNTS,
     CONF_API_SECRET,
+    CONF_AUTO_TRACK,
+    CONF_QUOTE,
     CONF_SERVER,
     CONF_TICKERS,
+    CONF_ZERO_BALANCE,
     DOMAIN,
     SERVER_CUSTOM,
     SERVER_EU,
     SERVER_GLOBAL,
 )
-from simulator import DEMO_KEY, DEMO_SECRET
+from simulator import (
+    DEMO_KEY,
+    DEMO_SECRET,
+    MAIN_BALANCE_PATH,
+    PRIVATE_PATHS,
+    PUBLIC_TICKER_PATH,
+    TRADE_BALANCE_PATH,
+    Fault,
+)
 
 from .conftest import SELECTED, TEST_SECRETS
 
@@ -81,7 +93,10 @@ async def test_full_user_flow(hass: HomeAssistant, sim_url: str) -> None:
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "tickers"
-    assert _default(result, CONF_TICKERS) == ["BTC", "DOGE", "SOL", "USDT"]
+    # Held on either account: TON is only on the trade account.
+    assert _default(result, CONF_TICKERS) == ["BTC", "DOGE", "SOL", "TON", "USDT"]
+    assert _default(result, CONF_AUTO_TRACK) is False
+    assert _default(result, CONF_QUOTE) == "USDT"
     assert result["description_placeholders"] == {"count": "13"}
 
     result = await hass.config_entries.flow.async_configure(
@@ -94,7 +109,15 @@ async def test_full_user_flow(hass: HomeAssistant, sim_url: str) -> None:
     assert entry.data == {CONF_URL: sim_url, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
     assert entry.unique_id == entry_unique_id(sim_url, DEMO_KEY)
     assert DEMO_KEY not in entry.unique_id
-    assert entry.options == {CONF_TICKERS: ["BTC", "ETH"], CONF_SCAN_INTERVAL: 300}
+    assert entry.options == {
+        CONF_ACCOUNTS: ["main", "trade"],
+        CONF_TICKERS: ["BTC", "ETH"],
+        CONF_AUTO_TRACK: False,
+        CONF_ZERO_BALANCE: "remove",
+        CONF_QUOTE: "USDT",
+        CONF_SCAN_INTERVAL: 300,
+    }
+    assert (entry.version, entry.minor_version) == (1, 2)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
 
@@ -108,9 +131,10 @@ async def test_full_user_flow(hass: HomeAssistant, sim_url: str) -> None:
 )
 async def test_official_servers(hass: HomeAssistant, server: str, url: str, title: str) -> None:
     """Global and EU resolve to their documented URLs; a custom URL field is ignored."""
-    balances = AsyncMock(return_value={"BTC": Decimal(1)})
+    client = "custom_components.whitebit.config_flow.WhiteBitClient"
     with (
-        patch("custom_components.whitebit.config_flow.WhiteBitClient.main_balances", balances),
+        patch(f"{client}.main_balances", AsyncMock(return_value={"BTC": Decimal(1)})),
+        patch(f"{client}.trade_balances", AsyncMock(return_value={})),
         patch("custom_components.whitebit.async_setup_entry", return_value=True),
     ):
         result = await _start(hass)
@@ -124,7 +148,7 @@ async def test_official_servers(hass: HomeAssistant, server: str, url: str, titl
             },
         )
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_TICKERS: ["BTC"]}
+            result["flow_id"], {CONF_TICKERS: ["BTC"], CONF_QUOTE: "none"}
         )
     assert result["title"] == title
     assert result["data"][CONF_URL] == url
@@ -195,7 +219,6 @@ async def test_user_flow_errors_recover(
     """Each failure shows its error, never echoes the credentials, and the user can retry."""
     account = simulator.accounts[DEMO_KEY]
     url, secret = sim_url, DEMO_SECRET
-    limit = simulator._rate_limit
     if provoke == "wrong_secret":
         secret = WRONG_SECRET
     elif provoke == "disabled":
@@ -203,7 +226,7 @@ async def test_user_flow_errors_recover(
     elif provoke == "no_permission":
         account.permissions.clear()
     elif provoke == "rate_limited":
-        simulator._rate_limit = 0
+        simulator.set_rate_limit(0)
     else:
         url = closed_url
 
@@ -219,8 +242,8 @@ async def test_user_flow_errors_recover(
     assert _default(result, CONF_URL) == url
 
     account.enabled = True
-    account.permissions.add("/api/v4/main-account/balance")
-    simulator._rate_limit = limit
+    account.permissions.update(PRIVATE_PATHS)
+    simulator.set_rate_limit(1000)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], _account(sim_url))
     assert result["step_id"] == "tickers"
 
@@ -387,6 +410,19 @@ async def test_reconfigure_onto_another_entrys_account_aborts(
     assert result["reason"] == "already_configured"
 
 
+def _options(**changes: Any) -> dict[str, Any]:
+    """A full options form: the mock entry's migrated options with `changes`."""
+    return {
+        CONF_ACCOUNTS: ["main"],
+        CONF_TICKERS: SELECTED,
+        CONF_AUTO_TRACK: False,
+        CONF_ZERO_BALANCE: "remove",
+        CONF_QUOTE: "none",
+        CONF_SCAN_INTERVAL: 300,
+        **changes,
+    }
+
+
 async def test_options_flow(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -398,22 +434,26 @@ async def test_options_flow(
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert result["step_id"] == "init"
     assert simulator.stats.requests == requests_before  # no extra request for the list
-    assert _default(result, CONF_TICKERS) == SELECTED
-    assert _default(result, CONF_SCAN_INTERVAL) == 300
+    # An entry from before these options existed was migrated to what it did.
+    assert {field: _default(result, field) for field in _options()} == _options()
     options = result["data_schema"].schema[CONF_TICKERS].config["options"]
     assert options == sorted(simulator.currencies)
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_TICKERS: [], CONF_SCAN_INTERVAL: 60}
+        result["flow_id"], _options(tickers=[], scan_interval=60)
     )
     assert result["errors"] == {"base": "no_tickers"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], _options(accounts=[])
+    )
+    assert result["errors"] == {"base": "no_accounts"}
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {CONF_TICKERS: ["BTC", "SOL"], CONF_SCAN_INTERVAL: 120.0}
+        result["flow_id"], _options(tickers=["BTC", "SOL"], scan_interval=120.0)
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert init_integration.options == {CONF_TICKERS: ["BTC", "SOL"], CONF_SCAN_INTERVAL: 120}
+    assert init_integration.options == _options(tickers=["BTC", "SOL"], scan_interval=120)
     coordinator = init_integration.runtime_data
     assert coordinator.update_interval.total_seconds() == 120
     unique_ids = {
@@ -425,6 +465,57 @@ async def test_options_flow(
         f"{init_integration.entry_id}_main_balance_SOL",
     }
     assert hass.states.get("sensor.whitebit_127_0_0_1_usdt_main_balance") is None
+
+
+async def test_options_check_what_is_new(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: WhiteBitSimulator
+) -> None:
+    """An added account is checked with the stored key, a new quote currency against markets."""
+    account = simulator.accounts[DEMO_KEY]
+    account.permissions.discard(TRADE_BALANCE_PATH)
+    del simulator.markets["USDT_UAH"]
+    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], _options(accounts=["main", "trade"])
+    )
+    assert result["errors"] == {"base": "no_permission"}
+    account.permissions.add(TRADE_BALANCE_PATH)
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], _options(accounts=["main", "trade"], quote_currency="UAH")
+    )
+    assert result["errors"] == {CONF_QUOTE: "quote_unavailable"}
+    # The form keeps what the user chose rather than going back to the stored options.
+    assert _default(result, CONF_QUOTE) == "UAH"
+    assert _default(result, CONF_ACCOUNTS) == ["main", "trade"]
+
+    simulator.inject(Fault(503, "", path=PUBLIC_TICKER_PATH))
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], _options(accounts=["main", "trade"], quote_currency="EUR")
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+    changes = {
+        CONF_ACCOUNTS: ["main", "trade"],
+        CONF_QUOTE: "EUR",
+        CONF_AUTO_TRACK: True,
+        CONF_ZERO_BALANCE: "unavailable",
+        CONF_TICKERS: [],
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], _options(**changes)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert init_integration.options == _options(**changes)
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert (
+        hass.states.get("sensor.whitebit_127_0_0_1_portfolio_value").attributes[
+            "unit_of_measurement"
+        ]
+        == "EUR"
+    )
 
 
 async def test_options_flow_when_not_loaded(
@@ -444,3 +535,54 @@ async def test_options_flow_when_not_loaded(
     assert result["errors"] == {"base": "invalid_auth"}
     options = result["data_schema"].schema[CONF_TICKERS].config["options"]
     assert options == sorted(SELECTED)
+
+
+async def test_accounts_are_checked_as_chosen(
+    hass: HomeAssistant, simulator: WhiteBitSimulator, sim_url: str
+) -> None:
+    """The check makes the requests polling will make: none chosen, or one the key may not."""
+    account = simulator.accounts[DEMO_KEY]
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**_account(sim_url), CONF_ACCOUNTS: []}
+    )
+    assert result["errors"] == {"base": "no_accounts"}
+
+    # A key for the trade account only works as long as the main account is not asked for.
+    account.permissions.discard(MAIN_BALANCE_PATH)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**_account(sim_url), CONF_ACCOUNTS: ["main", "trade"]}
+    )
+    assert result["errors"] == {"base": "no_permission"}
+    assert _default(result, CONF_ACCOUNTS) == ["main", "trade"]
+    before = dict(simulator.stats.requests)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**_account(sim_url), CONF_ACCOUNTS: ["trade"]}
+    )
+    assert result["step_id"] == "tickers"
+    assert simulator.stats.requests.get(MAIN_BALANCE_PATH) == before.get(MAIN_BALANCE_PATH)
+    # The trade account lists only what it holds.
+    assert _default(result, CONF_TICKERS) == ["BTC", "SOL", "TON", "USDT"]
+    assert result["data_schema"].schema[CONF_TICKERS].config["options"] == [
+        "BTC",
+        "SOL",
+        "TON",
+        "USDT",
+    ]
+
+    # Automatic tracking needs no selection; valuation needs a market in the quote currency.
+    del simulator.markets["USDT_UAH"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TICKERS: [], CONF_AUTO_TRACK: True, CONF_QUOTE: "UAH"}
+    )
+    assert result["errors"] == {CONF_QUOTE: "quote_unavailable"}
+    assert _default(result, CONF_AUTO_TRACK) is True
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TICKERS: [], CONF_AUTO_TRACK: True, CONF_QUOTE: "EUR"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"][CONF_ACCOUNTS] == ["trade"]
+    assert result["options"][CONF_AUTO_TRACK] is True
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.whitebit_127_0_0_1_ton_trade_available").state == "42"
+    assert hass.states.get("sensor.whitebit_127_0_0_1_btc_main_balance") is None

@@ -10,7 +10,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from syrupy.filters import props
 
-from simulator import DEMO_BALANCES, DEMO_KEY, DEMO_SECRET
+from simulator import DEMO_BALANCES, DEMO_KEY, DEMO_SECRET, DEMO_TRADE
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -22,16 +22,16 @@ if TYPE_CHECKING:
 async def test_diagnostics(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
-    init_integration: MockConfigEntry,
+    init_full: MockConfigEntry,
     snapshot: SnapshotAssertion,
 ) -> None:
     """Key, secret, unique ID and amounts are redacted; the shape is what a report needs."""
-    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_full)
     assert diagnostics == snapshot(exclude=props("created_at", "modified_at", "url"))
     dumped = json.dumps(diagnostics)
     assert DEMO_SECRET not in dumped
     assert DEMO_KEY not in dumped
-    assert init_integration.unique_id not in dumped
-    for amount in DEMO_BALANCES.values():
-        if amount != "0":
-            assert amount not in dumped
+    assert init_full.unique_id not in dumped
+    amounts = {*DEMO_BALANCES.values(), *(a for pair in DEMO_TRADE.values() for a in pair)}
+    for amount in amounts - {"0"}:
+        assert f'"{amount}"' not in dumped

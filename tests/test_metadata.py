@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from custom_components.whitebit.sensor import BALANCE_DESCRIPTIONS
+from custom_components.whitebit.const import (
+    ACCOUNTS,
+    QUOTE_CURRENCIES,
+    QUOTE_NONE,
+    ZERO_REMOVE,
+    ZERO_UNAVAILABLE,
+)
+from custom_components.whitebit.sensor import PORTFOLIO_DESCRIPTION, TICKER_DESCRIPTIONS
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / "whitebit"
@@ -44,9 +51,16 @@ def test_every_entity_has_a_name_and_icon() -> None:
     """Each entity description has a translated name and an icon."""
     english = _load(INTEGRATION / "translations" / "en.json")
     icons = _load(INTEGRATION / "icons.json")
-    for description in BALANCE_DESCRIPTIONS:
-        assert description.translation_key in english["entity"]["sensor"]
-        assert description.translation_key in icons["entity"]["sensor"]
+    keys = {d.translation_key for d in (*TICKER_DESCRIPTIONS, PORTFOLIO_DESCRIPTION)}
+    assert keys == set(english["entity"]["sensor"]) == set(icons["entity"]["sensor"])
+
+
+def test_every_choice_is_translated() -> None:
+    """Each option of each select offered in a form has a label."""
+    selectors = _load(INTEGRATION / "translations" / "en.json")["selector"]
+    assert set(selectors["accounts"]["options"]) == set(ACCOUNTS)
+    assert set(selectors["quote_currency"]["options"]) == {QUOTE_NONE, *QUOTE_CURRENCIES}
+    assert set(selectors["zero_balance"]["options"]) == {ZERO_REMOVE, ZERO_UNAVAILABLE}
 
 
 def test_manifest() -> None:

@@ -8,7 +8,7 @@ from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api import WhiteBitClient
-from .const import CONF_API_SECRET
+from .const import CONF_API_SECRET, LEGACY_OPTIONS, LOGGER
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
 
 if TYPE_CHECKING:
@@ -35,3 +35,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> 
 async def async_unload_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> bool:
     """Unload the sensors."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> bool:
+    """Bring an entry's options up to the current minor version.
+
+    1.1 entries tracked main balances of chosen currencies, without valuation. They keep doing
+    exactly that: a user who never asked for trade balances or prices gets no new request.
+    """
+    if entry.version > 1:
+        # A downgrade: this version cannot know what a newer one stored.
+        return False
+    if entry.minor_version < 2:  # noqa: PLR2004 - the minor version this adds
+        options = {**LEGACY_OPTIONS, **entry.options}
+        hass.config_entries.async_update_entry(entry, options=options, minor_version=2)
+        LOGGER.debug("Migrated entry %s to version 1.2", entry.entry_id)
+    return True

@@ -16,6 +16,7 @@ from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL
 from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -33,29 +34,40 @@ from .api import (
     WhiteBitAuthenticationError,
     WhiteBitClient,
     WhiteBitConnectionError,
-    WhiteBitError,
     WhiteBitPermissionError,
     WhiteBitRateLimitError,
     WhiteBitResponseError,
 )
 from .const import (
+    ACCOUNTS,
+    CONF_ACCOUNTS,
     CONF_API_SECRET,
+    CONF_AUTO_TRACK,
+    CONF_QUOTE,
     CONF_SERVER,
     CONF_TICKERS,
+    CONF_ZERO_BALANCE,
+    DEFAULT_QUOTE,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
+    LEGACY_OPTIONS,
     LOGGER,
     MAX_SCAN_INTERVAL,
     MIN_SCAN_INTERVAL,
+    QUOTE_CURRENCIES,
+    QUOTE_NONE,
     SERVER_CUSTOM,
     SERVER_GLOBAL,
     SERVER_TITLES,
     SERVER_URLS,
+    ZERO_REMOVE,
+    ZERO_UNAVAILABLE,
 )
+from .coordinator import WhiteBitData, async_fetch_balances
+from .valuation import PriceBook
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-    from decimal import Decimal
+    from collections.abc import Collection, Mapping
 
     from .coordinator import WhiteBitConfigEntry
 
@@ -79,6 +91,33 @@ _SERVER_SCHEMA = probatio.Schema(
     }
 )
 _ACCOUNT_SCHEMA = _SERVER_SCHEMA.extend(_CREDENTIALS_SCHEMA.schema)
+_ACCOUNTS_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=list(ACCOUNTS),
+        multiple=True,
+        translation_key=CONF_ACCOUNTS,
+        mode=SelectSelectorMode.LIST,
+    )
+)
+# Both accounts by default: coins bought on WhiteBIT sit on the trade account, deposits and
+# withdrawals go through the main one, and the total only means something with both.
+_USER_SCHEMA = _ACCOUNT_SCHEMA.extend(
+    {probatio.Required(CONF_ACCOUNTS, default=list(ACCOUNTS)): _ACCOUNTS_SELECTOR}
+)
+_QUOTE_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[QUOTE_NONE, *QUOTE_CURRENCIES],
+        translation_key=CONF_QUOTE,
+        mode=SelectSelectorMode.DROPDOWN,
+    )
+)
+_ZERO_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[ZERO_REMOVE, ZERO_UNAVAILABLE],
+        translation_key=CONF_ZERO_BALANCE,
+        mode=SelectSelectorMode.LIST,
+    )
+)
 
 
 class InvalidUrlError(Exception):
@@ -139,41 +178,63 @@ def server_of(base_url: str) -> str:
     return SERVER_CUSTOM
 
 
-async def _async_fetch_balances(
-    flow: ConfigFlow | OptionsFlowWithReload, data: Mapping[str, Any]
-) -> tuple[Mapping[str, Decimal], dict[str, str]]:
-    """Check credentials live; return the balances or the form errors to show."""
-    client = WhiteBitClient(
+def _client(flow: ConfigFlow | OptionsFlowWithReload, data: Mapping[str, Any]) -> WhiteBitClient:
+    return WhiteBitClient(
         async_get_clientsession(flow.hass),
         data[CONF_API_KEY],
         data[CONF_API_SECRET],
         data[CONF_URL],
     )
+
+
+async def _async_fetch_balances(
+    flow: ConfigFlow | OptionsFlowWithReload,
+    data: Mapping[str, Any],
+    accounts: Collection[str],
+) -> tuple[WhiteBitData, dict[str, str]]:
+    """Check credentials live with the requests polling will make; return balances or errors."""
     try:
-        return await client.main_balances(), {}
-    except WhiteBitAuthenticationError:
-        error = "invalid_auth"
-    except WhiteBitPermissionError:
-        error = "no_permission"
-    except WhiteBitRateLimitError:
-        error = "rate_limited"
-    except WhiteBitConnectionError, WhiteBitResponseError:
-        error = "cannot_connect"
-    except WhiteBitError:
-        LOGGER.exception("Unexpected answer from WhiteBIT while checking the key")
-        error = "unknown"
-    except Exception:  # noqa: BLE001 - a flow must end in a form error, never a traceback
-        LOGGER.exception("Unexpected error while checking the key")
-        error = "unknown"
-    return {}, {"base": error}
+        return await async_fetch_balances(_client(flow, data), accounts), {}
+    except Exception as err:  # noqa: BLE001 - a flow must end in a form error, never a traceback
+        return WhiteBitData(), {"base": _form_error(err)}
 
 
-def _tickers_schema(available: Mapping[str, Decimal], selected: list[str]) -> probatio.Schema:
+async def _async_check_quote(
+    flow: ConfigFlow | OptionsFlowWithReload, data: Mapping[str, Any], quote: str
+) -> dict[str, str]:
+    """Check that WhiteBIT has a market in the quote currency, so values can exist."""
+    if quote == QUOTE_NONE:
+        return {}
+    try:
+        markets = await _client(flow, data).markets()
+    except Exception as err:  # noqa: BLE001 - a flow must end in a form error, never a traceback
+        return {"base": _form_error(err)}
+    if not PriceBook(markets, quote).trades(quote):
+        return {CONF_QUOTE: "quote_unavailable"}
+    return {}
+
+
+def _form_error(err: Exception) -> str:
+    """Name the form error for what a request raised."""
+    match err:
+        case WhiteBitAuthenticationError():
+            return "invalid_auth"
+        case WhiteBitPermissionError():
+            return "no_permission"
+        case WhiteBitRateLimitError():
+            return "rate_limited"
+        case WhiteBitConnectionError() | WhiteBitResponseError():
+            return "cannot_connect"
+    LOGGER.exception("Unexpected error while talking to WhiteBIT", exc_info=err)
+    return "unknown"
+
+
+def _tickers_schema(data: WhiteBitData, selected: Collection[str]) -> probatio.Schema:
     return probatio.Schema(
         {
-            probatio.Required(CONF_TICKERS, default=selected): SelectSelector(
+            probatio.Required(CONF_TICKERS, default=list(selected)): SelectSelector(
                 SelectSelectorConfig(
-                    options=sorted(set(available) | set(selected)),
+                    options=sorted(data.listed() | set(selected)),
                     multiple=True,
                     mode=SelectSelectorMode.DROPDOWN,
                     custom_value=False,
@@ -183,8 +244,18 @@ def _tickers_schema(available: Mapping[str, Decimal], selected: list[str]) -> pr
     )
 
 
-def _nonzero(balances: Mapping[str, Decimal]) -> list[str]:
-    return sorted(ticker for ticker, amount in balances.items() if amount)
+def _options(entry: WhiteBitConfigEntry) -> dict[str, Any]:
+    """The entry's options, with what a not yet migrated entry (one never set up) lacks."""
+    return {**LEGACY_OPTIONS, **entry.options}
+
+
+def _selection_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
+    """Refuse a selection that would track nothing."""
+    if CONF_ACCOUNTS in user_input and not user_input[CONF_ACCOUNTS]:
+        return {"base": "no_accounts"}
+    if not user_input[CONF_AUTO_TRACK] and not user_input[CONF_TICKERS]:
+        return {"base": "no_tickers"}
+    return {}
 
 
 def _credentials(user_input: Mapping[str, Any]) -> dict[str, str]:
@@ -199,10 +270,12 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a WhiteBIT account."""
 
     VERSION = 1
+    MINOR_VERSION = 2
 
     _data: dict[str, str]
     _title: str
-    _balances: Mapping[str, Decimal]
+    _accounts: list[str]
+    _balances: WhiteBitData
 
     @staticmethod
     @callback
@@ -215,44 +288,61 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @override
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the server and the key, and check them against WhiteBIT."""
+        """Ask for the server, the key and the accounts, and check them against WhiteBIT."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            data, balances, errors = await self._async_check_account(user_input)
+            accounts = list(user_input[CONF_ACCOUNTS])
+            if not accounts:
+                errors = {"base": "no_accounts"}
+            else:
+                data, balances, errors = await self._async_check_account(user_input, accounts)
             if not errors:
                 await self.async_set_unique_id(entry_unique_id(data[CONF_URL], data[CONF_API_KEY]))
                 self._abort_if_unique_id_configured()
                 self._data = data
+                self._accounts = accounts
                 self._balances = balances
                 self._title = entry_title(user_input[CONF_SERVER], data[CONF_URL])
                 return await self.async_step_tickers()
         return self.async_show_form(
             step_id="user",
-            data_schema=self._account_form(user_input),
+            data_schema=self._account_form(_USER_SCHEMA, user_input),
             errors=errors,
         )
 
     async def async_step_tickers(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Pick the currencies to track; those holding a balance come preselected."""
+        """Pick the currencies (those holding a balance come preselected) and the valuation."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            if user_input[CONF_TICKERS]:
+            errors = _selection_errors(user_input) or await _async_check_quote(
+                self, self._data, user_input[CONF_QUOTE]
+            )
+            if not errors:
                 return self.async_create_entry(
                     title=self._title,
                     data=self._data,
                     options={
+                        CONF_ACCOUNTS: self._accounts,
                         CONF_TICKERS: user_input[CONF_TICKERS],
+                        CONF_AUTO_TRACK: user_input[CONF_AUTO_TRACK],
+                        CONF_ZERO_BALANCE: ZERO_REMOVE,
+                        CONF_QUOTE: user_input[CONF_QUOTE],
                         CONF_SCAN_INTERVAL: int(DEFAULT_SCAN_INTERVAL.total_seconds()),
                     },
                 )
-            errors["base"] = "no_tickers"
+        schema = _tickers_schema(self._balances, sorted(self._balances.held())).extend(
+            {
+                probatio.Required(CONF_AUTO_TRACK, default=False): BooleanSelector(),
+                probatio.Required(CONF_QUOTE, default=DEFAULT_QUOTE): _QUOTE_SELECTOR,
+            }
+        )
         return self.async_show_form(
             step_id="tickers",
-            data_schema=_tickers_schema(self._balances, _nonzero(self._balances)),
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
             errors=errors,
-            description_placeholders={"count": str(len(self._balances))},
+            description_placeholders={"count": str(len(self._balances.listed()))},
         )
 
     async def async_step_reauth(
@@ -270,7 +360,7 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             data = {CONF_URL: entry.data[CONF_URL], **_credentials(user_input)}
-            _, errors = await _async_fetch_balances(self, data)
+            _, errors = await _async_fetch_balances(self, data, _options(entry)[CONF_ACCOUNTS])
             if not errors:
                 return self._async_update_account(entry, data, entry.title)
         return self.async_show_form(
@@ -286,7 +376,9 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data, _, errors = await self._async_check_account(user_input)
+            data, _, errors = await self._async_check_account(
+                user_input, _options(entry)[CONF_ACCOUNTS]
+            )
             if not errors:
                 return self._async_update_account(
                     entry, data, entry_title(user_input[CONF_SERVER], data[CONF_URL])
@@ -297,26 +389,32 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
         }
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self._account_form(suggested),
+            data_schema=self._account_form(_ACCOUNT_SCHEMA, suggested),
             errors=errors,
         )
 
-    def _account_form(self, user_input: Mapping[str, Any] | None) -> probatio.Schema:
-        # Only the server and URL are offered again after an error; the key and secret are
-        # never echoed back into a form.
-        shown = {k: v for k, v in (user_input or {}).items() if k in {CONF_SERVER, CONF_URL}}
-        return self.add_suggested_values_to_schema(_ACCOUNT_SCHEMA, shown)
+    def _account_form(
+        self, schema: probatio.Schema, user_input: Mapping[str, Any] | None
+    ) -> probatio.Schema:
+        # Only the server, URL and accounts are offered again after an error; the key and
+        # secret are never echoed back into a form.
+        shown = {
+            k: v
+            for k, v in (user_input or {}).items()
+            if k in {CONF_SERVER, CONF_URL, CONF_ACCOUNTS}
+        }
+        return self.add_suggested_values_to_schema(schema, shown)
 
     async def _async_check_account(
-        self, user_input: Mapping[str, Any]
-    ) -> tuple[dict[str, str], Mapping[str, Decimal], dict[str, str]]:
+        self, user_input: Mapping[str, Any], accounts: Collection[str]
+    ) -> tuple[dict[str, str], WhiteBitData, dict[str, str]]:
         """Resolve the server and check the credentials: entry data, balances, form errors."""
         try:
             base_url = resolve_base_url(user_input)
         except InvalidUrlError:
-            return {}, {}, {CONF_URL: "invalid_url"}
+            return {}, WhiteBitData(), {CONF_URL: "invalid_url"}
         data = {CONF_URL: base_url, **_credentials(user_input)}
-        balances, errors = await _async_fetch_balances(self, data)
+        balances, errors = await _async_fetch_balances(self, data, accounts)
         return data, balances, errors
 
     def _async_update_account(
@@ -335,40 +433,45 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class WhiteBitOptionsFlow(OptionsFlowWithReload):
-    """Change the tracked currencies and the update interval."""
+    """Change what is tracked, how it is valued, and how often it is fetched."""
 
     config_entry: WhiteBitConfigEntry
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the options, with the currencies WhiteBIT currently lists."""
+        entry = self.config_entry
+        options = _options(entry)
         errors: dict[str, str] = {}
         if user_input is not None:
-            if user_input[CONF_TICKERS]:
+            errors = await self._async_check(user_input)
+            if not errors:
                 return self.async_create_entry(
                     data={
+                        CONF_ACCOUNTS: user_input[CONF_ACCOUNTS],
                         CONF_TICKERS: user_input[CONF_TICKERS],
+                        CONF_AUTO_TRACK: user_input[CONF_AUTO_TRACK],
+                        CONF_ZERO_BALANCE: user_input[CONF_ZERO_BALANCE],
+                        CONF_QUOTE: user_input[CONF_QUOTE],
                         CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL]),
                     }
                 )
-            errors["base"] = "no_tickers"
 
-        entry = self.config_entry
         if entry.state is ConfigEntryState.LOADED:
             # The coordinator's last poll already lists every currency; no extra request.
-            available: Mapping[str, Decimal] = entry.runtime_data.data.main
+            available = entry.runtime_data.data
         else:
-            available, fetch_errors = await _async_fetch_balances(self, entry.data)
+            available, fetch_errors = await _async_fetch_balances(
+                self, entry.data, options[CONF_ACCOUNTS]
+            )
             errors = errors or fetch_errors
 
-        selected = list(entry.options[CONF_TICKERS])
-        schema = _tickers_schema(available, selected).extend(
+        schema = _tickers_schema(available, options[CONF_TICKERS]).extend(
             {
-                probatio.Required(
-                    CONF_SCAN_INTERVAL,
-                    default=entry.options.get(
-                        CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL.total_seconds()
-                    ),
-                ): NumberSelector(
+                probatio.Required(CONF_ACCOUNTS): _ACCOUNTS_SELECTOR,
+                probatio.Required(CONF_AUTO_TRACK): BooleanSelector(),
+                probatio.Required(CONF_ZERO_BALANCE): _ZERO_SELECTOR,
+                probatio.Required(CONF_QUOTE): _QUOTE_SELECTOR,
+                probatio.Required(CONF_SCAN_INTERVAL): NumberSelector(
                     NumberSelectorConfig(
                         min=MIN_SCAN_INTERVAL.total_seconds(),
                         max=MAX_SCAN_INTERVAL.total_seconds(),
@@ -379,4 +482,23 @@ class WhiteBitOptionsFlow(OptionsFlowWithReload):
                 ),
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or options),
+            errors=errors,
+        )
+
+    async def _async_check(self, user_input: Mapping[str, Any]) -> dict[str, str]:
+        """Check the selection, and live what the current key was not yet asked for.
+
+        An account added here was never fetched with this key; finding out now that the key
+        may not read it beats a reload that ends in a reauthentication prompt.
+        """
+        options = _options(self.config_entry)
+        if errors := _selection_errors(user_input):
+            return errors
+        if added := set(user_input[CONF_ACCOUNTS]) - set(options[CONF_ACCOUNTS]):
+            _, errors = await _async_fetch_balances(self, self.config_entry.data, added)
+        if not errors and user_input[CONF_QUOTE] != options[CONF_QUOTE]:
+            errors = await _async_check_quote(self, self.config_entry.data, user_input[CONF_QUOTE])
+        return errors

@@ -10,6 +10,32 @@ LOGGER = logging.getLogger(__package__)
 CONF_API_SECRET: Final = "api_secret"  # noqa: S105 - a field name, not a secret
 CONF_SERVER: Final = "server"
 CONF_TICKERS: Final = "tickers"
+CONF_ACCOUNTS: Final = "accounts"
+CONF_AUTO_TRACK: Final = "auto_track"
+CONF_ZERO_BALANCE: Final = "zero_balance"
+CONF_QUOTE: Final = "quote_currency"
+
+ACCOUNT_MAIN: Final = "main"
+ACCOUNT_TRADE: Final = "trade"
+ACCOUNTS: Final = (ACCOUNT_MAIN, ACCOUNT_TRADE)
+
+# What happens to an automatically tracked currency's sensors when its balance goes to zero.
+ZERO_REMOVE: Final = "remove"
+ZERO_UNAVAILABLE: Final = "unavailable"
+
+# Portfolio valuation: off, or one of the quote currencies WhiteBIT has markets in.
+QUOTE_NONE: Final = "none"
+QUOTE_CURRENCIES: Final = ("USDT", "USD", "EUR", "BTC", "UAH")
+DEFAULT_QUOTE: Final = "USDT"
+
+# What entries made before these options existed (minor version 1) did: main balances of the
+# chosen currencies, no valuation. Migration fills them in, so such entries make no new request.
+LEGACY_OPTIONS: Final = {
+    CONF_ACCOUNTS: [ACCOUNT_MAIN],
+    CONF_AUTO_TRACK: False,
+    CONF_ZERO_BALANCE: ZERO_REMOVE,
+    CONF_QUOTE: QUOTE_NONE,
+}
 
 SERVER_GLOBAL: Final = "global"
 SERVER_EU: Final = "eu"

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_KEY, CONF_UNIQUE_ID
 
-from .const import CONF_API_SECRET, CONF_TICKERS
+from .const import CONF_API_SECRET
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -25,8 +25,9 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return the entry, the poll state and which currencies were seen, amounts redacted."""
     coordinator = entry.runtime_data
-    main = coordinator.data.main
-    selected = entry.options[CONF_TICKERS]
+    data = coordinator.data
+    tracking = coordinator.tracking
+    tracked = sorted(data.tickers)
     return {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "coordinator": {
@@ -39,9 +40,16 @@ async def async_get_config_entry_diagnostics(
             ),
         },
         "balances": {
-            "currencies_reported": len(main),
-            "currencies_with_balance": sum(1 for amount in main.values() if amount),
-            "selected_reported": {ticker: REDACTED for ticker in selected if ticker in main},
-            "selected_missing": [ticker for ticker in selected if ticker not in main],
+            "accounts": sorted(tracking.accounts),
+            "main_currencies_reported": None if data.main is None else len(data.main),
+            "trade_currencies_reported": None if data.trade is None else len(data.trade),
+            "currencies_with_balance": len(data.held()),
+            "tracked": {ticker: REDACTED for ticker in tracked if data.total(ticker) is not None},
+            "tracked_missing": [ticker for ticker in tracked if data.total(ticker) is None],
+        },
+        "valuation": {
+            "quote": tracking.quote,
+            "prices_fetched": data.portfolio is not None,
+            "unvalued": list(data.portfolio.unvalued) if data.portfolio else None,
         },
     }

@@ -1,50 +1,123 @@
-"""Balance sensors: one per selected currency."""
+"""Balance and value sensors: several per tracked currency, and the portfolio's value."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.sensor import (
     DOMAIN as SENSOR_DOMAIN,
+    SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
     SensorStateClass,
 )
+from homeassistant.core import callback
+from homeassistant.generated.currencies import ACTIVE_CURRENCIES
 from homeassistant.helpers import entity_registry as er
 
-from .const import CONF_TICKERS, CRYPTO_PRECISION, FIAT_LIKE_TICKERS, FIAT_PRECISION
+from .const import (
+    ACCOUNT_MAIN,
+    ACCOUNT_TRADE,
+    CRYPTO_PRECISION,
+    DOMAIN,
+    FIAT_LIKE_TICKERS,
+    FIAT_PRECISION,
+    ZERO_UNAVAILABLE,
+)
 from .entity import WhiteBitEntity
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from decimal import Decimal
 
     from homeassistant.core import HomeAssistant
     from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-    from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator, WhiteBitData
+    from .coordinator import Tracking, WhiteBitConfigEntry, WhiteBitCoordinator, WhiteBitData
 
 # The coordinator does all I/O; entities only read its data.
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class WhiteBitBalanceEntityDescription(SensorEntityDescription):
-    """Describes one kind of balance, read for a given ticker."""
+class WhiteBitTickerEntityDescription(SensorEntityDescription):
+    """Describes one figure kept for every tracked currency."""
 
     value_fn: Callable[[WhiteBitData, str], Decimal | None]
+    # Whether an entry tracking this way has the sensor at all.
+    exists_fn: Callable[[Tracking], bool]
+    # Values are in the quote currency; balances in the currency itself.
+    in_quote: bool = False
 
 
-BALANCE_DESCRIPTIONS: tuple[WhiteBitBalanceEntityDescription, ...] = (
-    WhiteBitBalanceEntityDescription(
+def _main(data: WhiteBitData, ticker: str) -> Decimal | None:
+    return None if data.main is None else data.main.get(ticker)
+
+
+def _trade_available(data: WhiteBitData, ticker: str) -> Decimal | None:
+    balance = data.trade_balance(ticker)
+    return None if balance is None else balance.available
+
+
+def _trade_frozen(data: WhiteBitData, ticker: str) -> Decimal | None:
+    balance = data.trade_balance(ticker)
+    return None if balance is None else balance.freeze
+
+
+def _value(data: WhiteBitData, ticker: str) -> Decimal | None:
+    return None if data.values is None else data.values.get(ticker)
+
+
+# A balance goes up and down and has no meaningful reset: "total" lets the recorder keep
+# long-term statistics of it.
+TICKER_DESCRIPTIONS: tuple[WhiteBitTickerEntityDescription, ...] = (
+    WhiteBitTickerEntityDescription(
         key="main_balance",
         translation_key="main_balance",
-        # A balance goes up and down and has no meaningful reset: "total" lets the recorder
-        # keep long-term statistics of it.
         state_class=SensorStateClass.TOTAL,
-        value_fn=lambda data, ticker: data.main.get(ticker),
+        value_fn=_main,
+        exists_fn=lambda tracking: ACCOUNT_MAIN in tracking.accounts,
     ),
+    WhiteBitTickerEntityDescription(
+        key="trade_available",
+        translation_key="trade_available",
+        state_class=SensorStateClass.TOTAL,
+        value_fn=_trade_available,
+        exists_fn=lambda tracking: ACCOUNT_TRADE in tracking.accounts,
+    ),
+    WhiteBitTickerEntityDescription(
+        key="trade_frozen",
+        translation_key="trade_frozen",
+        state_class=SensorStateClass.TOTAL,
+        value_fn=_trade_frozen,
+        exists_fn=lambda tracking: ACCOUNT_TRADE in tracking.accounts,
+    ),
+    # With the main account alone, the total would repeat the main balance; it only adds
+    # something once the trade account's two figures are in it.
+    WhiteBitTickerEntityDescription(
+        key="total_balance",
+        translation_key="total_balance",
+        state_class=SensorStateClass.TOTAL,
+        value_fn=lambda data, ticker: data.total(ticker),
+        exists_fn=lambda tracking: ACCOUNT_TRADE in tracking.accounts,
+    ),
+    # One per currency is many sensors few users want; the portfolio value covers most needs.
+    WhiteBitTickerEntityDescription(
+        key="value",
+        translation_key="value",
+        state_class=SensorStateClass.TOTAL,
+        entity_registry_enabled_default=False,
+        value_fn=_value,
+        exists_fn=lambda tracking: tracking.quote is not None,
+        in_quote=True,
+    ),
+)
+
+PORTFOLIO_DESCRIPTION = SensorEntityDescription(
+    key="portfolio_value",
+    translation_key="portfolio_value",
+    state_class=SensorStateClass.TOTAL,
 )
 
 
@@ -53,15 +126,16 @@ async def async_setup_entry(
     entry: WhiteBitConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Add a sensor per selected ticker and drop those of tickers no longer selected."""
+    """Add the sensors of the tracked currencies and keep them in step with the balances."""
     coordinator = entry.runtime_data
-    entities = [
-        WhiteBitBalanceSensor(coordinator, description, ticker)
-        for ticker in entry.options[CONF_TICKERS]
-        for description in BALANCE_DESCRIPTIONS
-    ]
+    tracker = _TickerTracker(hass, coordinator, async_add_entities)
+    entities: list[SensorEntity] = tracker.start()
+    if coordinator.tracking.quote is not None:
+        entities.append(WhiteBitPortfolioSensor(coordinator, PORTFOLIO_DESCRIPTION))
     _remove_stale_entities(hass, entry, {entity.unique_id for entity in entities})
     async_add_entities(entities)
+    if coordinator.tracking.auto_track:
+        entry.async_on_unload(coordinator.async_add_listener(tracker.async_update))
 
 
 def _remove_stale_entities(
@@ -73,27 +147,120 @@ def _remove_stale_entities(
             registry.async_remove(registry_entry.entity_id)
 
 
-class WhiteBitBalanceSensor(WhiteBitEntity, SensorEntity):
-    """One balance of one currency."""
+def _unique_id(entry_id: str, key: str, ticker: str) -> str:
+    return f"{entry_id}_{key}_{ticker}"
 
-    entity_description: WhiteBitBalanceEntityDescription
+
+class _TickerTracker:
+    """Keeps one set of sensors per tracked currency, adding and removing them as it changes.
+
+    With automatic tracking, a currency is tracked while it holds a balance. When it goes to
+    zero its sensors are either removed or kept as unavailable, as the user chose; kept ones
+    come back after a restart too, found through the entity registry.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        coordinator: WhiteBitCoordinator,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        self._registry = er.async_get(hass)
+        self._coordinator = coordinator
+        self._add_entities = async_add_entities
+        self._descriptions = [d for d in TICKER_DESCRIPTIONS if d.exists_fn(coordinator.tracking)]
+        self._tickers: set[str] = set()
+
+    def start(self) -> list[SensorEntity]:
+        """Return the sensors to set up with: tracked now, or kept from earlier."""
+        tickers = set(self._coordinator.data.tickers)
+        tracking = self._coordinator.tracking
+        if tracking.auto_track and tracking.zero_balance == ZERO_UNAVAILABLE:
+            tickers |= self._registered_tickers()
+        return self._entities_for(tickers)
+
+    @callback
+    def async_update(self) -> None:
+        """Follow the tickers the last poll tracked."""
+        if not self._coordinator.last_update_success:
+            return
+        tracked = self._coordinator.data.tickers
+        if new := tracked - self._tickers:
+            self._add_entities(self._entities_for(new))
+        if self._coordinator.tracking.zero_balance == ZERO_UNAVAILABLE:
+            return
+        entry_id = self._coordinator.config_entry.entry_id
+        for ticker in self._tickers - tracked:
+            for description in TICKER_DESCRIPTIONS:
+                unique_id = _unique_id(entry_id, description.key, ticker)
+                entity_id = self._registry.async_get_entity_id(SENSOR_DOMAIN, DOMAIN, unique_id)
+                if entity_id is not None:
+                    self._registry.async_remove(entity_id)
+        self._tickers &= tracked
+
+    def _entities_for(self, tickers: Iterable[str]) -> list[SensorEntity]:
+        self._tickers.update(tickers)
+        return [
+            WhiteBitTickerSensor(self._coordinator, description, ticker)
+            for ticker in sorted(tickers)
+            for description in self._descriptions
+        ]
+
+    def _registered_tickers(self) -> set[str]:
+        entry_id = self._coordinator.config_entry.entry_id
+        prefixes = [f"{entry_id}_{d.key}_" for d in self._descriptions]
+        tickers: set[str] = set()
+        for registry_entry in er.async_entries_for_config_entry(self._registry, entry_id):
+            for prefix in prefixes:
+                if registry_entry.unique_id.startswith(prefix):
+                    tickers.add(registry_entry.unique_id.removeprefix(prefix))
+        return tickers
+
+
+def _state(amount: Decimal | None) -> str | None:
+    """Return an amount exactly, as a fixed-point string.
+
+    Not the Decimal: Home Assistant turns a state into text with str(), which writes small
+    Decimals in exponent form (0.00000001 becomes 1E-8).
+    """
+    return None if amount is None else f"{amount:f}"
+
+
+class WhiteBitSensor(WhiteBitEntity, SensorEntity):
+    """A WhiteBIT sensor whose unit is a currency."""
+
+    def _set_unit(self, unit: str) -> None:
+        """Set the unit, and what follows from it: device class and display precision."""
+        self._attr_native_unit_of_measurement = unit
+        # Monetary only for real currencies (ISO 4217, as Home Assistant lists them): its
+        # frontend formats the unit as money, which it cannot do for BTC or USDT.
+        self._attr_device_class = SensorDeviceClass.MONETARY if unit in ACTIVE_CURRENCIES else None
+        self._attr_suggested_display_precision = (
+            FIAT_PRECISION if unit in FIAT_LIKE_TICKERS else CRYPTO_PRECISION
+        )
+
+
+class WhiteBitTickerSensor(WhiteBitSensor):
+    """One figure of one currency: a balance, or its value."""
+
+    entity_description: WhiteBitTickerEntityDescription
 
     def __init__(
         self,
         coordinator: WhiteBitCoordinator,
-        description: WhiteBitBalanceEntityDescription,
+        description: WhiteBitTickerEntityDescription,
         ticker: str,
     ) -> None:
-        """Describe the balance of `ticker`."""
+        """Describe `description`'s figure for `ticker`."""
         super().__init__(coordinator)
         self.entity_description = description
         self._ticker = ticker
-        self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{description.key}_{ticker}"
-        self._attr_translation_placeholders = {"ticker": ticker}
-        self._attr_native_unit_of_measurement = ticker
-        self._attr_suggested_display_precision = (
-            FIAT_PRECISION if ticker in FIAT_LIKE_TICKERS else CRYPTO_PRECISION
+        self._attr_unique_id = _unique_id(
+            coordinator.config_entry.entry_id, description.key, ticker
         )
+        self._attr_translation_placeholders = {"ticker": ticker}
+        quote = coordinator.tracking.quote
+        self._set_unit(quote if description.in_quote and quote else ticker)
 
     @property
     def _amount(self) -> Decimal | None:
@@ -101,15 +268,47 @@ class WhiteBitBalanceSensor(WhiteBitEntity, SensorEntity):
 
     @property
     def available(self) -> bool:
-        """Unavailable while polling fails, or when WhiteBIT stops listing the currency."""
-        return super().available and self._amount is not None
+        """Unavailable while polling fails, and when the figure is not known.
+
+        Not known: the currency is no longer tracked (kept after going to zero), WhiteBIT no
+        longer lists it, or there is no market price to value it at.
+        """
+        data = self.coordinator.data
+        return super().available and self._ticker in data.tickers and self._amount is not None
 
     @property
     def native_value(self) -> str | None:
-        """Return the amount exactly as WhiteBIT reported it.
+        """Return the figure exactly."""
+        return _state(self._amount)
 
-        A fixed-point string rather than the Decimal: Home Assistant turns a state into text
-        with str(), which writes small Decimals in exponent form (0.00000001 becomes 1E-8).
-        """
-        amount = self._amount
-        return None if amount is None else f"{amount:f}"
+
+class WhiteBitPortfolioSensor(WhiteBitSensor):
+    """The value of every tracked balance in the quote currency."""
+
+    def __init__(
+        self, coordinator: WhiteBitCoordinator, description: SensorEntityDescription
+    ) -> None:
+        """Describe the portfolio of the coordinator's entry."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{description.key}"
+        quote = coordinator.tracking.quote
+        assert quote is not None  # noqa: S101 - only created when valuation is on
+        self._set_unit(quote)
+
+    @property
+    def available(self) -> bool:
+        """Unavailable while either the balances or the prices cannot be fetched."""
+        return super().available and self.coordinator.data.portfolio is not None
+
+    @property
+    def native_value(self) -> str | None:
+        """Return the value of what could be valued."""
+        portfolio = self.coordinator.data.portfolio
+        return None if portfolio is None else _state(portfolio.value)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """List what is left out of the value, so a partial sum never passes for the whole."""
+        portfolio = self.coordinator.data.portfolio
+        return None if portfolio is None else {"unvalued": list(portfolio.unvalued)}
