@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from unittest.mock import PropertyMock, patch
 
 from aiohttp.test_utils import TestServer
 from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL
@@ -72,6 +73,17 @@ def freeze_first(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
     """
     freezer.move_to("2026-11-25 12:00:00+00:00")
     return freezer
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Create every entity enabled, as core's fixture of this name does."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield
 
 
 @pytest.fixture

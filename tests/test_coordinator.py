@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import CONF_SCAN_INTERVAL, EVENT_STATE_CHANGED, STATE_UNAVAILABLE
 import pytest
 
-from custom_components.whitebit.const import CONF_TICKERS, DOMAIN
-from simulator import DEMO_KEY, WhiteBitSimulator
+from custom_components.whitebit.const import CONF_TICKERS, DOMAIN, LEGACY_OPTIONS
+from simulator import (
+    DEMO_KEY,
+    MAIN_BALANCE_PATH,
+    PUBLIC_TICKER_PATH,
+    TRADE_BALANCE_PATH,
+    WhiteBitSimulator,
+)
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
@@ -18,6 +25,7 @@ if TYPE_CHECKING:
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .common import BTC, INTERVAL, error_lines, requests_seen, tick as _tick
+from .conftest import FULL_OPTIONS
 
 # Every test here runs on frozen time, from before the entry is set up.
 pytestmark = pytest.mark.usefixtures("freeze_first")
@@ -38,28 +46,44 @@ async def test_a_changed_balance_shows_after_the_next_poll(
 
 
 @pytest.mark.parametrize("count", [1, 100, 1000])
-async def test_one_request_per_poll_whatever_the_ticker_count(
+@pytest.mark.parametrize("full", [False, True], ids=["main", "both_accounts_valued"])
+async def test_one_request_per_account_per_poll_whatever_the_ticker_count(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
     simulator: WhiteBitSimulator,
     freezer: FrozenDateTimeFactory,
     count: int,
+    full: bool,  # noqa: FBT001 - a parameter
 ) -> None:
-    """All selected currencies come from a single signed request."""
+    """Each tracked account takes one signed request, prices one public request: never more."""
     tickers = [f"C{i:04d}" for i in range(count)]
-    simulator.accounts[DEMO_KEY].balances.update(dict.fromkeys(tickers, "1"))
+    account = simulator.accounts[DEMO_KEY]
+    account.balances.update(dict.fromkeys(tickers, "1"))
+    account.trade.update(dict.fromkeys(tickers, ("2", "0.5")))
     simulator.currencies.extend(tickers)
+    for ticker in tickers:
+        simulator.set_price(f"{ticker}_USDT", "3")
     mock_config_entry.add_to_hass(hass)
+    options = {**FULL_OPTIONS} if full else {**LEGACY_OPTIONS, CONF_SCAN_INTERVAL: 300}
     hass.config_entries.async_update_entry(
-        mock_config_entry, options={CONF_TICKERS: tickers, CONF_SCAN_INTERVAL: 300}
+        mock_config_entry, options={**options, CONF_TICKERS: tickers}
     )
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    assert len(hass.states.async_entity_ids("sensor")) == count
-    assert requests_seen(simulator) == 1
-    for polls in (2, 3):
-        await _tick(hass, freezer, INTERVAL)
-        assert requests_seen(simulator) == polls
+    # Main only: one sensor each. Both: main, available, in orders, total, and the portfolio.
+    assert len(hass.states.async_entity_ids("sensor")) == (4 * count + 1 if full else count)
+    if full:
+        assert hass.states.get("sensor.whitebit_127_0_0_1_portfolio_value").state == (
+            f"{Decimal(count) * 3 * Decimal('3.5'):.8f}"
+        )
+    expected = (MAIN_BALANCE_PATH, TRADE_BALANCE_PATH, PUBLIC_TICKER_PATH) if full else ()
+    for polls in (1, 2, 3):
+        if polls > 1:
+            await _tick(hass, freezer, INTERVAL)
+        assert simulator.stats.requests == {
+            MAIN_BALANCE_PATH: polls,
+            **dict.fromkeys(expected, polls),
+        }
 
 
 async def test_unchanged_poll_writes_no_state(

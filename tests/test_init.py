@@ -5,8 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import CONF_SCAN_INTERVAL
 
-from custom_components.whitebit.const import DOMAIN
+from custom_components.whitebit import async_migrate_entry
+from custom_components.whitebit.const import CONF_TICKERS, DOMAIN, LEGACY_OPTIONS
+from simulator import MAIN_BALANCE_PATH
+
+from .conftest import SELECTED
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -66,3 +71,49 @@ async def test_unreachable_server_retries_setup(
 
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+
+async def test_entry_from_before_trade_and_valuation_is_migrated(
+    hass: HomeAssistant, simulator: WhiteBitSimulator, mock_config_entry: MockConfigEntry
+) -> None:
+    """A 1.1 entry keeps doing what it did: main balances, no valuation, no new request."""
+    assert (mock_config_entry.version, mock_config_entry.minor_version) == (1, 1)
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert mock_config_entry.state is ConfigEntryState.LOADED
+    assert mock_config_entry.minor_version == 2
+    assert mock_config_entry.options == {
+        **LEGACY_OPTIONS,
+        CONF_TICKERS: SELECTED,
+        CONF_SCAN_INTERVAL: 300,
+    }
+    assert simulator.stats.requests == {MAIN_BALANCE_PATH: 1}
+    assert hass.states.get("sensor.whitebit_127_0_0_1_portfolio_value") is None
+
+
+async def test_entry_from_a_newer_version_is_not_touched(
+    hass: HomeAssistant, full_config_entry: MockConfigEntry
+) -> None:
+    """A downgrade cannot know what a newer version stored: the entry is left alone."""
+    full_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(full_config_entry, version=2)
+    await hass.config_entries.async_setup(full_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert full_config_entry.state is ConfigEntryState.MIGRATION_ERROR
+
+
+async def test_current_entry_is_left_as_it_is(
+    hass: HomeAssistant, full_config_entry: MockConfigEntry
+) -> None:
+    """Migration only fills in what 1.1 lacked; a 1.2 entry passes through unchanged.
+
+    Home Assistant only calls it on a version mismatch, so this reaches it directly, as a
+    future 1.3 would for a 1.2 entry.
+    """
+    full_config_entry.add_to_hass(hass)
+    options = dict(full_config_entry.options)
+    assert await async_migrate_entry(hass, full_config_entry)
+    assert full_config_entry.options == options
+    assert full_config_entry.minor_version == 2

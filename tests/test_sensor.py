@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import snapshot_platform
 
-from custom_components.whitebit.const import DOMAIN
-from simulator import DEMO_KEY
+from custom_components.whitebit.const import (
+    CONF_ACCOUNTS,
+    CONF_AUTO_TRACK,
+    CONF_QUOTE,
+    CONF_TICKERS,
+    CONF_ZERO_BALANCE,
+    DOMAIN,
+)
+from simulator import DEMO_KEY, PUBLIC_TICKER_PATH, Fault
+
+from .common import INTERVAL, tick
 
 if TYPE_CHECKING:
+    from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
+    import pytest
     from pytest_homeassistant_custom_component.common import MockConfigEntry
     from syrupy.assertion import SnapshotAssertion
 
@@ -78,3 +90,259 @@ async def test_currency_delisted_makes_its_sensor_unavailable(
     await hass.async_block_till_done()
     assert hass.states.get(f"{PREFIX}_eth_main_balance").state == STATE_UNAVAILABLE
     assert hass.states.get(f"{PREFIX}_btc_main_balance").state == "0.51234567"
+
+
+async def test_full_sensors(
+    hass: HomeAssistant,
+    entity_registry_enabled_by_default: None,  # the value sensors too, before setup
+    init_full: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Both accounts and values: every figure per currency, and the portfolio."""
+    await snapshot_platform(hass, entity_registry, snapshot, init_full.entry_id)
+
+
+async def test_trade_figures_and_totals(hass: HomeAssistant, init_full: MockConfigEntry) -> None:
+    """Available, in orders and total; a currency absent from the trade answer holds zero."""
+    assert hass.states.get(f"{PREFIX}_btc_main_balance").state == "0.51234567"
+    assert hass.states.get(f"{PREFIX}_btc_trade_available").state == "0.1"
+    assert hass.states.get(f"{PREFIX}_btc_in_orders").state == "0.02"
+    assert hass.states.get(f"{PREFIX}_btc_total_balance").state == "0.63234567"
+    assert hass.states.get(f"{PREFIX}_doge_trade_available").state == "0"
+    assert hass.states.get(f"{PREFIX}_doge_total_balance").state == "12345.123456789012345678"
+    assert hass.states.get(f"{PREFIX}_ton_main_balance").state == "0"
+    assert hass.states.get(f"{PREFIX}_ton_total_balance").state == "42"
+
+
+async def test_portfolio_value(hass: HomeAssistant, init_full: MockConfigEntry) -> None:
+    """Every way a currency is valued, and the one that cannot be.
+
+    Direct (BTC, DOGE), bridged past a frozen market (SOL via BTC), the quote itself (USDT),
+    zero (ETH); TON has no market and is listed, not counted as zero.
+    """
+    state = hass.states.get(f"{PREFIX}_portfolio_value")
+    # 0.63234567 x 91640.09 + 12345.123456789012345678 x 0.16
+    # + 4.75 x 0.00153 x 91640.09 + 2335.06, each to 8 decimals.
+    assert state.state == "62924.48821708"
+    assert state.attributes["unvalued"] == ["TON"]
+    assert state.attributes["unit_of_measurement"] == "USDT"
+    assert state.attributes.get("device_class") is None
+
+
+async def test_value_sensors_are_disabled_by_default(
+    hass: HomeAssistant, init_full: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    """Per-currency values exist, disabled; enabled, they show value or unavailable."""
+    entity_id = f"{PREFIX}_sol_value"
+    entry = entity_registry.async_get(entity_id)
+    assert entry is not None
+    assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get(entity_id) is None
+
+    for ticker in ("sol", "ton", "eth"):
+        entity_registry.async_update_entity(f"{PREFIX}_{ticker}_value", disabled_by=None)
+    await hass.config_entries.async_reload(init_full.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(entity_id).state == "665.99435408"
+    assert hass.states.get(f"{PREFIX}_ton_value").state == STATE_UNAVAILABLE
+    # Zero is worth zero, priced or not.
+    assert hass.states.get(f"{PREFIX}_eth_value").state == "0.00000000"
+
+
+async def test_monetary_only_for_real_currencies(
+    hass: HomeAssistant, simulator: WhiteBitSimulator, full_config_entry: MockConfigEntry
+) -> None:
+    """EUR is money to Home Assistant; USDT and BTC are not, so they get no device class."""
+    full_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        full_config_entry,
+        options={**full_config_entry.options, CONF_QUOTE: "EUR", CONF_TICKERS: ["EUR", "USDT"]},
+    )
+    await hass.config_entries.async_setup(full_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    portfolio = hass.states.get(f"{PREFIX}_portfolio_value")
+    assert portfolio.attributes["device_class"] == SensorDeviceClass.MONETARY
+    assert portfolio.attributes["unit_of_measurement"] == "EUR"
+    # 2335.06 USDT at USDT_EUR 0.86.
+    assert portfolio.state == "2008.15160000"
+    assert hass.states.get(f"{PREFIX}_eur_main_balance").attributes["device_class"] == (
+        SensorDeviceClass.MONETARY
+    )
+    assert "device_class" not in hass.states.get(f"{PREFIX}_usdt_main_balance").attributes
+
+
+async def test_frozen_market_makes_a_currency_unvalued(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    init_full: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Freezing the bridge too leaves SOL with no price: listed, and out of the sum."""
+    simulator.set_price("SOL_BTC", "0.00153", frozen=True)
+    await tick(hass, freezer, INTERVAL)
+    state = hass.states.get(f"{PREFIX}_portfolio_value")
+    assert state.attributes["unvalued"] == ["SOL", "TON"]
+    assert state.state == "62258.49386300"
+
+    simulator.set_price("SOL_USDT", "140", frozen=False)
+    await tick(hass, freezer, INTERVAL)
+    state = hass.states.get(f"{PREFIX}_portfolio_value")
+    assert state.attributes["unvalued"] == ["TON"]
+    assert state.state == "62923.49386300"
+
+
+async def test_prices_failing_leave_balances_alone(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    init_full: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A failing public ticker makes values unavailable, logs once, and recovers."""
+    simulator.inject(*[Fault(503, "", path=PUBLIC_TICKER_PATH)] * 2)
+    await tick(hass, freezer, INTERVAL)
+    await tick(hass, freezer, INTERVAL)
+    assert hass.states.get(f"{PREFIX}_portfolio_value").state == STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_btc_total_balance").state == "0.63234567"
+    warnings = [r.getMessage() for r in caplog.records if "market prices" in r.getMessage()]
+    assert warnings == [
+        (
+            "Could not fetch market prices from WhiteBIT; values are unavailable until it "
+            "answers: WhiteBIT answered HTTP 503: (empty body)"
+        )
+    ]
+
+    await tick(hass, freezer, INTERVAL)
+    assert hass.states.get(f"{PREFIX}_portfolio_value").state == "62924.48821708"
+    assert "Fetching market prices from WhiteBIT recovered" in caplog.text
+
+
+async def _setup_auto(hass: HomeAssistant, entry: MockConfigEntry, zero_balance: str) -> None:
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry,
+        options={
+            **entry.options,
+            CONF_AUTO_TRACK: True,
+            CONF_TICKERS: [],
+            CONF_ZERO_BALANCE: zero_balance,
+        },
+    )
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def _tickers_with_entities(registry: er.EntityRegistry, entry: MockConfigEntry) -> set[str]:
+    return {
+        e.entity_id.removeprefix(f"{PREFIX}_").split("_")[0].upper()
+        for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+        if not e.entity_id.endswith("portfolio_value")
+    }
+
+
+async def test_auto_tracking_adds_and_removes_without_reload(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    freeze_first: FrozenDateTimeFactory,
+    full_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """A currency that gets a balance gets sensors; one back at zero loses them."""
+    await _setup_auto(hass, full_config_entry, "remove")
+    coordinator = full_config_entry.runtime_data
+    assert _tickers_with_entities(entity_registry, full_config_entry) == {
+        "BTC",
+        "DOGE",
+        "SOL",
+        "TON",
+        "USDT",
+    }
+    account = simulator.accounts[DEMO_KEY]
+
+    account.balances["LTC"] = "2"
+    await tick(hass, freeze_first, INTERVAL)
+    assert hass.states.get(f"{PREFIX}_ltc_main_balance").state == "2"
+    assert hass.states.get(f"{PREFIX}_ltc_total_balance").state == "2"
+    value = entity_registry.async_get(f"{PREFIX}_ltc_value")
+    assert value is not None
+    assert value.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    # LTC has no market: it joins the unvalued list the moment it is tracked.
+    assert hass.states.get(f"{PREFIX}_portfolio_value").attributes["unvalued"] == ["LTC", "TON"]
+
+    account.balances["BTC"] = "0"
+    del account.trade["BTC"]
+    await tick(hass, freeze_first, INTERVAL)
+    assert hass.states.get(f"{PREFIX}_btc_main_balance") is None
+    assert "BTC" not in _tickers_with_entities(entity_registry, full_config_entry)
+
+    # A failed poll says nothing about balances: nothing is added or removed.
+    simulator.inject(Fault(503, ""))
+    await tick(hass, freeze_first, INTERVAL)
+    assert hass.states.get(f"{PREFIX}_ltc_main_balance").state == STATE_UNAVAILABLE
+    assert _tickers_with_entities(entity_registry, full_config_entry) == {
+        "DOGE",
+        "LTC",
+        "SOL",
+        "TON",
+        "USDT",
+    }
+
+    account.trade["BTC"] = ("0", "0.5")  # only in orders still counts as held
+    await tick(hass, freeze_first, INTERVAL)
+    assert hass.states.get(f"{PREFIX}_btc_in_orders").state == "0.5"
+    assert hass.states.get(f"{PREFIX}_btc_main_balance").state == "0"
+    # All of it happened in the running entry: no reload.
+    assert full_config_entry.runtime_data is coordinator
+
+
+async def test_auto_tracking_keeps_zeroed_currencies_unavailable(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    freeze_first: FrozenDateTimeFactory,
+    full_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Kept sensors go unavailable at zero, survive a restart, and come back with a balance."""
+    await _setup_auto(hass, full_config_entry, "unavailable")
+    account = simulator.accounts[DEMO_KEY]
+    account.balances["DOGE"] = "0"
+    await tick(hass, freeze_first, INTERVAL)
+    assert hass.states.get(f"{PREFIX}_doge_main_balance").state == STATE_UNAVAILABLE
+    assert "DOGE" in _tickers_with_entities(entity_registry, full_config_entry)
+    # A zero is worth nothing: DOGE leaves the sum without being called unvalued.
+    assert hass.states.get(f"{PREFIX}_portfolio_value").state == "60949.26846399"
+
+    await hass.config_entries.async_reload(full_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(f"{PREFIX}_doge_main_balance").state == STATE_UNAVAILABLE
+
+    account.balances["DOGE"] = "5"
+    await tick(hass, freeze_first, INTERVAL)
+    assert hass.states.get(f"{PREFIX}_doge_main_balance").state == "5"
+
+
+async def test_delisted_currency_is_unknown_not_zero(
+    hass: HomeAssistant, simulator: WhiteBitSimulator, full_config_entry: MockConfigEntry
+) -> None:
+    """With the main account tracked, a currency it stops listing has no known total or value."""
+    simulator.currencies.remove("DOGE")
+    full_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        full_config_entry,
+        options={
+            **full_config_entry.options,
+            CONF_ACCOUNTS: ["main"],
+            CONF_TICKERS: ["BTC", "DOGE"],
+        },
+    )
+    await hass.config_entries.async_setup(full_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert hass.states.get(f"{PREFIX}_doge_main_balance").state == STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_btc_total_balance") is None  # main alone: no total
+    portfolio = hass.states.get(f"{PREFIX}_portfolio_value")
+    assert portfolio.attributes["unvalued"] == ["DOGE"]
+    # 0.51234567 x 91640.09
+    assert portfolio.state == "46951.40330991"

@@ -43,9 +43,8 @@ async def async_migrate_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -
     1.1 entries tracked main balances of chosen currencies, without valuation. They keep doing
     exactly that: a user who never asked for trade balances or prices gets no new request.
     """
-    if entry.version > 1:
-        # A downgrade: this version cannot know what a newer one stored.
-        return False
+    # Home Assistant itself refuses an entry of a newer major version (a downgrade), so only
+    # minor versions of version 1 arrive here.
     if entry.minor_version < 2:  # noqa: PLR2004 - the minor version this adds
         options = {**LEGACY_OPTIONS, **entry.options}
         hass.config_entries.async_update_entry(entry, options=options, minor_version=2)

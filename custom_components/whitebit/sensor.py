@@ -20,7 +20,6 @@ from .const import (
     ACCOUNT_MAIN,
     ACCOUNT_TRADE,
     CRYPTO_PRECISION,
-    DOMAIN,
     FIAT_LIKE_TICKERS,
     FIAT_PRECISION,
     ZERO_UNAVAILABLE,
@@ -189,14 +188,18 @@ class _TickerTracker:
             self._add_entities(self._entities_for(new))
         if self._coordinator.tracking.zero_balance == ZERO_UNAVAILABLE:
             return
-        entry_id = self._coordinator.config_entry.entry_id
-        for ticker in self._tickers - tracked:
-            for description in TICKER_DESCRIPTIONS:
-                unique_id = _unique_id(entry_id, description.key, ticker)
-                entity_id = self._registry.async_get_entity_id(SENSOR_DOMAIN, DOMAIN, unique_id)
-                if entity_id is not None:
-                    self._registry.async_remove(entity_id)
-        self._tickers &= tracked
+        if gone := self._tickers - tracked:
+            entry_id = self._coordinator.config_entry.entry_id
+            unique_ids = {
+                _unique_id(entry_id, description.key, ticker)
+                for ticker in gone
+                for description in self._descriptions
+            }
+            # Removing the registry entry removes the entity too, disabled ones included.
+            for registry_entry in er.async_entries_for_config_entry(self._registry, entry_id):
+                if registry_entry.unique_id in unique_ids:
+                    self._registry.async_remove(registry_entry.entity_id)
+            self._tickers -= gone
 
     def _entities_for(self, tickers: Iterable[str]) -> list[SensorEntity]:
         self._tickers.update(tickers)
