@@ -188,7 +188,12 @@ async def add_demo_entry(
             return
     steps: list[dict[str, Any]] = [
         {"server": "custom", "url": sim_url, "api_key": DEMO_KEY, "api_secret": DEMO_SECRET},
-        {"tickers": sorted(set(DEMO_BALANCES) - {"XRP", "EUR"})},
+        # Both accounts (the form's default) and values in USDT; TON, on the trade account
+        # only and on no market, shows how an unvalued currency is reported.
+        {
+            "tickers": sorted(set(DEMO_BALANCES) - {"XRP", "EUR"} | {"TON"}),
+            "quote_currency": "USDT",
+        },
     ]
     async with session.post(
         f"{hass_url}/api/config/config_entries/flow",

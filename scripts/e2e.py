@@ -52,14 +52,17 @@ DOCS = ROOT / "docs" / "screenshots"
 # The screenshots the README shows, by step name.
 DOCS_SHOTS = ("form-invalid-auth", "tickers", "device", "states", "reauth-prompt", "reauth-form")
 TIMEOUT_MS = 30_000
-TRANSLATIONS = json.loads(
+ENGLISH = json.loads(
     (ROOT / "custom_components" / "whitebit" / "translations" / "en.json").read_text("utf-8")
-)["config"]
+)
+TRANSLATIONS = ENGLISH["config"]
 NEW_KEY = "demo-key-rotated-000000000000000000"
 NEW_SECRET = "demo-secret-rotated-0000000000000"  # noqa: S105 - a public demo value
 WRONG_SECRET = "not-the-secret-0000000000000000000"  # noqa: S105 - deliberately wrong
 SECRETS = (DEMO_SECRET, NEW_SECRET, WRONG_SECRET)
 CHANGED_BTC = "0.75000001"
+# 0.63234567 BTC x 91640.09 + 12345.123456789012345678 DOGE x 0.16 + 2335.06 USDT.
+PORTFOLIO = "62258.49386300"
 
 
 def free_port() -> int:
@@ -119,13 +122,16 @@ class Run:
         await self.page.get_by_role("menuitem", name=item).click()
 
     async def expect_states(self, expected: dict[str, str]) -> None:
-        """Check the raw states on Developer tools → States, where no display rounding applies."""
+        """Check raw states on Developer tools → States, where no display rounding applies.
+
+        Keys are object IDs after the entry's prefix, such as "btc_main_balance". Each is
+        searched for on its own: the table only renders the rows in view.
+        """
         await self.page.goto(f"{self.stack.hass_url}/developer-tools/state")
-        await self.page.locator("ha-input-search[slot=filter-entities] input").fill(
-            "sensor.whitebit"
-        )
-        for ticker, state in expected.items():
-            entity_id = f"sensor.whitebit_127_0_0_1_{ticker.lower()}_main_balance"
+        search = self.page.locator("ha-input-search[slot=filter-entities] input")
+        for object_id, state in expected.items():
+            entity_id = f"sensor.whitebit_127_0_0_1_{object_id}"
+            await search.fill(entity_id)
             row = self.page.locator("div[role=row]").filter(has_text=entity_id)
             # The second cell is the state; to_have_text matches it whole, so "0" is not
             # satisfied by "0.75000001".
@@ -171,6 +177,9 @@ async def add_integration(run: Run) -> None:
     for field in ("url", "api_key", "api_secret"):
         # The frontend appends "*" to required fields' names.
         await expect(page.get_by_role("textbox", name=user["data"][field])).to_be_visible()
+    # Both accounts are tracked unless the user unticks one.
+    for label in ENGLISH["selector"]["accounts"]["options"].values():
+        await expect(page.get_by_role("checkbox", name=label)).to_be_checked()
     await page.get_by_role("radio", name="Custom URL").click()
     await page.locator("input[name=url]").fill(run.stack.sim_url)
     await page.locator("input[name=api_key]").fill(DEMO_KEY)
@@ -188,13 +197,17 @@ async def pick_tickers(run: Run) -> None:
     await page.locator("input[name=api_key]").fill(DEMO_KEY)
     await page.locator("input[name=api_secret]").fill(DEMO_SECRET)
     await run.click_button("Submit")
-    await expect(page.get_by_text(TRANSLATIONS["step"]["tickers"]["title"])).to_be_visible()
-    # Preselected: the currencies holding a balance.
+    tickers = TRANSLATIONS["step"]["tickers"]
+    await expect(page.get_by_text(tickers["title"])).to_be_visible()
+    # Valuation defaults to USDT; automatic tracking is off.
+    await expect(page.get_by_text(tickers["data"]["auto_track"]).first).to_be_visible()
+    await expect(page.get_by_text(tickers["data"]["quote_currency"]).first).to_be_visible()
+    # Preselected: the currencies holding a balance, on the main or the trade account.
     chips = page.locator("ha-input-chip")
-    for ticker in ("BTC", "DOGE", "SOL", "USDT"):
+    for ticker in ("BTC", "DOGE", "SOL", "TON", "USDT"):
         await expect(chips.filter(has_text=ticker)).to_have_count(1)
     await chips.filter(has_text="SOL").locator("button.remove").click()
-    await run.click_button(TRANSLATIONS["step"]["tickers"]["data"]["tickers"])
+    await run.click_button(tickers["data"]["tickers"])
     # Typed into the picker's own search field: a stray keystroke on the page would open
     # Home Assistant's global search instead.
     await page.locator("ha-picker-combo-box input").fill("ETH")
@@ -220,10 +233,16 @@ async def see_sensors(run: Run) -> None:
     await run.shot("device")
     await run.expect_states(
         {
-            "BTC": DEMO_BALANCES["BTC"],
-            "DOGE": DEMO_BALANCES["DOGE"],
-            "USDT": DEMO_BALANCES["USDT"],
-            "ETH": "0",
+            "btc_main_balance": DEMO_BALANCES["BTC"],
+            "doge_main_balance": DEMO_BALANCES["DOGE"],
+            "usdt_main_balance": DEMO_BALANCES["USDT"],
+            "eth_main_balance": "0",
+            # The trade account: 0.1 available and 0.02 in orders.
+            "btc_in_orders": "0.02",
+            "btc_total_balance": "0.63234567",
+            "ton_trade_available": "42",
+            # BTC, DOGE and USDT at the simulator's prices; TON has no market.
+            "portfolio_value": PORTFOLIO,
         }
     )
     await run.shot("states")
@@ -234,7 +253,7 @@ async def balance_changes(run: Run) -> None:
     await run.sim("balance", {"api_key": DEMO_KEY, "ticker": "BTC", "amount": CHANGED_BTC})
     await run.open_entry_menu_item("Reload")
     await run.close_dialog("OK")
-    await run.expect_states({"BTC": CHANGED_BTC})
+    await run.expect_states({"btc_main_balance": CHANGED_BTC})
     await run.shot("balance-changed")
 
 
@@ -260,7 +279,9 @@ async def revoke_and_reauthenticate(run: Run) -> None:
     await expect(page.get_by_text("Re-authentication was successful")).to_be_visible()
     await run.close_dialog("Close", in_footer=True)
     await expect(page.get_by_text("Needs attention")).to_have_count(0)
-    await run.expect_states({"BTC": CHANGED_BTC, "DOGE": DEMO_BALANCES["DOGE"]})
+    await run.expect_states(
+        {"btc_main_balance": CHANGED_BTC, "doge_main_balance": DEMO_BALANCES["DOGE"]}
+    )
     await run.shot("restored")
 
 
