@@ -245,6 +245,8 @@ async def see_sensors(run: Run) -> None:
             "portfolio_value": PORTFOLIO,
         }
     )
+    # The picture shows every figure of the first currencies, not just the last one searched.
+    await page.locator("ha-input-search[slot=filter-entities] input").fill("sensor.whitebit")
     await run.shot("states")
 
 
