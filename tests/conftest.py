@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from unittest.mock import PropertyMock, patch
 
 from aiohttp.test_utils import TestServer
@@ -117,32 +117,29 @@ def closed_url(socket_enabled: None) -> str:
     return "http://127.0.0.1:9"
 
 
-@pytest.fixture
-def mock_config_entry(sim_url: str) -> MockConfigEntry:
-    """Return an entry for the demo account on the simulator."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        entry_id=ENTRY_ID,
-        title=TITLE,
-        unique_id=entry_unique_id(sim_url, DEMO_KEY),
-        data={CONF_URL: sim_url, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET},
-        options={CONF_TICKERS: SELECTED, CONF_SCAN_INTERVAL: 300},
-    )
-
-
-@pytest.fixture
-def full_config_entry(mock_config_entry: MockConfigEntry) -> MockConfigEntry:
-    """Return an entry made by this version's flow, tracking both accounts with values."""
+def _entry(sim_url: str, options: dict[str, Any], minor_version: int) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         entry_id=ENTRY_ID,
         title=TITLE,
         version=1,
-        minor_version=2,
-        unique_id=mock_config_entry.unique_id,
-        data=dict(mock_config_entry.data),
-        options=FULL_OPTIONS,
+        minor_version=minor_version,
+        unique_id=entry_unique_id(sim_url, DEMO_KEY),
+        data={CONF_URL: sim_url, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET},
+        options=options,
     )
+
+
+@pytest.fixture
+def mock_config_entry(sim_url: str) -> MockConfigEntry:
+    """Return an entry for the demo account as version 1.1 stored it: main balances only."""
+    return _entry(sim_url, {CONF_TICKERS: SELECTED, CONF_SCAN_INTERVAL: 300}, minor_version=1)
+
+
+@pytest.fixture
+def full_config_entry(sim_url: str) -> MockConfigEntry:
+    """Return an entry made by this version's flow, tracking both accounts with values."""
+    return _entry(sim_url, FULL_OPTIONS, minor_version=2)
 
 
 @pytest.fixture
