@@ -33,7 +33,6 @@ from .const import (
     DOMAIN,
     LOGGER,
     QUOTE_NONE,
-    ZERO_REMOVE,
 )
 from .valuation import PriceBook, sum_values, value_of
 
@@ -66,7 +65,7 @@ class Tracking:
             accounts=frozenset(options[CONF_ACCOUNTS]),
             tickers=tuple(options[CONF_TICKERS]),
             auto_track=options[CONF_AUTO_TRACK],
-            zero_balance=options.get(CONF_ZERO_BALANCE, ZERO_REMOVE),
+            zero_balance=options[CONF_ZERO_BALANCE],
             quote=None if quote == QUOTE_NONE else quote,
         )
 
@@ -216,10 +215,12 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         values: dict[str, Decimal | None] = {}
         for ticker in sorted(data.tickers):
             total = data.total(ticker)
-            values[ticker] = (
-                None if total is None else value_of(total, book.price(ticker) if total else None)
-            )
+            if total is None:
+                values[ticker] = None  # the amount itself is unknown
+            else:
+                # A zero is worth zero in any currency: no price needed, none looked up.
+                values[ticker] = value_of(total, book.price(ticker) if total else None)
         value = sum_values(v for v in values.values() if v is not None)
-        # Only what holds a balance can be missing from the sum; a zero is worth zero anywhere.
+        # Listed rather than counted as zero: a partial sum must not pass for the whole.
         unvalued = tuple(ticker for ticker, v in values.items() if v is None)
         return replace(data, values=MappingProxyType(values), portfolio=Portfolio(value, unvalued))
