@@ -131,18 +131,22 @@ async def async_setup_entry(
     entities: list[SensorEntity] = tracker.start()
     if coordinator.tracking.quote is not None:
         entities.append(WhiteBitPortfolioSensor(coordinator, PORTFOLIO_DESCRIPTION))
-    _remove_stale_entities(hass, entry, {entity.unique_id for entity in entities})
+    keep = {entity.unique_id for entity in entities}
+    _remove_entities(er.async_get(hass), entry.entry_id, lambda unique_id: unique_id not in keep)
     async_add_entities(entities)
     if coordinator.tracking.auto_track:
         entry.async_on_unload(coordinator.async_add_listener(tracker.async_update))
 
 
-def _remove_stale_entities(
-    hass: HomeAssistant, entry: WhiteBitConfigEntry, keep: set[str | None]
+def _remove_entities(
+    registry: er.EntityRegistry, entry_id: str, remove: Callable[[str], bool]
 ) -> None:
-    registry = er.async_get(hass)
-    for registry_entry in er.async_entries_for_config_entry(registry, entry.entry_id):
-        if registry_entry.domain == SENSOR_DOMAIN and registry_entry.unique_id not in keep:
+    """Remove the entry's sensors whose unique ID `remove` picks, disabled ones included.
+
+    Removing the registry entry removes a running entity too.
+    """
+    for registry_entry in er.async_entries_for_config_entry(registry, entry_id):
+        if registry_entry.domain == SENSOR_DOMAIN and remove(registry_entry.unique_id):
             registry.async_remove(registry_entry.entity_id)
 
 
@@ -195,10 +199,7 @@ class _TickerTracker:
                 for ticker in gone
                 for description in self._descriptions
             }
-            # Removing the registry entry removes the entity too, disabled ones included.
-            for registry_entry in er.async_entries_for_config_entry(self._registry, entry_id):
-                if registry_entry.unique_id in unique_ids:
-                    self._registry.async_remove(registry_entry.entity_id)
+            _remove_entities(self._registry, entry_id, unique_ids.__contains__)
             self._tickers -= gone
 
     def _entities_for(self, tickers: Iterable[str]) -> list[SensorEntity]:
