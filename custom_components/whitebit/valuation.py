@@ -60,10 +60,6 @@ class PriceBook:
                     return rates[bridge] * onward
         return None
 
-    def prices(self, currencies: Iterable[str]) -> dict[str, Decimal | None]:
-        """Price every currency in `currencies`; None for those that cannot be valued."""
-        return {currency: self.price(currency) for currency in currencies}
-
     def trades(self, currency: str) -> bool:
         """Whether any usable market has `currency` on either side."""
         return currency in self._rates
