@@ -443,7 +443,7 @@ class WhiteBitOptionsFlow(OptionsFlowWithReload):
         options = _options(entry)
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = await self._async_check(user_input)
+            errors = await self._async_check(user_input, options)
             if not errors:
                 return self.async_create_entry(
                     data={
@@ -488,13 +488,14 @@ class WhiteBitOptionsFlow(OptionsFlowWithReload):
             errors=errors,
         )
 
-    async def _async_check(self, user_input: Mapping[str, Any]) -> dict[str, str]:
+    async def _async_check(
+        self, user_input: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> dict[str, str]:
         """Check the selection, and live what the current key was not yet asked for.
 
         An account added here was never fetched with this key; finding out now that the key
         may not read it beats a reload that ends in a reauthentication prompt.
         """
-        options = _options(self.config_entry)
         if errors := _selection_errors(user_input):
             return errors
         if added := set(user_input[CONF_ACCOUNTS]) - set(options[CONF_ACCOUNTS]):

@@ -52,7 +52,7 @@ class Tracking:
     """What an entry tracks, read once from its options."""
 
     accounts: frozenset[str]
-    tickers: tuple[str, ...]
+    tickers: frozenset[str]
     auto_track: bool
     zero_balance: str
     quote: str | None
@@ -63,7 +63,7 @@ class Tracking:
         quote = options[CONF_QUOTE]
         return cls(
             accounts=frozenset(options[CONF_ACCOUNTS]),
-            tickers=tuple(options[CONF_TICKERS]),
+            tickers=frozenset(options[CONF_TICKERS]),
             auto_track=options[CONF_AUTO_TRACK],
             zero_balance=options[CONF_ZERO_BALANCE],
             quote=None if quote == QUOTE_NONE else quote,
@@ -184,7 +184,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
                 translation_placeholders={"error": str(err)},
             ) from err
         tracking = self.tracking
-        tickers = data.held() if tracking.auto_track else frozenset(tracking.tickers)
+        tickers = data.held() if tracking.auto_track else tracking.tickers
         data = replace(data, tickers=tickers)
         if tracking.quote is None:
             return data
