@@ -13,6 +13,7 @@ import base64
 from collections import deque
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from email.utils import formatdate
 import hashlib
 import hmac
 import json
@@ -27,10 +28,23 @@ if TYPE_CHECKING:
 MAIN_BALANCE_PATH: Final = "/api/v4/main-account/balance"
 TRADE_BALANCE_PATH: Final = "/api/v4/trade-account/balance"
 PUBLIC_TICKER_PATH: Final = "/api/v4/public/ticker"
+PUBLIC_MARKETS_PATH: Final = "/api/v4/public/markets"
+PUBLIC_ASSETS_PATH: Final = "/api/v4/public/assets"
 PRIVATE_PATHS: Final = (MAIN_BALANCE_PATH, TRADE_BALANCE_PATH)
-# Requests per key and endpoint in one window, as WhiteBIT documents them.
-RATE_LIMITS: Final = {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 12000}
+PUBLIC_PATHS: Final = (PUBLIC_TICKER_PATH, PUBLIC_MARKETS_PATH, PUBLIC_ASSETS_PATH)
+# Requests per IP address and endpoint in one window, as WhiteBIT documents them.
+RATE_LIMITS: Final = {
+    MAIN_BALANCE_PATH: 1000,
+    TRADE_BALANCE_PATH: 12000,
+    **dict.fromkeys(PUBLIC_PATHS, 2000),
+}
 RATE_WINDOW: Final = 10.0
+# With nonceWindow, a nonce (ms) must be within this much of the server's clock.
+NONCE_WINDOW_MS: Final = 5000
+# What a public endpoint's rate limit answers: not always JSON, as WhiteBIT documents.
+PUBLIC_TOO_MANY: Final = "<html><body><h1>429 Too Many Requests</h1></body></html>"
+# Digits of each currency, as /public/assets gives them; 8 where not listed here.
+PRECISIONS: Final = {"USDT": 6, "USDC": 6, "EUR": 2, "UAH": 2, "USD": 2, "DOGE": 8, "BTC": 8}
 
 UNAUTHORIZED: Final = {"code": 10, "message": "Unauthorized request."}
 KEY_DISABLED: Final = {
@@ -43,6 +57,12 @@ NO_PERMISSION: Final = {
     "errors": {},
 }
 TOO_MANY: Final = {"code": 0, "errors": {}, "message": "Too many requests."}
+INVALID_PAYLOAD: Final = {"code": 9, "message": "Invalid payload."}
+NONCE_OUTSIDE_WINDOW: Final = {
+    "code": 0,
+    "message": "Your nonce is more than 5 seconds lesser than the current nonce",
+    "errors": {},
+}
 CURRENCY_NOT_FOUND: Final = {
     "code": 30,
     "message": "Validation failed",
@@ -86,6 +106,30 @@ def _validation(errors: dict[str, list[str]]) -> dict[str, Any]:
     return {"code": 0, "message": "Validation failed", "errors": errors}
 
 
+def _now() -> float:
+    # Looked up at each call, so a test that freezes time.time freezes the exchange too.
+    return time.time()
+
+
+def _code0(message: str) -> dict[str, Any]:
+    return {"code": 0, "message": message, "errors": {}}
+
+
+def _compact(raw: bytes) -> bool:
+    """Whether a JSON body has no white space outside its strings."""
+    in_string = escaped = False
+    for char in raw.decode("utf-8", "replace"):
+        if escaped:
+            escaped = False
+        elif in_string and char == "\\":
+            escaped = True
+        elif char == '"':
+            in_string = not in_string
+        elif not in_string and char in " \t\r\n":
+            return False
+    return True
+
+
 class _RejectedError(Exception):
     """A request WhiteBIT would refuse, with the status and body it would refuse it with."""
 
@@ -107,6 +151,8 @@ class SimAccount:
     enabled: bool = True
     permissions: set[str] = field(default_factory=lambda: set(PRIVATE_PATHS))
     last_nonce: int = 0
+    # nonceWindow nonces seen within the window: each may be used once.
+    window_nonces: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -189,8 +235,13 @@ class WhiteBitSimulator:
         rate_limit: int | None = None,
         rate_window: float = RATE_WINDOW,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] | None = None,
     ) -> None:
-        """Create an exchange listing `currencies`, with no accounts yet."""
+        """Create an exchange listing `currencies`, with no accounts yet.
+
+        `clock` paces the rate limits; `wall_clock` (seconds since the epoch, time.time by
+        default, looked up at each call) is the exchange's time: nonce windows and Date headers.
+        """
         self.currencies: list[str] = list(currencies)
         self.accounts: dict[str, SimAccount] = {}
         self.markets: dict[str, SimMarket] = {}
@@ -200,6 +251,7 @@ class WhiteBitSimulator:
             self.set_rate_limit(rate_limit)
         self._rate_window = rate_window
         self._clock = clock
+        self._wall_clock = wall_clock or _now
         self._recent: dict[tuple[str, str], deque[float]] = {}
         self.faults: deque[Fault] = deque()
 
@@ -209,7 +261,7 @@ class WhiteBitSimulator:
 
     def set_rate_limit(self, limit: int, path: str | None = None) -> None:
         """Allow `limit` requests per window on `path`, or on every private path."""
-        for each in (path,) if path else PRIVATE_PATHS:
+        for each in (path,) if path else PRIVATE_PATHS:  # a path of PUBLIC_PATHS too
             self.rate_limits[each] = limit
 
     def add_account(
@@ -238,9 +290,12 @@ class WhiteBitSimulator:
     def app(self) -> web.Application:
         """Return the aiohttp application serving the API and the control endpoints."""
         app = web.Application()
+        app.on_response_prepare.append(self._date_header)
         app.router.add_post(MAIN_BALANCE_PATH, self._main_balance)
         app.router.add_post(TRADE_BALANCE_PATH, self._trade_balance)
         app.router.add_get(PUBLIC_TICKER_PATH, self._public_ticker)
+        app.router.add_get(PUBLIC_MARKETS_PATH, self._public_markets)
+        app.router.add_get(PUBLIC_ASSETS_PATH, self._public_assets)
         app.router.add_get("/_sim/state", self._state)
         app.router.add_post("/_sim/balance", self._set_balance)
         app.router.add_post("/_sim/price", self._set_price)
@@ -321,14 +376,25 @@ class WhiteBitSimulator:
             },
         )
 
-    async def _public_ticker(self, request: web.Request) -> web.StreamResponse:
+    async def _date_header(self, _request: web.Request, response: web.StreamResponse) -> None:
+        """Date from the exchange's own clock, as WhiteBIT's servers send theirs."""
+        response.headers["Date"] = formatdate(self._wall_clock(), usegmt=True)
+
+    async def _public(
+        self, request: web.Request, answer: Callable[[], object]
+    ) -> web.StreamResponse:
+        """Serve a queued fault, the public rate limit (not JSON), or the answer."""
         if fault := self._take_fault(request.path):
             return await self._serve_fault(request, fault)
-        ids = {ticker: number for number, ticker in enumerate(self.currencies, start=1)}
-        return self._answer(
-            request,
-            200,
-            {
+        if self._over_limit(request.remote or "", request.path):
+            self.stats.count(request.path, 429)
+            return web.Response(status=429, text=PUBLIC_TOO_MANY, content_type="text/html")
+        return self._answer(request, 200, answer())
+
+    async def _public_ticker(self, request: web.Request) -> web.StreamResponse:
+        def ticker() -> dict[str, Any]:
+            ids = self._ids()
+            return {
                 name: {
                     "base_id": ids.get(name.partition("_")[0], 0),
                     "quote_id": ids.get(name.partition("_")[2], 0),
@@ -339,31 +405,91 @@ class WhiteBitSimulator:
                     "change": "0.57",
                 }
                 for name, market in self.markets.items()
-            },
-        )
+            }
+
+        return await self._public(request, ticker)
+
+    async def _public_markets(self, request: web.Request) -> web.StreamResponse:
+        def markets() -> list[dict[str, Any]]:
+            return [
+                {
+                    "name": name,
+                    "stock": name.partition("_")[0],
+                    "money": name.partition("_")[2],
+                    "stockPrec": str(PRECISIONS.get(name.partition("_")[0], 8)),
+                    "moneyPrec": str(PRECISIONS.get(name.partition("_")[2], 8)),
+                    "feePrec": "4",
+                    "makerFee": "0.1",
+                    "takerFee": "0.1",
+                    "minAmount": "0.001",
+                    "minTotal": "0.001",
+                    "maxTotal": "10000000000",
+                    "tradesEnabled": not market.frozen,
+                    "isCollateral": False,
+                    "type": "spot",
+                    "isTradFiFutures": False,
+                    "delistedAt": None,
+                }
+                for name, market in self.markets.items()
+            ]
+
+        return await self._public(request, markets)
+
+    async def _public_assets(self, request: web.Request) -> web.StreamResponse:
+        def assets() -> dict[str, Any]:
+            ids = self._ids()
+            return {
+                ticker: {
+                    "name": ticker,
+                    "unified_cryptoasset_id": ids[ticker],
+                    "can_withdraw": True,
+                    "can_deposit": True,
+                    "min_withdraw": "0",
+                    "max_withdraw": "0",
+                    "maker_fee": "0.1",
+                    "taker_fee": "0.1",
+                    "min_deposit": "0",
+                    "max_deposit": "0",
+                    "currency_precision": PRECISIONS.get(ticker, 8),
+                    "is_memo": False,
+                    "memo": {"deposit": False, "withdraw": False},
+                    "networks": {"deposits": [ticker], "withdraws": [ticker], "default": ticker},
+                    "limits": {"deposit": {}, "withdraw": {}},
+                    "confirmations": {ticker: 1},
+                }
+                for ticker in self.currencies
+            }
+
+        return await self._public(request, assets)
+
+    def _ids(self) -> dict[str, int]:
+        """A stand-in for the CoinMarketCap ids WhiteBIT gives each currency."""
+        return {ticker: number for number, ticker in enumerate(self.currencies, start=1)}
 
     async def _authenticate(self, request: web.Request) -> tuple[SimAccount, dict[str, Any]]:
         """Check a private request the way WhiteBIT does, in WhiteBIT's order."""
         raw = await request.read()
-        api_key = request.headers.get("X-TXC-APIKEY", "")
-        if self._over_limit(api_key or request.remote or "", request.path):
+        if self._over_limit(request.remote or "", request.path):
             raise _RejectedError(429, TOO_MANY)
-        account = self._signed_by(request, raw)
+        payload = request.headers.get("X-TXC-PAYLOAD", "")
+        if not payload:
+            raise _RejectedError(401, {"code": 0, "message": "Payload not provided."})
+        if payload != base64.b64encode(raw).decode("ascii") or not _compact(raw):
+            # WhiteBIT checks the body against its canonical, space-free serialisation.
+            raise _RejectedError(400, INVALID_PAYLOAD)
+        account = self._signed_by(request, payload)
         if not account.enabled:
             raise _RejectedError(401, KEY_DISABLED)
         body = self._valid_body(request, raw)
-        if body["nonce"] <= account.last_nonce:
-            raise _RejectedError(429, TOO_MANY)
-        account.last_nonce = body["nonce"]
+        self._check_nonce(account, body)
         if request.path not in account.permissions:
             raise _RejectedError(403, NO_PERMISSION)
         return account, body
 
-    def _signed_by(self, request: web.Request, raw: bytes) -> SimAccount:
-        """Return the account whose key signed `raw`: payload and signature must both match."""
+    def _signed_by(self, request: web.Request, payload: str) -> SimAccount:
+        """Return the account whose key signed `payload`."""
         account = self.accounts.get(request.headers.get("X-TXC-APIKEY", ""))
-        payload = request.headers.get("X-TXC-PAYLOAD", "")
-        if account is None or payload != base64.b64encode(raw).decode("ascii"):
+        if account is None:
             raise _RejectedError(401, UNAUTHORIZED)
         expected = hmac.new(
             account.secret.encode(), payload.encode("ascii"), hashlib.sha512
@@ -379,13 +505,39 @@ class WhiteBitSimulator:
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            raise _RejectedError(422, _validation({"request": ["validation.required"]}))
-        if body.get("request") != request.path:
+            raise _RejectedError(400, INVALID_PAYLOAD)
+        if "request" not in body:
+            raise _RejectedError(422, _code0("Request not provided."))
+        if body["request"] != request.path:
             raise _RejectedError(422, _validation({"request": ["validation.in"]}))
-        nonce = body.get("nonce")
-        if not isinstance(nonce, int) or isinstance(nonce, bool):
+        if "nonce" not in body:
+            raise _RejectedError(422, _code0("Nonce not provided."))
+        # An integer in the OpenAPI files; a string of digits in WhiteBIT's own quickstarts and
+        # in ccxt. Both are taken.
+        nonce = body["nonce"]
+        if isinstance(nonce, str) and nonce.isascii() and nonce.isdigit() and len(nonce) < 20:  # noqa: PLR2004
+            body["nonce"] = int(nonce)
+        elif not isinstance(nonce, int) or isinstance(nonce, bool):
             raise _RejectedError(422, _validation({"nonce": ["validation.integer"]}))
+        if not isinstance(body.get("nonceWindow", False), bool):
+            raise _RejectedError(422, _code0("Invalid nonceWindow."))
         return body
+
+    def _check_nonce(self, account: SimAccount, body: dict[str, Any]) -> None:
+        """Larger than the key's last nonce; or, with nonceWindow, near now and unused."""
+        nonce: int = body["nonce"]
+        if not body.get("nonceWindow", False):
+            if nonce <= account.last_nonce:
+                raise _RejectedError(429, TOO_MANY)
+            account.last_nonce = nonce
+            return
+        now = int(self._wall_clock() * 1000)
+        if abs(nonce - now) > NONCE_WINDOW_MS:
+            raise _RejectedError(422, NONCE_OUTSIDE_WINDOW)
+        account.window_nonces = {n for n in account.window_nonces if now - n <= NONCE_WINDOW_MS}
+        if nonce in account.window_nonces:
+            raise _RejectedError(429, TOO_MANY)
+        account.window_nonces.add(nonce)
 
     def _over_limit(self, who: str, path: str) -> bool:
         now = self._clock()
@@ -408,7 +560,9 @@ class WhiteBitSimulator:
             if transport is not None:
                 transport.abort()
             return web.Response()
-        body = fault.body.encode()
+        # surrogateescape: a fault's text can carry any byte ("\udcff" is the byte 0xff), so a
+        # body that is not UTF-8 at all can be served too.
+        body = fault.body.encode("utf-8", "surrogateescape")
         if fault.action == "truncate":
             response = web.StreamResponse(status=fault.status, headers=fault.headers)
             response.content_length = len(body)

@@ -8,17 +8,20 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import ClientSession
 import pytest
 
-from custom_components.whitebit.api import encode_body, sign
 from simulator import (
     CURRENCY_NOT_FOUND,
     DEMO_KEY,
     DEMO_SECRET,
+    INVALID_PAYLOAD,
     MAIN_BALANCE_PATH,
+    PUBLIC_PATHS,
     PUBLIC_TICKER_PATH,
     TRADE_BALANCE_PATH,
     Fault,
     WhiteBitSimulator,
 )
+
+from .signer import documented_body, documented_headers
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -45,13 +48,10 @@ async def _post(
     **params: Any,
 ) -> tuple[int, Any]:
     """Sign and post to `endpoint`; `path` is what the body claims, the endpoint unless set."""
-    raw = body if body is not None else encode_body(path or endpoint, nonce, **params)
-    signed_payload, signature = sign(secret, raw)
-    headers = {
-        "X-TXC-APIKEY": key,
-        "X-TXC-PAYLOAD": payload if payload is not None else signed_payload,
-        "X-TXC-SIGNATURE": signature,
-    }
+    raw = body if body is not None else documented_body(path or endpoint, nonce, **params)
+    headers = documented_headers(key, secret, raw)
+    if payload is not None:
+        headers["X-TXC-PAYLOAD"] = payload
     async with session.post(url + endpoint, data=raw, headers=headers) as response:
         return response.status, await response.json(content_type=None)
 
@@ -69,27 +69,32 @@ async def test_valid_request(session: ClientSession, sim_url: str) -> None:
     [
         ({"key": "unknown"}, 401, {"code": 10, "message": "Unauthorized request."}),
         ({"secret": "wrong"}, 401, {"code": 10, "message": "Unauthorized request."}),
+        # A payload that is not the body's base64, or a body that is not compact JSON: code 9.
+        ({"payload": base64.b64encode(b"{}").decode()}, 400, INVALID_PAYLOAD),
         (
-            {"payload": base64.b64encode(b"{}").decode()},
-            401,
-            {"code": 10, "message": "Unauthorized request."},
+            {"body": b'{"request": "/api/v4/main-account/balance", "nonce": 1}'},
+            400,
+            INVALID_PAYLOAD,
         ),
+        ({"payload": ""}, 401, {"code": 0, "message": "Payload not provided."}),
         (
             {"path": "/api/v4/other"},
             422,
             {"code": 0, "message": "Validation failed", "errors": {"request": ["validation.in"]}},
         ),
+        ({"body": b"[1]"}, 400, INVALID_PAYLOAD),
         (
-            {"body": b"[1]"},
+            {"body": b'{"nonce":1}'},
             422,
-            {
-                "code": 0,
-                "message": "Validation failed",
-                "errors": {"request": ["validation.required"]},
-            },
+            {"code": 0, "message": "Request not provided.", "errors": {}},
         ),
         (
-            {"body": b'{"request":"/api/v4/main-account/balance","nonce":"1"}'},
+            {"body": b'{"request":"/api/v4/main-account/balance"}'},
+            422,
+            {"code": 0, "message": "Nonce not provided.", "errors": {}},
+        ),
+        (
+            {"body": b'{"request":"/api/v4/main-account/balance","nonce":"1e3"}'},
             422,
             {
                 "code": 0,
@@ -97,6 +102,13 @@ async def test_valid_request(session: ClientSession, sim_url: str) -> None:
                 "errors": {"nonce": ["validation.integer"]},
             },
         ),
+        (
+            {"nonceWindow": "yes"},
+            422,
+            {"code": 0, "message": "Invalid nonceWindow.", "errors": {}},
+        ),
+        # The nonce as a string of digits, as WhiteBIT's own quickstarts and ccxt send it.
+        ({"nonce": "1"}, 200, None),
         (
             {"ticker": 5},
             422,
@@ -114,7 +126,10 @@ async def test_checks(
     session: ClientSession, sim_url: str, change: dict[str, Any], status: int, body: object
 ) -> None:
     """Key, payload, signature, path, body shape and ticker type are all checked."""
-    assert await _post(session, sim_url, **change) == (status, body)
+    answer_status, answer = await _post(session, sim_url, **change)
+    assert answer_status == status
+    if body is not None:
+        assert answer == body
 
 
 async def test_nonce_must_increase(session: ClientSession, sim_url: str) -> None:
@@ -219,7 +234,7 @@ async def test_fault_control_endpoint(
     async with session.get(f"{sim_url}/_sim/state") as response:
         assert (await response.json())["faults_queued"] == 3
 
-    raw = encode_body(MAIN_BALANCE_PATH, 1)
+    raw = documented_body(MAIN_BALANCE_PATH, 1)
     async with session.post(sim_url + MAIN_BALANCE_PATH, data=raw) as response:
         assert response.status == 502
         assert response.headers["X-Fault"] == "1"
@@ -282,11 +297,12 @@ async def test_trade_balance(
 
 
 async def test_rate_limits_per_endpoint() -> None:
-    """WhiteBIT's documented limits: 1,000 main and 12,000 trade requests per 10 s."""
+    """WhiteBIT's documented limits: 1,000 main, 12,000 trade, 2,000 public requests per 10 s."""
     simulator = WhiteBitSimulator()
-    assert simulator.rate_limits == {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 12000}
+    public = dict.fromkeys(PUBLIC_PATHS, 2000)
+    assert simulator.rate_limits == {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 12000, **public}
     simulator.set_rate_limit(5, TRADE_BALANCE_PATH)
-    assert simulator.rate_limits == {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 5}
+    assert simulator.rate_limits == {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 5, **public}
 
 
 async def test_public_ticker_and_prices(
