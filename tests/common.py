@@ -51,8 +51,18 @@ def requests_seen(simulator: WhiteBitSimulator) -> int:
 
 def error_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
     """The integration's log lines at error level or above, in order."""
+    return _lines(caplog, logging.ERROR, logging.CRITICAL)
+
+
+def warning_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """The integration's warning lines, in order."""
+    return _lines(caplog, logging.WARNING, logging.WARNING)
+
+
+def _lines(caplog: pytest.LogCaptureFixture, lowest: int, highest: int) -> list[str]:
     return [
         record.getMessage()
         for record in caplog.records
-        if record.levelno >= logging.ERROR and record.name.startswith("custom_components.whitebit")
+        if lowest <= record.levelno <= highest
+        and record.name.startswith("custom_components.whitebit")
     ]

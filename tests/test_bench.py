@@ -115,12 +115,13 @@ async def _measure(
     unsubscribe = hass.bus.async_listen(EVENT_STATE_CHANGED, events.append)
 
     bare, refresh, refresh_changed = [], [], []
-    nonce = number * 1000
+    nonce = 0
     before = simulator.stats.requests.get(MAIN_BALANCE_PATH, 0)
     for _ in range(repeats):
         # Side by side, alternating, so both see the same machine.
         started = time.perf_counter()
-        nonce += 1
+        # A nonceWindow nonce, as the client sends: WhiteBIT's clock time, never repeated.
+        nonce = max(int(time.time() * 1000), nonce + 1)
         await _bare_request(hass, sim_url, nonce)
         bare.append(time.perf_counter() - started)
         started = time.perf_counter()

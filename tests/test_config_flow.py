@@ -13,7 +13,7 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whitebit.api import WhiteBitValidationError
+from custom_components.whitebit.answers import Balances
 from custom_components.whitebit.config_flow import entry_unique_id, resolve_base_url
 from custom_components.whitebit.const import (
     CONF_ACCOUNTS,
@@ -28,6 +28,7 @@ from custom_components.whitebit.const import (
     SERVER_EU,
     SERVER_GLOBAL,
 )
+from custom_components.whitebit.errors import WhiteBitRequestError
 from simulator import (
     DEMO_KEY,
     DEMO_SECRET,
@@ -133,8 +134,8 @@ async def test_official_servers(hass: HomeAssistant, server: str, url: str, titl
     """Global and EU resolve to their documented URLs; a custom URL field is ignored."""
     client = "custom_components.whitebit.config_flow.WhiteBitClient"
     with (
-        patch(f"{client}.main_balances", AsyncMock(return_value={"BTC": Decimal(1)})),
-        patch(f"{client}.trade_balances", AsyncMock(return_value={})),
+        patch(f"{client}.main_balances", AsyncMock(return_value=Balances({"BTC": Decimal(1)}))),
+        patch(f"{client}.trade_balances", AsyncMock(return_value=Balances({}))),
         patch("custom_components.whitebit.async_setup_entry", return_value=True),
     ):
         result = await _start(hass)
@@ -249,10 +250,16 @@ async def test_user_flow_errors_recover(
 
 
 @pytest.mark.parametrize(
-    "exception", [WhiteBitValidationError("Validation failed", {}), RuntimeError("boom")]
+    ("exception", "error"),
+    [
+        (WhiteBitRequestError("Validation failed", {}), "request_rejected"),
+        (RuntimeError("boom"), "unknown"),
+    ],
 )
-async def test_unexpected_errors(hass: HomeAssistant, sim_url: str, exception: Exception) -> None:
-    """Anything unforeseen is "unknown" in the form and logged, not a traceback in the UI."""
+async def test_unexpected_errors(
+    hass: HomeAssistant, sim_url: str, exception: Exception, error: str
+) -> None:
+    """A refused request has its own error; anything unforeseen is "unknown" and logged."""
     result = await _start(hass)
     with patch(
         "custom_components.whitebit.config_flow.WhiteBitClient.main_balances",
@@ -261,7 +268,7 @@ async def test_unexpected_errors(hass: HomeAssistant, sim_url: str, exception: E
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], _account(sim_url)
         )
-    assert result["errors"] == {"base": "unknown"}
+    assert result["errors"] == {"base": error}
 
 
 async def test_no_tickers_selected(hass: HomeAssistant, sim_url: str) -> None:

@@ -114,7 +114,7 @@ async def test_outage_is_logged_once_and_recovers(
     """Sensors go unavailable on a fault, with one error line, and return with one info line."""
     original = simulator.accounts[DEMO_KEY].permissions
     account = simulator.accounts[DEMO_KEY]
-    account.last_nonce = 2**62  # every nonce now looks replayed: a 429 that is not the key
+    simulator.set_rate_limit(0)  # every request is over the limit: a 429 that is not the key
     caplog.clear()
     for _ in range(3):
         await _tick(hass, freezer, INTERVAL)
@@ -123,7 +123,7 @@ async def test_outage_is_logged_once_and_recovers(
     assert len(errors) == 1
     assert "limiting requests" in errors[0]
 
-    account.last_nonce = 0
+    simulator.set_rate_limit(1000)
     account.permissions = original
     caplog.clear()
     for _ in range(2):

@@ -20,9 +20,9 @@ from aiohttp.test_utils import TestServer
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import CONF_API_KEY, STATE_UNAVAILABLE
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
 import pytest
 
-from custom_components.whitebit import api
 from custom_components.whitebit.const import CONF_API_SECRET, DOMAIN
 from simulator import (
     DEMO_KEY,
@@ -35,7 +35,7 @@ from simulator import (
     WhiteBitSimulator,
 )
 
-from .common import BTC, INTERVAL, error_lines, requests_seen, tick
+from .common import BTC, INTERVAL, error_lines, requests_seen, tick, warning_lines
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
@@ -57,8 +57,15 @@ TRUNCATED = json.dumps(GOOD)[:-7]
 HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 
 
+BAD_BTC = "not a non-negative decimal for BTC"
+
+
 def _with(ticker: str, value: object) -> str:
-    return json.dumps({**GOOD, ticker: {"main_balance": value}})
+    return _with_entry(ticker, {"main_balance": value})
+
+
+def _with_entry(ticker: str, entry: object) -> str:
+    return json.dumps({**GOOD, ticker: entry})
 
 
 @dataclass(frozen=True)
@@ -68,8 +75,10 @@ class Case:
     fault: Fault
     # "poll": the poll fails, sensors go unavailable until a later poll succeeds.
     # "reauth": the key is refused; polling stops and Home Assistant asks for a key.
-    outcome: Literal["poll", "reauth"]
-    # A fragment of the one error line the failed poll logs.
+    # "currency": one entry is wrong: that currency's sensor goes unavailable, with one
+    # warning, and every other currency takes the answer's amount.
+    outcome: Literal["poll", "reauth", "currency"]
+    # A fragment of the one error line the failed poll logs (a warning for "currency").
     logged: str
     # When the next poll comes after the failed one.
     retry: timedelta = INTERVAL
@@ -99,20 +108,31 @@ CASES = {
     ),
     "503 empty": Case(Fault(503, ""), "poll", "HTTP 503: (empty body)"),
     "500 empty": Case(Fault(500, ""), "poll", "HTTP 500: (empty body)"),
-    "truncated json": Case(
-        Fault(200, TRUNCATED), "poll", f"not JSON ({len(TRUNCATED)} characters)"
-    ),
+    "truncated json": Case(Fault(200, TRUNCATED), "poll", f"not JSON ({len(TRUNCATED)} bytes)"),
     "a list": Case(Fault(200, "[]"), "poll", "list where balances were expected"),
     "null": Case(Fault(200, "null"), "poll", "NoneType where balances were expected"),
-    "a number": Case(Fault(200, _with("BTC", 0.5)), "poll", "invalid amount for BTC"),
-    "missing main_balance": Case(
-        Fault(200, json.dumps({**GOOD, "BTC": {}})), "poll", "no main_balance for BTC"
+    "a number": Case(Fault(200, _with("BTC", 0.5)), "currency", BAD_BTC),
+    "missing main_balance": Case(Fault(200, json.dumps({**GOOD, "BTC": {}})), "currency", BAD_BTC),
+    "entry not an object": Case(Fault(200, _with_entry("BTC", ["0.5"])), "currency", BAD_BTC),
+    "negative": Case(Fault(200, _with("BTC", "-1")), "currency", BAD_BTC),
+    "NaN": Case(Fault(200, _with("BTC", "NaN")), "currency", BAD_BTC),
+    "Infinity": Case(Fault(200, _with("BTC", "Infinity")), "currency", BAD_BTC),
+    "not a number": Case(Fault(200, _with("BTC", "lots")), "currency", BAD_BTC),
+    "non-ASCII digits": Case(Fault(200, _with("BTC", "\u0661.5")), "currency", BAD_BTC),
+    "61 digits": Case(Fault(200, _with("BTC", "1" * 61)), "currency", BAD_BTC),
+    "huge exponent": Case(Fault(200, _with("BTC", "1e999")), "currency", BAD_BTC),
+    "non-UTF-8 error page": Case(Fault(502, "\udcff"), "poll", "HTTP 502: \ufffd"),
+    "deeply nested": Case(Fault(200, "[" * 100_000), "poll", "not JSON (100000 bytes)"),
+    "400 invalid payload": Case(
+        Fault(400, json.dumps({"code": 9, "message": "Invalid payload."})),
+        "poll",
+        "refused the request (HTTP 400): Invalid payload.",
     ),
-    "negative": Case(Fault(200, _with("BTC", "-1")), "poll", "invalid amount for BTC"),
-    "NaN": Case(Fault(200, _with("BTC", "NaN")), "poll", "invalid amount for BTC"),
-    "Infinity": Case(Fault(200, _with("BTC", "Infinity")), "poll", "invalid amount for BTC"),
-    "exponent": Case(Fault(200, _with("BTC", "1e-8")), "poll", "invalid amount for BTC"),
-    "61 digits": Case(Fault(200, _with("BTC", "1" * 61)), "poll", "invalid amount for BTC"),
+    "422 code 10, market not found": Case(
+        Fault(422, json.dumps({"code": 10, "message": "Market not found or disabled"})),
+        "poll",
+        "Market not found",
+    ),
     "401 code 10": Case(Fault(401, json.dumps(UNAUTHORIZED)), "reauth", "rejected the API key"),
     "401 code 2, key disabled": Case(
         Fault(401, json.dumps(KEY_DISABLED)), "reauth", "or the key is disabled"
@@ -127,6 +147,25 @@ CASES = {
         "retrying in 30 s",
         retry=timedelta(seconds=30),
     ),
+    # Whatever Retry-After says, the next poll comes after a finite wait within 1 s and 300 s.
+    **{
+        f"429 Retry-After: {header}": Case(
+            Fault(429, json.dumps(TOO_MANY), headers={"Retry-After": header}),
+            "poll",
+            f"retrying in {seconds} s",
+            retry=timedelta(seconds=seconds),
+        )
+        for header, seconds in (
+            ("nan", 10),
+            ("inf", 10),
+            ("-5", 10),
+            ("1e9", 10),
+            ("99999999", 300),
+            ("0", 1),
+            ("Wed, 25 Nov 2026 12:05:30 GMT", 30),
+            ("soon", 10),
+        )
+    },
     "422": Case(
         Fault(422, json.dumps({"code": 0, "message": "Validation failed", "errors": {"x": ["y"]}})),
         "poll",
@@ -189,11 +228,21 @@ async def test_fault_then_recovery(
 ) -> None:
     """Each fault has its defined outcome, and the last good state returns afterwards."""
     errors = await _meet_fault(hass, simulator, freezer, caplog, case.fault)
+    assert AMOUNT not in caplog.text
+    polls = requests_seen(simulator)
+    if case.outcome == "currency":
+        assert not errors
+        assert [line for line in warning_lines(caplog) if case.logged in line] == [
+            line for line in warning_lines(caplog) if "WhiteBIT" in line
+        ]
+        assert len(warning_lines(caplog)) == 1
+        assert _states(hass) == {**dict.fromkeys(SENSORS, AMOUNT), BTC: STATE_UNAVAILABLE}
+        await tick(hass, freezer, INTERVAL)
+        assert _states(hass) == SENSORS
+        return
     assert len(errors) == 1, errors
     assert case.logged in errors[0]
-    assert AMOUNT not in caplog.text
     assert set(_states(hass).values()) == {STATE_UNAVAILABLE}
-    polls = requests_seen(simulator)
 
     if case.outcome == "reauth":
         assert len(_reauth_flows(hass)) == 1
@@ -272,24 +321,58 @@ async def test_different_currency_set_then_recovery(
     assert _states(hass) == SENSORS
 
 
-async def test_clock_stepping_back_keeps_polling(
+async def test_exponent_amount_is_that_exact_amount(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     simulator: WhiteBitSimulator,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The wall clock jumping an hour back (NTP) must not make WhiteBIT refuse the nonces.
+    """WhiteBIT has sent "9.5e-07": it is that amount, and the state is written fixed-point."""
+    errors = await _meet_fault(
+        hass, simulator, freezer, caplog, Fault(200, _with("BTC", "9.5e-07"))
+    )
+    assert not errors
+    assert not warning_lines(caplog)
+    assert _states(hass) == {**dict.fromkeys(SENSORS, AMOUNT), BTC: "0.00000095"}
 
-    Only the wall clock steps back, as in real life: the event loop's monotonic clock, which
-    schedules the polls, never does.
+
+@pytest.mark.parametrize("hours", [-1, 24])
+@pytest.mark.usefixtures("init_integration")
+async def test_clock_far_off_keeps_polling_and_raises_a_repair(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    issue_registry: ir.IssueRegistry,
+    hours: int,
+) -> None:
+    """This machine's clock an hour back or a day ahead of WhiteBIT's (which keeps real time).
+
+    WhiteBIT refuses a nonceWindow nonce more than 5 s off its clock. The first refused request
+    tells WhiteBIT's time in its Date header; the client moves its nonces onto that clock and
+    asks again at once, so the poll succeeds. The user gets a repair issue naming the offset,
+    which goes away once the clock is right again. Only the wall clock is off: the event loop's
+    monotonic clock, which schedules the polls, is not.
     """
+    client = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.client
     simulator.accounts[DEMO_KEY].balances["BTC"] = "2"
-    with patch.object(api._NONCES, "_clock", lambda: time.time() - 3600):
+    with patch.object(client, "_clock", lambda: time.time() + hours * 3600):
         await tick(hass, freezer, INTERVAL)
         assert hass.states.get(BTC).state == "2"
+        issue = issue_registry.async_get_issue(DOMAIN, "clock_off")
+        assert issue is not None
+        assert issue.translation_placeholders == {"seconds": f"{-hours * 3600:+d}"}
         simulator.accounts[DEMO_KEY].balances["BTC"] = "3"
         await tick(hass, freezer, INTERVAL)
-    assert hass.states.get(BTC).state == "3"
+        assert hass.states.get(BTC).state == "3"
+    # One refusal, on the first request; the corrected nonces were all taken.
+    assert simulator.stats.statuses.get(422) == 1
     assert not error_lines(caplog)
-    assert simulator.stats.statuses.get(429) is None
+    # The clock put right: the next poll succeeds and the repair issue is gone. Its first request
+    # still carried the old correction: one more refusal, whose Date header undoes it.
+    await tick(hass, freezer, INTERVAL)
+    assert hass.states.get(BTC).state == "3"
+    assert issue_registry.async_get_issue(DOMAIN, "clock_off") is None
+    assert simulator.stats.statuses.get(422) == 2
+    assert not error_lines(caplog)

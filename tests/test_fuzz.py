@@ -10,27 +10,32 @@ from __future__ import annotations
 import base64
 from decimal import Decimal
 import hashlib
-import itertools
 import json
+import math
 import re
 from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from custom_components.whitebit.api import (
-    NonceSource,
-    WhiteBitError,
-    WhiteBitRateLimitError,
-    WhiteBitResponseError,
-    _interpret,
-    encode_body,
+from custom_components.whitebit.answers import (
+    MAX_RETRY_AFTER,
+    MIN_RETRY_AFTER,
+    interpret,
     parse_main_balances,
     parse_markets,
     parse_trade_balances,
-    sign,
+    retry_after_seconds,
+)
+from custom_components.whitebit.api import NONCE_WINDOW, _RecentNonces, encode_body, sign
+from custom_components.whitebit.errors import (
+    WhiteBitError,
+    WhiteBitRateLimitError,
+    WhiteBitResponseError,
 )
 
 PLAIN_DECIMAL = re.compile(r"[0-9]{1,40}(\.[0-9]{1,40})?", re.ASCII)
+# Every notation an accepted amount may be in: ASCII digits, one point, an exponent.
+ACCEPTED = re.compile(r"[0-9]*\.?[0-9]*([eE][+-]?[0-9]{1,3})?", re.ASCII)
 JSON_SCALARS = (
     st.none()
     | st.booleans()
@@ -69,15 +74,23 @@ def _check_balances(data: object) -> None:
     except WhiteBitError:
         return
     assert isinstance(data, dict)
-    assert set(balances) == set(data)
-    for ticker, amount in balances.items():
+    # Every currency is read, rejected as a name, or marked invalid: none is lost silently.
+    assert set(balances.amounts) | balances.invalid <= set(data)
+    assert (
+        len(balances.amounts) + len(balances.invalid) + len(balances.rejected) >= min(len(data), 1)
+        or not data
+    )
+    assert not set(balances.amounts) & balances.invalid
+    for ticker, amount in balances.amounts.items():
         raw = data[ticker]["main_balance"]
-        # Only plain ASCII decimals get through, and they come out exactly as they went in.
-        assert PLAIN_DECIMAL.fullmatch(raw), raw
-        assert isinstance(amount, Decimal)
+        # Only ASCII decimals get through, and they come out exactly as they went in.
+        assert ACCEPTED.fullmatch(raw), raw
         assert amount.is_finite()
         assert amount >= 0
         assert amount == Decimal(raw)
+        whole, _, fraction = f"{amount:f}".partition(".")
+        assert len(whole) <= 41
+        assert len(fraction) <= 40
 
 
 @given(JSON)
@@ -89,7 +102,8 @@ def test_any_json_value_parses_or_raises_the_typed_error(data: object) -> None:
 @given(BALANCE_ANSWERS)
 # Arabic-Indic three: \d and Decimal() both accept it, WhiteBIT never sends it.
 @example({"BTC": {"main_balance": "\u0663"}})
-@example({"BTC": {"main_balance": "1e-8"}})
+@example({"BTC": {"main_balance": "9.5e-07"}})
+@example({"BTC": {"main_balance": "1e999"}})
 @example({"BTC": {"main_balance": "1" * 41}})
 def test_balance_shaped_answers(data: dict[str, Any]) -> None:
     """Answers shaped like WhiteBIT's, with every kind of amount string in them."""
@@ -98,28 +112,50 @@ def test_balance_shaped_answers(data: dict[str, Any]) -> None:
 
 @given(
     status=st.integers(min_value=100, max_value=599),
-    text=st.text(max_size=300) | JSON.map(json.dumps),
-    retry_after=st.none() | st.text(max_size=10) | st.integers().map(str),
+    body=st.binary(max_size=400)
+    | st.text(max_size=300).map(str.encode)
+    | JSON.map(lambda value: json.dumps(value).encode()),
+    retry_after=st.none() | st.text(max_size=40) | st.integers().map(str),
 )
 @settings(suppress_health_check=[HealthCheck.too_slow])
-@example(status=100, text="NaN", retry_after=None)
+@example(status=100, body=b"NaN", retry_after=None)
+@example(status=200, body=b"[" * 100_000, retry_after=None)
+@example(status=502, body=b"\xff\xfe<html>", retry_after=None)
+@example(status=429, body=b'{"message":"a\\nb\\u001b[31m"}', retry_after="nan")
 def test_any_answer_is_data_or_a_typed_error(
-    status: int, text: str, retry_after: str | None
+    status: int, body: bytes, retry_after: str | None
 ) -> None:
-    """Any status, body and Retry-After: parsed JSON, or a WhiteBitError with bounded fields."""
+    """Any status, any bytes, any Retry-After: parsed JSON, or a WhiteBitError fit for a log.
+
+    Fit for a log: printable (no newline, escape or override a server could forge lines with)
+    and bounded, whatever the body's size.
+    """
     try:
-        data = _interpret(status, text, retry_after)
+        data = interpret(status, body, retry_after_seconds(retry_after, 0.0))
     except WhiteBitError as err:
         error = err
     else:
         assert status < 400
         # Compared as JSON text: a bare NaN body parses to a float that equals nothing.
-        assert json.dumps(data) == json.dumps(json.loads(text))
+        assert json.dumps(data) == json.dumps(json.loads(body))
         return
-    # Error texts are quoted in logs: bounded, whatever the body's size.
     assert len(str(error)) < 400
+    assert str(error).isprintable()
     if isinstance(error, WhiteBitRateLimitError):
-        assert 1.0 <= error.retry_after <= 300.0
+        assert MIN_RETRY_AFTER <= error.retry_after <= MAX_RETRY_AFTER
+
+
+@given(
+    header=st.none() | st.text(max_size=80) | st.floats().map(str) | st.integers().map(str),
+    now=st.floats(min_value=0, max_value=4e9),
+)
+@example(header="nan", now=0.0)
+@example(header="Fri, 31 Dec 9999 23:59:59 GMT", now=0.0)
+def test_any_retry_after_is_a_finite_wait_within_bounds(header: str | None, now: float) -> None:
+    """NaN, infinities, negatives, huge numbers, dates and garbage: always 1 s to 300 s."""
+    seconds = retry_after_seconds(header, now)
+    assert math.isfinite(seconds)
+    assert MIN_RETRY_AFTER <= seconds <= MAX_RETRY_AFTER
 
 
 def _independent_hmac_sha512(key: bytes, message: bytes) -> str:
@@ -132,40 +168,38 @@ def _independent_hmac_sha512(key: bytes, message: bytes) -> str:
     return hashlib.sha512(bytes(b ^ 0x5C for b in key) + inner).hexdigest()
 
 
-PARAMS = st.dictionaries(
-    st.text(min_size=1, max_size=10).filter(lambda k: k not in {"request", "nonce"}),
-    st.text(max_size=20) | st.integers() | st.booleans(),
-    max_size=4,
-)
-
-
 @given(
     secret=st.text(max_size=200),
     request=st.text(max_size=60),
     nonce=st.integers(min_value=0, max_value=2**63),
-    params=PARAMS,
 )
-def test_every_signature_verifies(
-    secret: str, request: str, nonce: int, params: dict[str, str | int | bool]
-) -> None:
+def test_every_signature_verifies(secret: str, request: str, nonce: int) -> None:
     """The payload is the body's base64; the signature is HMAC-SHA512 of it, in lowercase hex."""
-    body = encode_body(request, nonce, **params)
+    body = encode_body(request, nonce)
     payload, signature = sign(secret, body)
     assert base64.b64decode(payload, validate=True) == body
     assert signature == _independent_hmac_sha512(secret.encode(), payload.encode("ascii"))
     assert re.fullmatch(r"[0-9a-f]{128}", signature)
     # The body is the compact JSON WhiteBIT documents, and says what was asked.
-    assert json.loads(body) == {"request": request, "nonce": nonce, **params}
+    assert json.loads(body) == {"request": request, "nonce": nonce, "nonceWindow": True}
     assert json.dumps(json.loads(body), separators=(",", ":")).encode() == body
 
 
-@given(st.lists(st.floats(min_value=0, max_value=4e9), min_size=1, max_size=50))
-def test_nonces_increase_whatever_the_clock_does(readings: list[float]) -> None:
-    """A clock that jumps back and forth still yields strictly increasing nonces."""
-    clock = iter(readings)
-    source = NonceSource(clock=lambda: next(clock))
-    nonces = [source.next("key") for _ in readings]
-    assert all(later > earlier for earlier, later in itertools.pairwise(nonces))
+@given(st.lists(st.integers(min_value=0, max_value=4 * 10**12), min_size=1, max_size=50))
+def test_nonces_stay_in_the_window_and_never_repeat_inside_it(readings: list[int]) -> None:
+    """Whatever the clock does, each nonce is near the clock's reading and new to the window.
+
+    Near: within WhiteBIT's ±5 s of the reading. New: unlike every earlier nonce still inside
+    that window.
+    """
+    nonces = _RecentNonces()
+    window = int(NONCE_WINDOW * 1000)
+    issued: list[int] = []
+    for now in readings:
+        nonce = nonces.next("key", now)
+        assert 0 <= nonce - now < window
+        assert all(nonce != earlier for earlier in issued if abs(earlier - now) < window)
+        issued.append(nonce)
 
 
 @given(JSON)
@@ -176,7 +210,7 @@ def test_any_json_as_trade_balances_or_markets(data: object) -> None:
     except WhiteBitResponseError:
         pass
     else:
-        for balance in trade.values():
+        for balance in trade.amounts.values():
             assert balance.available.is_finite()
             assert balance.freeze.is_finite()
             assert balance.total >= 0

@@ -1,120 +1,99 @@
 """Asynchronous client for WhiteBIT's API v4: the private balance endpoints and the public ticker.
 
 Kept free of Home Assistant imports so it can be tested, fuzzed and benchmarked on its own. The
-secret is only ever used as an HMAC key: it is never sent, logged, or put in an exception.
+secret is only ever used as an HMAC key: it is never sent, logged, or put in an exception. The
+signed headers go to the configured origin only: no redirect is ever followed.
 """
-
-from __future__ import annotations
 
 import asyncio
 import base64
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 import hashlib
 import hmac
 from http import HTTPStatus
 import json
-import re
 import threading
 import time
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, cast
-import weakref
+from typing import Final
 
 import aiohttp
 
-if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+from .answers import (
+    Balances,
+    Market,
+    TradeBalance,
+    http_date,
+    interpret,
+    parse_main_balances,
+    parse_markets,
+    parse_trade_balances,
+    retry_after_seconds,
+    safe_text,
+)
+from .errors import (
+    WhiteBitClockError,
+    WhiteBitConnectionError,
+    WhiteBitRedirectError,
+    WhiteBitTooLargeError,
+)
 
 MAIN_BALANCE_PATH: Final = "/api/v4/main-account/balance"
 TRADE_BALANCE_PATH: Final = "/api/v4/trade-account/balance"
 PUBLIC_TICKER_PATH: Final = "/api/v4/public/ticker"
 DEFAULT_TIMEOUT: Final = 10.0
-# WhiteBIT counts requests per 10-second window; with no Retry-After header a client that waits
-# one whole window is certain to be past the limit.
-DEFAULT_RETRY_AFTER: Final = 10.0
+# A full main-balance answer is tens of KB and the public ticker a few hundred: 4 MiB is far
+# above any real answer, and far below what would hurt Home Assistant's memory.
+MAX_ANSWER_BYTES: Final = 4 * 1024 * 1024
+_CHUNK: Final = 64 * 1024
+# WhiteBIT takes a nonceWindow nonce within ±5 s of its own clock.
+NONCE_WINDOW: Final = 5.0
+# Past this much difference,
+# measured from its Date header (whole seconds), nonces are shifted onto WhiteBIT's clock.
+CLOCK_TOLERANCE: Final = 2.0
+# Nonces remembered per key, to never sign one twice within WhiteBIT's window.
+_REMEMBERED: Final = 256
+# A Date header further off than this is not a clock to follow, it is a broken server.
+_MAX_SKEW: Final = 366 * 24 * 3600.0
 
-# A balance is a plain decimal string. Exponent notation, signs, NaN and Infinity are not what
-# WhiteBIT documents, and accepting them would put a number in a sensor that nobody has.
-# [0-9], not \d: \d (and Decimal) also take other scripts' digits, which WhiteBIT never sends.
-_AMOUNT: Final = re.compile(r"[0-9]{1,40}(?:\.[0-9]{1,40})?")
-_MAX_ERROR_TEXT: Final = 200
-_NOT_JSON: Final = object()
-
-
-class WhiteBitError(Exception):
-    """Base class for every error this client raises."""
-
-
-class WhiteBitConnectionError(WhiteBitError):
-    """WhiteBIT could not be reached, timed out, or answered with a server error."""
+type Clock = Callable[[], float]
 
 
-class WhiteBitResponseError(WhiteBitError):
-    """WhiteBIT answered, but not in the documented shape."""
+def _wall_clock() -> float:
+    # Looked up at each call, so a test that freezes time.time freezes the client too.
+    return time.time()
 
 
-class WhiteBitAuthenticationError(WhiteBitError):
-    """The key, the signature, or the key's state (disabled, IP not allowed) was rejected."""
+class _RecentNonces:
+    """The last nonces signed for each key in this process.
 
-
-class WhiteBitPermissionError(WhiteBitError):
-    """The key is valid but may not use this endpoint."""
-
-
-class WhiteBitRateLimitError(WhiteBitError):
-    """Too many requests, or a nonce WhiteBIT did not accept."""
-
-    def __init__(self, message: str, retry_after: float) -> None:
-        """Keep how long to wait before the next request."""
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class WhiteBitValidationError(WhiteBitError):
-    """WhiteBIT rejected the request's parameters (HTTP 422)."""
-
-    def __init__(self, message: str, errors: Mapping[str, Any]) -> None:
-        """Keep the per-field errors WhiteBIT returned."""
-        super().__init__(message)
-        self.errors = dict(errors)
-
-
-class NonceSource:
-    """Strictly increasing millisecond nonces per API key.
-
-    WhiteBIT rejects a nonce that is not larger than the last one it saw for a key. Two config
-    entries may hold the same key, and the wall clock may step back (NTP), so the last nonce is
-    kept per key for the whole process and the next one is never below it.
+    WhiteBIT refuses a nonceWindow nonce used twice, and two clients of one key can sign in the
+    same millisecond: a config flow checking the key while the entry polls, or an entry and its
+    reload. Order does not matter with the window, so no lock is held across a request, and the
+    clock's reading is followed even when it steps back, rather than outrun by a stale,
+    far-ahead nonce. The last _REMEMBERED are kept: a poll signs one or two, so that is minutes
+    of requests, far more than fit in WhiteBIT's ±5 s; counting rather than timing them stays
+    right when the clock jumps.
     """
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        """Use `clock` (seconds since the epoch) as the time source."""
-        self._clock = clock
+    def __init__(self) -> None:
+        self._recent: dict[str, deque[int]] = {}
         self._lock = threading.Lock()
-        self._last: dict[str, int] = {}
 
-    def next(self, key_id: str) -> int:
-        """Return a nonce larger than every earlier one for this key."""
-        now = int(self._clock() * 1000)
+    def next(self, key_id: str, now_ms: int) -> int:
+        """The first millisecond from `now_ms` on not signed lately for this key."""
         with self._lock:
-            nonce = max(now, self._last.get(key_id, 0) + 1)
-            self._last[key_id] = nonce
+            recent = self._recent.setdefault(key_id, deque(maxlen=_REMEMBERED))
+            nonce = now_ms
+            while nonce in recent:
+                nonce += 1
+            recent.append(nonce)
         return nonce
 
 
-_NONCES: Final = NonceSource()
-# A nonce only helps if requests reach WhiteBIT in nonce order: two concurrent requests for one
-# key could overtake each other and the smaller nonce would be refused. One lock per key (and per
-# event loop, since asyncio locks belong to one) serialises sign-and-send.
-_SEND_LOCKS: Final[
-    weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]]
-] = weakref.WeakKeyDictionary()
-
-
-def _send_lock(key_id: str) -> asyncio.Lock:
-    locks = _SEND_LOCKS.setdefault(asyncio.get_running_loop(), {})
-    return locks.setdefault(key_id, asyncio.Lock())
+_NONCES: Final = _RecentNonces()
 
 
 def key_fingerprint(api_key: str) -> str:
@@ -129,106 +108,15 @@ def sign(secret: str, body: bytes) -> tuple[str, str]:
     return payload, signature
 
 
-def encode_body(request: str, nonce: int, **params: str | int | bool) -> bytes:
-    """Serialise a request body the way it is signed: compact JSON."""
-    body = {"request": request, "nonce": nonce, **params}
-    return json.dumps(body, separators=(",", ":")).encode()
+def encode_body(request: str, nonce: int) -> bytes:
+    """Serialise a request body the way it is signed: compact JSON, as WhiteBIT requires.
 
-
-def parse_amount(ticker: str, value: object) -> Decimal:
-    """Parse one balance string into an exact Decimal."""
-    if not isinstance(value, str) or not _AMOUNT.fullmatch(value):
-        # The type, not the value: error texts reach logs and diagnostics, which keep amounts out.
-        kind = (
-            "a string that is not a plain decimal"
-            if isinstance(value, str)
-            else type(value).__name__
-        )
-        msg = f"WhiteBIT returned an invalid amount for {_excerpt(ticker)}: {kind}"
-        raise WhiteBitResponseError(msg)
-    return Decimal(value)
-
-
-@dataclass(frozen=True, slots=True)
-class TradeBalance:
-    """One currency on the trade account: free to trade, and held by open orders."""
-
-    available: Decimal
-    freeze: Decimal
-
-    @property
-    def total(self) -> Decimal:
-        """Everything on the trade account, in orders or not."""
-        return self.available + self.freeze
-
-
-@dataclass(frozen=True, slots=True)
-class Market:
-    """One market of the public ticker: BASE_QUOTE, its last price, and whether it trades."""
-
-    base: str
-    quote: str
-    last_price: Decimal
-    frozen: bool
-
-
-def _balance_entries(data: object, fields: tuple[str, ...]) -> dict[str, dict[str, Any]]:
-    """Check the shape shared by both balance answers: ticker -> {field: amount, ...}."""
-    if not isinstance(data, dict):
-        msg = f"WhiteBIT returned {type(data).__name__} where balances were expected"
-        raise WhiteBitResponseError(msg)
-    for ticker, entry in data.items():
-        if not isinstance(entry, dict) or any(name not in entry for name in fields):
-            msg = f"WhiteBIT returned no {'/'.join(fields)} for {_excerpt(ticker)}"
-            raise WhiteBitResponseError(msg)
-    return data
-
-
-def parse_main_balances(data: object) -> dict[str, Decimal]:
-    """Parse the main-account balance answer into ticker -> amount."""
-    return {
-        ticker: parse_amount(ticker, entry["main_balance"])
-        for ticker, entry in _balance_entries(data, ("main_balance",)).items()
-    }
-
-
-def parse_trade_balances(data: object) -> dict[str, TradeBalance]:
-    """Parse the trade-account balance answer; it lists only currencies with a balance."""
-    return {
-        ticker: TradeBalance(
-            available=parse_amount(ticker, entry["available"]),
-            freeze=parse_amount(ticker, entry["freeze"]),
-        )
-        for ticker, entry in _balance_entries(data, ("available", "freeze")).items()
-    }
-
-
-def parse_markets(data: object) -> dict[str, Market]:
-    """Parse the public ticker into market name -> Market.
-
-    The answer lists hundreds of markets. One that is not in the documented shape (a name that
-    is not BASE_QUOTE, a price that is not a plain decimal) is left out rather than failing the
-    rest: a currency only it could value is then reported as unvalued, which the user sees.
+    `nonceWindow` asks WhiteBIT to accept any unused nonce within ±5 s of its clock instead of
+    one larger than every nonce it has seen for the key. So a restart with the clock stepped
+    back, or two Home Assistant instances sharing a key, cannot lock each other out.
     """
-    if not isinstance(data, dict):
-        msg = f"WhiteBIT returned {type(data).__name__} where markets were expected"
-        raise WhiteBitResponseError(msg)
-    markets: dict[str, Market] = {}
-    for name, entry in data.items():
-        base, _, quote = name.partition("_")
-        if not base or not quote or "_" in quote or not isinstance(entry, dict):
-            continue
-        price, frozen = entry.get("last_price"), entry.get("isFrozen")
-        if not isinstance(price, str) or not _AMOUNT.fullmatch(price):
-            continue
-        if not isinstance(frozen, bool):
-            continue
-        markets[name] = Market(base, quote, Decimal(price), frozen)
-    return markets
-
-
-def _excerpt(text: str) -> str:
-    return text if len(text) <= _MAX_ERROR_TEXT else f"{text[:_MAX_ERROR_TEXT]}…"
+    body = {"request": request, "nonce": nonce, "nonceWindow": True}
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 class WhiteBitClient:
@@ -242,7 +130,7 @@ class WhiteBitClient:
         base_url: str,
         *,
         timeout: float = DEFAULT_TIMEOUT,
-        nonces: NonceSource = _NONCES,
+        clock: Clock = _wall_clock,
     ) -> None:
         """Bind the client to a session owned by the caller."""
         self._session = session
@@ -250,10 +138,12 @@ class WhiteBitClient:
         self._api_secret = api_secret
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
-        self._nonces = nonces
+        self._clock = clock
         self._key_id = key_fingerprint(api_key)
-        # Per path, the last successful answer's text and what it parsed to.
-        self._last: dict[str, tuple[str, Mapping[str, Any]]] = {}
+        # Added to our clock to get WhiteBIT's; 0 while the two agree within CLOCK_TOLERANCE.
+        self._offset = 0.0
+        self.clock_skew: float | None = None
+        """WhiteBIT's clock minus ours in seconds, from the last answer's Date header."""
 
     def __repr__(self) -> str:
         """Name the server only: the default repr would not show the secret, but be explicit."""
@@ -264,49 +154,59 @@ class WhiteBitClient:
         """The server this client talks to."""
         return self._base_url
 
-    async def main_balances(self) -> Mapping[str, Decimal]:
+    async def main_balances(self) -> Balances[Decimal]:
         """Return every listed currency's main-account balance, in one request."""
-        return await self._private(MAIN_BALANCE_PATH, parse_main_balances)
+        return parse_main_balances(await self._private(MAIN_BALANCE_PATH))
 
-    async def trade_balances(self) -> Mapping[str, TradeBalance]:
+    async def trade_balances(self) -> Balances[TradeBalance]:
         """Return the trade-account balance of every currency that has one, in one request."""
-        return await self._private(TRADE_BALANCE_PATH, parse_trade_balances)
+        return parse_trade_balances(await self._private(TRADE_BALANCE_PATH))
 
     async def markets(self) -> Mapping[str, Market]:
         """Return every market's last price from the public ticker (unsigned, no key sent)."""
-        status, text, retry_after = await self._send("GET", PUBLIC_TICKER_PATH)
-        return MappingProxyType(parse_markets(_interpret(status, text, retry_after)))
+        data = await self._answer(lambda: self._send("GET", PUBLIC_TICKER_PATH))
+        return MappingProxyType(parse_markets(data))
 
-    async def _private[T](
-        self, path: str, parse: Callable[[object], dict[str, T]]
-    ) -> Mapping[str, T]:
-        """Fetch and parse one private answer.
+    async def _private(self, path: str) -> object:
+        """Sign, send and interpret one private request.
 
-        Balances rarely change between polls, so an answer identical to the last one is not
-        parsed again: its result is reused, read-only.
+        A nonce WhiteBIT refuses as too far from its clock is sent again once, at once, if that
+        very answer's Date header moved our estimate of WhiteBIT's clock: the first request
+        after a restart with a wrong clock then succeeds.
         """
-        status, text, retry_after = await self._signed_post(path)
-        last = self._last.get(path)
-        if status == HTTPStatus.OK and last is not None and last[0] == text:
-            return cast("Mapping[str, T]", last[1])
-        result = MappingProxyType(parse(_interpret(status, text, retry_after)))
-        self._last[path] = (text, result)
-        return result
+        offset = self._offset
+        try:
+            return await self._signed(path)
+        except WhiteBitClockError:
+            if abs(self._offset - offset) < CLOCK_TOLERANCE:
+                raise
+        return await self._signed(path)
 
-    async def _signed_post(
-        self, path: str, **params: str | int | bool
-    ) -> tuple[int, str, str | None]:
-        """Sign and send one private request; return the status, the body and any Retry-After."""
-        async with _send_lock(self._key_id):
-            body = encode_body(path, self._nonces.next(self._key_id), **params)
-            payload, signature = sign(self._api_secret, body)
-            headers = {
-                "Content-Type": "application/json",
-                "X-TXC-APIKEY": self._api_key,
-                "X-TXC-PAYLOAD": payload,
-                "X-TXC-SIGNATURE": signature,
-            }
-            return await self._send("POST", path, body, headers)
+    async def _signed(self, path: str) -> object:
+        try:
+            return await self._answer(lambda: self._signed_post(path))
+        except WhiteBitClockError as err:
+            err.skew = self.clock_skew
+            raise
+
+    async def _answer(self, send: Callable[[], Awaitable[tuple[int, bytes, str | None]]]) -> object:
+        status, body, retry_after = await send()
+        return interpret(status, body, retry_after_seconds(retry_after, self._clock()))
+
+    def _nonce(self) -> int:
+        """A millisecond nonce on WhiteBIT's clock, never repeated for this key."""
+        return _NONCES.next(self._key_id, int((self._clock() + self._offset) * 1000))
+
+    async def _signed_post(self, path: str) -> tuple[int, bytes, str | None]:
+        body = encode_body(path, self._nonce())
+        payload, signature = sign(self._api_secret, body)
+        headers = {
+            "Content-Type": "application/json",
+            "X-TXC-APIKEY": self._api_key,
+            "X-TXC-PAYLOAD": payload,
+            "X-TXC-SIGNATURE": signature,
+        }
+        return await self._send("POST", path, body, headers)
 
     async def _send(
         self,
@@ -314,85 +214,61 @@ class WhiteBitClient:
         path: str,
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
-    ) -> tuple[int, str, str | None]:
+    ) -> tuple[int, bytes, str | None]:
         """Send one request; return the status, the body and any Retry-After."""
         try:
             async with (
                 asyncio.timeout(self._timeout),
                 self._session.request(
-                    method, self._base_url + path, data=body, headers=headers
+                    method,
+                    self._base_url + path,
+                    data=body,
+                    headers=headers,
+                    # A redirect would carry the signed headers (and, on 307/308, the body) to
+                    # wherever the server points, possibly over plain http.
+                    allow_redirects=False,
                 ) as response,
             ):
-                text = await response.text()
-                return response.status, text, response.headers.get("Retry-After")
+                self._note_clock(response.headers.get("Date"))
+                if HTTPStatus.MULTIPLE_CHOICES <= response.status < HTTPStatus.BAD_REQUEST:
+                    raise WhiteBitRedirectError(response.status)
+                return response.status, await _read(response), response.headers.get("Retry-After")
         except TimeoutError as err:
             msg = f"Timed out after {self._timeout:g} s waiting for WhiteBIT"
             raise WhiteBitConnectionError(msg) from err
         except aiohttp.ClientError as err:
-            msg = f"Error talking to WhiteBIT: {err.__class__.__name__}: {err}"
+            # aiohttp's texts quote what the server sent (a header, a URL): escape and bound.
+            msg = f"Error talking to WhiteBIT: {err.__class__.__name__}: {safe_text(str(err))}"
             raise WhiteBitConnectionError(msg) from err
 
-
-def _interpret(status: int, text: str, retry_after: str | None) -> object:
-    """Turn a status and body into data or the typed error they describe."""
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = _NOT_JSON
-
-    error = _classify_error(status, data)
-    if error is None and status >= 400:  # noqa: PLR2004 - any other HTTP error
-        error = WhiteBitConnectionError
-    if error is WhiteBitRateLimitError:
-        msg = f"WhiteBIT rate limit or nonce rejection: {_message(data, text)}"
-        raise WhiteBitRateLimitError(msg, _retry_after_seconds(retry_after))
-    if error is WhiteBitValidationError:
-        errors = data.get("errors") if isinstance(data, dict) else None
-        msg = f"WhiteBIT rejected the request: {_message(data, text)}"
-        raise WhiteBitValidationError(msg, errors if isinstance(errors, dict) else {})
-    if error is not None:
-        msg = f"WhiteBIT answered HTTP {status}: {_message(data, text)}"
-        raise error(msg)
-    if data is _NOT_JSON:
-        # No excerpt: a successful answer cut short is a list of balances, and amounts stay
-        # out of logs. Error pages above are quoted, since they hold no balances.
-        msg = f"WhiteBIT answered with something that is not JSON ({len(text)} characters)"
-        raise WhiteBitResponseError(msg)
-    return data
+    def _note_clock(self, date_header: str | None) -> None:
+        """Measure WhiteBIT's clock against ours from an answer's Date header."""
+        date = http_date(date_header)
+        if date is None:
+            return
+        # The header is cut to the whole second: on average WhiteBIT's clock is half a second on.
+        skew = date + 0.5 - self._clock()
+        if abs(skew) > _MAX_SKEW:
+            return
+        self.clock_skew = skew
+        self._offset = skew if abs(skew) > CLOCK_TOLERANCE else 0.0
 
 
-def _classify_error(status: int, data: object) -> type[WhiteBitError] | None:
-    """Pick the error class from the status and, where WhiteBIT sends one, the body.
+async def _read(response: aiohttp.ClientResponse) -> bytes:
+    """Read at most MAX_ANSWER_BYTES of the (decompressed) body, or raise.
 
-    WhiteBIT documents 401 for authentication failures, but bodies with code 10 or the
-    "unauthorized" message have been seen with other statuses, so the body counts too.
+    Content-Length is checked first; the decompressed bytes are counted as they arrive, so an
+    endless stream or a small gzip that inflates to gigabytes stops at the limit.
     """
-    code = data.get("code") if isinstance(data, dict) else None
-    message = data.get("message") if isinstance(data, dict) else None
-    message = message.lower() if isinstance(message, str) else ""
-    if status == 401 or code == 10 or "unauthorized" in message:  # noqa: PLR2004
-        return WhiteBitAuthenticationError
-    if status == 403 or "permission" in message:  # noqa: PLR2004
-        return WhiteBitPermissionError
-    if status == 429 or "too many requests" in message:  # noqa: PLR2004
-        return WhiteBitRateLimitError
-    if status == 422:  # noqa: PLR2004
-        return WhiteBitValidationError
-    if status >= 500:  # noqa: PLR2004
-        return WhiteBitConnectionError
-    return None
-
-
-def _message(data: object, text: str) -> str:
-    if isinstance(data, dict) and isinstance(data.get("message"), str):
-        return _excerpt(data["message"])
-    return _excerpt(text.strip()) or "(empty body)"
-
-
-def _retry_after_seconds(header: str | None) -> float:
-    try:
-        seconds = float(header) if header is not None else DEFAULT_RETRY_AFTER
-    except ValueError:
-        return DEFAULT_RETRY_AFTER
-    # An absurd or negative header must neither stall polling for hours nor cause a busy loop.
-    return min(max(seconds, 1.0), 300.0)
+    if (response.content_length or 0) <= MAX_ANSWER_BYTES:
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                break
+            chunks.append(chunk)
+        else:
+            return b"".join(chunks)
+    msg = f"WhiteBIT's answer is larger than {MAX_ANSWER_BYTES // 1024 // 1024} MiB; not read"
+    raise WhiteBitTooLargeError(msg)

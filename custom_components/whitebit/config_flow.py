@@ -30,14 +30,7 @@ from homeassistant.helpers.selector import (
 import probatio
 from yarl import URL
 
-from .api import (
-    WhiteBitAuthenticationError,
-    WhiteBitClient,
-    WhiteBitConnectionError,
-    WhiteBitPermissionError,
-    WhiteBitRateLimitError,
-    WhiteBitResponseError,
-)
+from .api import WhiteBitClient
 from .const import (
     ACCOUNTS,
     CONF_ACCOUNTS,
@@ -64,6 +57,16 @@ from .const import (
     ZERO_UNAVAILABLE,
 )
 from .coordinator import WhiteBitData, async_fetch_balances
+from .errors import (
+    WhiteBitAuthenticationError,
+    WhiteBitClockError,
+    WhiteBitConnectionError,
+    WhiteBitError,
+    WhiteBitPermissionError,
+    WhiteBitRateLimitError,
+    WhiteBitRequestError,
+    WhiteBitResponseError,
+)
 from .valuation import PriceBook
 
 if TYPE_CHECKING:
@@ -214,17 +217,23 @@ async def _async_check_quote(
     return {}
 
 
+# The form error for each kind of failure, most specific first.
+_FORM_ERRORS: tuple[tuple[type[WhiteBitError], str], ...] = (
+    (WhiteBitAuthenticationError, "invalid_auth"),
+    (WhiteBitPermissionError, "no_permission"),
+    (WhiteBitRateLimitError, "rate_limited"),
+    (WhiteBitClockError, "clock_off"),
+    (WhiteBitRequestError, "request_rejected"),
+    (WhiteBitConnectionError, "cannot_connect"),
+    (WhiteBitResponseError, "cannot_connect"),
+)
+
+
 def _form_error(err: Exception) -> str:
     """Name the form error for what a request raised."""
-    match err:
-        case WhiteBitAuthenticationError():
-            return "invalid_auth"
-        case WhiteBitPermissionError():
-            return "no_permission"
-        case WhiteBitRateLimitError():
-            return "rate_limited"
-        case WhiteBitConnectionError() | WhiteBitResponseError():
-            return "cannot_connect"
+    for kind, error in _FORM_ERRORS:
+        if isinstance(err, kind):
+            return error
     LOGGER.exception("Unexpected error while talking to WhiteBIT", exc_info=err)
     return "unknown"
 

@@ -37,6 +37,13 @@ LEGACY_OPTIONS: Final = {
     CONF_QUOTE: QUOTE_NONE,
 }
 
+# Automatic tracking follows at most this many currencies (each is up to five sensors): a server
+# listing thousands of held currencies must not flood Home Assistant with entities.
+MAX_AUTO_TRACKED: Final = 100
+
+# The repair issue raised while this machine's clock is too far from WhiteBIT's.
+ISSUE_CLOCK: Final = "clock_off"
+
 SERVER_GLOBAL: Final = "global"
 SERVER_EU: Final = "eu"
 SERVER_CUSTOM: Final = "custom"

@@ -11,16 +11,11 @@ from typing import TYPE_CHECKING, Any, Final, override
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_SCAN_INTERVAL
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .api import (
-    TradeBalance,
-    WhiteBitAuthenticationError,
-    WhiteBitClient,
-    WhiteBitError,
-    WhiteBitPermissionError,
-    WhiteBitRateLimitError,
-)
+from .answers import TradeBalance
+from .api import NONCE_WINDOW, WhiteBitClient
 from .const import (
     ACCOUNT_MAIN,
     ACCOUNT_TRADE,
@@ -31,8 +26,17 @@ from .const import (
     CONF_ZERO_BALANCE,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
+    ISSUE_CLOCK,
     LOGGER,
+    MAX_AUTO_TRACKED,
     QUOTE_NONE,
+)
+from .errors import (
+    WhiteBitAuthenticationError,
+    WhiteBitClockError,
+    WhiteBitError,
+    WhiteBitPermissionError,
+    WhiteBitRateLimitError,
 )
 from .valuation import PriceBook, sum_values, value_of
 
@@ -45,6 +49,8 @@ type WhiteBitConfigEntry = ConfigEntry[WhiteBitCoordinator]
 
 
 _NO_TRADE: Final = TradeBalance(available=Decimal(0), freeze=Decimal(0))
+# Impossible currency names quoted in one warning, at most.
+_MAX_NAMES_LOGGED: Final = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +95,10 @@ class WhiteBitData:
 
     main: Mapping[str, Decimal] | None = None
     trade: Mapping[str, TradeBalance] | None = None
+    # Currencies whose entry was wrong on a tracked account: amount unknown, sensors unavailable.
+    invalid: frozenset[str] = frozenset()
+    # Names that cannot be currencies, escaped: skipped, and reported once.
+    rejected: frozenset[str] = frozenset()
     # The currencies tracked this poll: the selected ones, or those holding a balance.
     tickers: frozenset[str] = frozenset()
     # Filled only when valuation is on and the prices could be fetched.
@@ -96,19 +106,27 @@ class WhiteBitData:
     portfolio: Portfolio | None = None
 
     def listed(self) -> set[str]:
-        """Every currency WhiteBIT reported on a tracked account."""
-        return set(self.main or ()) | set(self.trade or ())
+        """Every currency WhiteBIT reported on a tracked account, valid or not."""
+        return set(self.main or ()) | set(self.trade or ()) | self.invalid
+
+    def main_balance(self, ticker: str) -> Decimal | None:
+        """The main balance; None when not tracked, not listed, or not a valid amount."""
+        return None if self.main is None else self.main.get(ticker)
 
     def trade_balance(self, ticker: str) -> TradeBalance | None:
         """The trade balance; the answer leaves out currencies without one, which hold zero."""
-        return None if self.trade is None else self.trade.get(ticker, _NO_TRADE)
+        if self.trade is None or ticker in self.invalid:
+            return None
+        return self.trade.get(ticker, _NO_TRADE)
 
     def total(self, ticker: str) -> Decimal | None:
         """Main plus trade (available and frozen), over the tracked accounts.
 
-        None when the main account is tracked and no longer lists the currency: the amount is
-        then unknown, which is not the same as zero.
+        None when an amount is unknown: the main account no longer lists the currency, or an
+        account sent something that is not an amount. Unknown is not the same as zero.
         """
+        if ticker in self.invalid:
+            return None
         total = Decimal(0)
         if self.main is not None:
             if ticker not in self.main:
@@ -120,15 +138,25 @@ class WhiteBitData:
         return total
 
     def held(self) -> frozenset[str]:
-        """The currencies with a balance on a tracked account."""
-        return frozenset(t for t in self.listed() if self.total(t))
+        """The currencies with a balance on a tracked account, or an amount not known.
+
+        A currency whose amount stopped making sense may still hold money: its sensors stay,
+        unavailable, rather than being taken for a zero and removed.
+        """
+        return frozenset(t for t in self.listed() if t in self.invalid or self.total(t))
 
 
 async def async_fetch_balances(client: WhiteBitClient, accounts: Collection[str]) -> WhiteBitData:
     """Fetch the balances of `accounts`: one request per account, never one per currency."""
     main = await client.main_balances() if ACCOUNT_MAIN in accounts else None
     trade = await client.trade_balances() if ACCOUNT_TRADE in accounts else None
-    return WhiteBitData(main=main, trade=trade)
+    answers = [answer for answer in (main, trade) if answer is not None]
+    return WhiteBitData(
+        main=None if main is None else main.amounts,
+        trade=None if trade is None else trade.amounts,
+        invalid=frozenset().union(*(answer.invalid for answer in answers)),
+        rejected=frozenset().union(*(answer.rejected for answer in answers)),
+    )
 
 
 class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
@@ -156,6 +184,10 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         self.client = client
         self.tracking = Tracking.from_options(config_entry.options)
         self._prices_failing = False
+        # What the last poll reported, so each problem is logged once, not on every poll.
+        self._invalid: frozenset[str] = frozenset()
+        self._rejected: frozenset[str] = frozenset()
+        self._tracked: frozenset[str] = frozenset()
 
     @override
     async def _async_update_data(self) -> WhiteBitData:
@@ -177,18 +209,80 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
                 translation_placeholders={"seconds": f"{err.retry_after:g}"},
                 retry_after=err.retry_after,
             ) from err
+        except WhiteBitClockError as err:
+            self._report_clock(err.skew, refused=True)
+            raise UpdateFailed(translation_domain=DOMAIN, translation_key="clock_off") from err
         except WhiteBitError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
                 translation_placeholders={"error": str(err)},
             ) from err
-        tracking = self.tracking
-        tickers = data.held() if tracking.auto_track else tracking.tickers
-        data = replace(data, tickers=tickers)
-        if tracking.quote is None:
+        self._report_clock(self.client.clock_skew, refused=False)
+        self._report_answer(data)
+        data = replace(data, tickers=self._follow(data))
+        if self.tracking.quote is None:
             return data
-        return await self._async_value(data, tracking.quote)
+        return await self._async_value(data, self.tracking.quote)
+
+    def _report_clock(self, skew: float | None, *, refused: bool) -> None:
+        """Raise a repair issue while this machine's clock is too far from WhiteBIT's.
+
+        Nonces are shifted onto WhiteBIT's clock, so polling goes on; but the clock is wrong for
+        everything else Home Assistant does too, and only the user can fix its time source.
+        """
+        if (skew is None and not refused) or (skew is not None and abs(skew) <= NONCE_WINDOW):
+            ir.async_delete_issue(self.hass, DOMAIN, ISSUE_CLOCK)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            ISSUE_CLOCK,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_CLOCK if skew is not None else f"{ISSUE_CLOCK}_unknown",
+            translation_placeholders={"seconds": f"{skew:+.0f}" if skew is not None else "?"},
+        )
+
+    def _report_answer(self, data: WhiteBitData) -> None:
+        """Log, once each, currencies whose amount went wrong or right, and impossible names."""
+        if broken := data.invalid - self._invalid:
+            LOGGER.warning(
+                "WhiteBIT sent an amount that is not a non-negative decimal for %s; its sensors "
+                "are unavailable until WhiteBIT sends a valid one",
+                ", ".join(sorted(broken)),
+            )
+        if mended := self._invalid - data.invalid:
+            LOGGER.info("WhiteBIT sends valid amounts again for %s", ", ".join(sorted(mended)))
+        if rejected := data.rejected - self._rejected:
+            LOGGER.warning(
+                "WhiteBIT listed %d names that cannot be currencies; they are skipped: %s",
+                len(rejected),
+                ", ".join(sorted(rejected)[:_MAX_NAMES_LOGGED]),
+            )
+        self._invalid, self._rejected = data.invalid, data.rejected
+
+    def _follow(self, data: WhiteBitData) -> frozenset[str]:
+        """The currencies to track this poll: the selected ones, or up to MAX_AUTO_TRACKED held.
+
+        Past the bound, currencies tracked already keep their place and new ones wait, so the
+        entities do not churn; the user is warned once.
+        """
+        if not self.tracking.auto_track:
+            return self.tracking.tickers
+        held = data.held()
+        if len(held) > MAX_AUTO_TRACKED:
+            if len(self._tracked) < MAX_AUTO_TRACKED or not self._tracked <= held:
+                LOGGER.warning(
+                    "%d currencies hold a balance; automatic tracking follows %d of them. Select "
+                    "the currencies you want in the options instead",
+                    len(held),
+                    MAX_AUTO_TRACKED,
+                )
+            ordered = sorted(held & self._tracked) + sorted(held - self._tracked)
+            held = frozenset(ordered[:MAX_AUTO_TRACKED])
+        self._tracked = held
+        return held
 
     async def _async_value(self, data: WhiteBitData, quote: str) -> WhiteBitData:
         """Add the values in `quote`; without prices, keep the balances and leave values out.

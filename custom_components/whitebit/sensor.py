@@ -50,10 +50,6 @@ class WhiteBitTickerEntityDescription(SensorEntityDescription):
     in_quote: bool = False
 
 
-def _main(data: WhiteBitData, ticker: str) -> Decimal | None:
-    return None if data.main is None else data.main.get(ticker)
-
-
 def _trade_available(data: WhiteBitData, ticker: str) -> Decimal | None:
     balance = data.trade_balance(ticker)
     return None if balance is None else balance.available
@@ -75,7 +71,7 @@ TICKER_DESCRIPTIONS: tuple[WhiteBitTickerEntityDescription, ...] = (
         key="main_balance",
         translation_key="main_balance",
         state_class=SensorStateClass.TOTAL,
-        value_fn=_main,
+        value_fn=lambda data, ticker: data.main_balance(ticker),
         exists_fn=lambda tracking: ACCOUNT_MAIN in tracking.accounts,
     ),
     WhiteBitTickerEntityDescription(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from .api import Market
+    from .answers import Market
 
 # When a currency has no market with the quote currency, it is valued through one intermediate.
 # Several usually qualify; the deepest markets come first, so the price is the most reliable
