@@ -346,3 +346,14 @@ async def test_public_ticker_is_unsigned(socket_enabled: None, session: ClientSe
     assert markets["BTC_USDT"].last_price == Decimal(1)
     assert [request.method for request in seen] == ["GET"]
     assert not {h.lower() for h in seen[0].headers} & {"x-txc-apikey", "x-txc-signature"}
+
+
+async def test_a_date_years_off_is_not_a_clock(
+    session: ClientSession, raw_server: RawServer
+) -> None:
+    """A Date header decades away is a broken server, not WhiteBIT's time: nonces ignore it."""
+    answer = web.json_response({"BTC": {"main_balance": "1"}})
+    answer.headers["Date"] = "Mon, 01 Jan 1990 00:00:00 GMT"
+    client = WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, await raw_server(answer))
+    await client.main_balances()
+    assert client.clock_skew is None

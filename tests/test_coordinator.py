@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+import json
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import CONF_SCAN_INTERVAL, EVENT_STATE_CHANGED, STATE_UNAVAILABLE
+from homeassistant.helpers import issue_registry as ir
 import pytest
 
 from custom_components.whitebit.const import CONF_TICKERS, DOMAIN, LEGACY_OPTIONS
+from custom_components.whitebit.coordinator import WhiteBitData
 from simulator import (
     DEMO_KEY,
     MAIN_BALANCE_PATH,
+    NONCE_OUTSIDE_WINDOW,
     PUBLIC_TICKER_PATH,
     TRADE_BALANCE_PATH,
+    Fault,
     WhiteBitSimulator,
 )
 
@@ -183,3 +189,39 @@ async def test_revoked_key_during_polling_starts_reauth(
     assert hass.states.get(BTC).state == STATE_UNAVAILABLE
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_refused_for_time_with_no_offset_to_show(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """WhiteBIT refuses the nonce's time, but its Date agrees with ours: a repair all the same.
+
+    The poll fails with the translated clock error rather than a generic one; the repair issue
+    says the clock is off without a figure, and goes once a poll succeeds.
+    """
+    simulator.inject(Fault(422, json.dumps(NONCE_OUTSIDE_WINDOW)))
+    coordinator = init_integration.runtime_data
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    assert coordinator.last_exception.translation_key == "clock_off"
+    issue = issue_registry.async_get_issue(DOMAIN, "clock_off")
+    assert issue is not None
+    assert issue.translation_key == "clock_off_unknown"
+    await coordinator.async_refresh()
+    assert coordinator.last_update_success
+    assert issue_registry.async_get_issue(DOMAIN, "clock_off") is None
+
+
+def test_an_invalid_amount_is_unknown_not_zero() -> None:
+    """A currency whose entry was wrong has no total, and stays held (its sensors unavailable)."""
+    data = WhiteBitData(
+        main=MappingProxyType({"BTC": Decimal(1)}),
+        trade=MappingProxyType({}),
+        invalid=frozenset({"ETH"}),
+    )
+    assert data.total("ETH") is None
+    assert data.trade_balance("ETH") is None
+    assert data.held() == {"BTC", "ETH"}

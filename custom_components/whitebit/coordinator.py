@@ -231,17 +231,19 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         Nonces are shifted onto WhiteBIT's clock, so polling goes on; but the clock is wrong for
         everything else Home Assistant does too, and only the user can fix its time source.
         """
-        if (skew is None and not refused) or (skew is not None and abs(skew) <= NONCE_WINDOW):
+        off = skew is not None and abs(skew) > NONCE_WINDOW
+        if not (off or refused):
             ir.async_delete_issue(self.hass, DOMAIN, ISSUE_CLOCK)
             return
+        # Refused for its time with no offset measured to show: the issue says so instead.
         ir.async_create_issue(
             self.hass,
             DOMAIN,
             ISSUE_CLOCK,
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_CLOCK if skew is not None else f"{ISSUE_CLOCK}_unknown",
-            translation_placeholders={"seconds": f"{skew:+.0f}" if skew is not None else "?"},
+            translation_key=ISSUE_CLOCK if off else f"{ISSUE_CLOCK}_unknown",
+            translation_placeholders={"seconds": f"{skew:+.0f}" if off and skew else "?"},
         )
 
     def _report_answer(self, data: WhiteBitData) -> None:
