@@ -192,7 +192,7 @@ async def add_demo_entry(
         # only and on no market, shows how an unvalued currency is reported.
         {
             "tickers": sorted(set(DEMO_BALANCES) - {"XRP", "EUR"} | {"TON"}),
-            "quote_currency": "USDT",
+            "quote_currency": "usdt",
         },
     ]
     async with session.post(

@@ -37,8 +37,7 @@ FULL_OPTIONS = {
     CONF_TICKERS: ["BTC", "DOGE", "ETH", "SOL", "TON", "USDT"],
     CONF_AUTO_TRACK: False,
     CONF_ZERO_BALANCE: "remove",
-    CONF_QUOTE: "USDT",
-    CONF_SCAN_INTERVAL: 300,
+    CONF_QUOTE: "usdt",
 }
 # Every secret a test hands to the integration; none may ever show up in a log line.
 TEST_SECRETS = (DEMO_SECRET, "second-secret-1111111111111111", "wrong-secret-2222222222222")
@@ -139,7 +138,7 @@ def mock_config_entry(sim_url: str) -> MockConfigEntry:
 @pytest.fixture
 def full_config_entry(sim_url: str) -> MockConfigEntry:
     """Return an entry made by this version's flow, tracking both accounts with values."""
-    return _entry(sim_url, FULL_OPTIONS, minor_version=2)
+    return _entry(sim_url, FULL_OPTIONS, minor_version=3)
 
 
 @pytest.fixture

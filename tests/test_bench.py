@@ -19,7 +19,7 @@ import time
 import tracemalloc
 from typing import TYPE_CHECKING
 
-from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL, EVENT_STATE_CHANGED
+from homeassistant.const import CONF_API_KEY, CONF_URL, EVENT_STATE_CHANGED
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from PIL import Image, ImageDraw
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -70,7 +70,7 @@ def _entry(sim_url: str, tickers: list[str], number: int) -> MockConfigEntry:
         title="WhiteBIT (127.0.0.1)",
         unique_id=f"bench-{number}",
         data={CONF_URL: sim_url, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET},
-        options={CONF_TICKERS: tickers, CONF_SCAN_INTERVAL: 3600},
+        options={CONF_TICKERS: tickers},
     )
 
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from unittest.mock import AsyncMock, patch
 
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
-from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL
+from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_API_KEY, CONF_URL
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 import pytest
@@ -28,7 +28,11 @@ from custom_components.whitebit.const import (
     SERVER_EU,
     SERVER_GLOBAL,
 )
-from custom_components.whitebit.errors import WhiteBitRequestError
+from custom_components.whitebit.errors import (
+    WhiteBitClockError,
+    WhiteBitRequestError,
+    WhiteBitResponseError,
+)
 from simulator import (
     DEMO_KEY,
     DEMO_SECRET,
@@ -97,7 +101,7 @@ async def test_full_user_flow(hass: HomeAssistant, sim_url: str) -> None:
     # Held on either account: TON is only on the trade account.
     assert _default(result, CONF_TICKERS) == ["BTC", "DOGE", "SOL", "TON", "USDT"]
     assert _default(result, CONF_AUTO_TRACK) is False
-    assert _default(result, CONF_QUOTE) == "USDT"
+    assert _default(result, CONF_QUOTE) == "usdt"
     assert result["description_placeholders"] == {"count": "13"}
 
     result = await hass.config_entries.flow.async_configure(
@@ -115,10 +119,9 @@ async def test_full_user_flow(hass: HomeAssistant, sim_url: str) -> None:
         CONF_TICKERS: ["BTC", "ETH"],
         CONF_AUTO_TRACK: False,
         CONF_ZERO_BALANCE: "remove",
-        CONF_QUOTE: "USDT",
-        CONF_SCAN_INTERVAL: 300,
+        CONF_QUOTE: "usdt",
     }
-    assert (entry.version, entry.minor_version) == (1, 2)
+    assert (entry.version, entry.minor_version) == (1, 3)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
 
@@ -245,21 +248,33 @@ async def test_user_flow_errors_recover(
     account.enabled = True
     account.permissions.update(PRIVATE_PATHS)
     simulator.set_rate_limit(1000)
+    await _finish(hass, result, sim_url)
+
+
+async def _finish(hass: HomeAssistant, result: Any, sim_url: str) -> None:
+    """From a form showing an error, the right input goes all the way to a new entry."""
     result = await hass.config_entries.flow.async_configure(result["flow_id"], _account(sim_url))
     assert result["step_id"] == "tickers"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TICKERS: ["BTC"]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].data[CONF_API_SECRET] == DEMO_SECRET
 
 
 @pytest.mark.parametrize(
     ("exception", "error"),
     [
         (WhiteBitRequestError("Validation failed", {}), "request_rejected"),
+        (WhiteBitClockError("refused", None), "clock_off"),
+        (WhiteBitResponseError("not JSON"), "cannot_connect"),
         (RuntimeError("boom"), "unknown"),
     ],
 )
 async def test_unexpected_errors(
     hass: HomeAssistant, sim_url: str, exception: Exception, error: str
 ) -> None:
-    """A refused request has its own error; anything unforeseen is "unknown" and logged."""
+    """Each kind of failure has its error ("unknown" logged), and the flow still completes."""
     result = await _start(hass)
     with patch(
         "custom_components.whitebit.config_flow.WhiteBitClient.main_balances",
@@ -269,6 +284,7 @@ async def test_unexpected_errors(
             result["flow_id"], _account(sim_url)
         )
     assert result["errors"] == {"base": error}
+    await _finish(hass, result, sim_url)
 
 
 async def test_no_tickers_selected(hass: HomeAssistant, sim_url: str) -> None:
@@ -281,13 +297,25 @@ async def test_no_tickers_selected(hass: HomeAssistant, sim_url: str) -> None:
 
 
 async def test_same_key_twice_aborts(
-    hass: HomeAssistant, init_integration: MockConfigEntry, sim_url: str
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    sim_url: str,
 ) -> None:
-    """One entry per key and server."""
+    """One entry per key and server, found before any request; the entry stays as it was."""
+    before = _snapshot(init_integration)
+    requests = dict(simulator.stats.requests)
     result = await _start(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], _account(sim_url))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+    assert simulator.stats.requests == requests
+    assert _snapshot(init_integration) == before
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+def _snapshot(entry: MockConfigEntry) -> tuple[object, ...]:
+    return (entry.title, dict(entry.data), dict(entry.options), entry.unique_id, entry.state)
 
 
 async def test_reauth_with_a_new_key(
@@ -300,6 +328,9 @@ async def test_reauth_with_a_new_key(
     simulator.add_account(SECOND_KEY, SECOND_SECRET, {"BTC": "2"})
     result = await init_integration.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
+    # A reauth flow, and for this entry.
+    context = hass.config_entries.flow.async_get(result["flow_id"])["context"]
+    assert (context["source"], context["entry_id"]) == (SOURCE_REAUTH, init_integration.entry_id)
     assert result["description_placeholders"] == {"name": init_integration.title}
 
     result = await hass.config_entries.flow.async_configure(
@@ -331,13 +362,14 @@ async def test_reauth_with_another_entrys_key_aborts(
 ) -> None:
     """Reauth must not turn one entry into a duplicate of another."""
     _add_second_entry(hass, simulator, sim_url)
+    before = _snapshot(init_integration)
     result = await init_integration.start_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: SECOND_KEY, CONF_API_SECRET: SECOND_SECRET}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert init_integration.data[CONF_API_KEY] == DEMO_KEY
+    assert _snapshot(init_integration) == before
 
 
 async def test_reauth_with_the_same_key_and_a_fixed_secret(
@@ -410,11 +442,13 @@ async def test_reconfigure_onto_another_entrys_account_aborts(
 ) -> None:
     """Reconfigure refuses an account that another entry has."""
     _add_second_entry(hass, simulator, sim_url)
+    before = _snapshot(init_integration)
     result = await init_integration.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _account(sim_url, SECOND_KEY, SECOND_SECRET)
     )
     assert result["reason"] == "already_configured"
+    assert _snapshot(init_integration) == before
 
 
 def _options(**changes: Any) -> dict[str, Any]:
@@ -425,7 +459,6 @@ def _options(**changes: Any) -> dict[str, Any]:
         CONF_AUTO_TRACK: False,
         CONF_ZERO_BALANCE: "remove",
         CONF_QUOTE: "none",
-        CONF_SCAN_INTERVAL: 300,
         **changes,
     }
 
@@ -443,11 +476,12 @@ async def test_options_flow(
     assert simulator.stats.requests == requests_before  # no extra request for the list
     # An entry from before these options existed was migrated to what it did.
     assert {field: _default(result, field) for field in _options()} == _options()
+    assert {str(field) for field in result["data_schema"].schema} == set(_options())
     options = result["data_schema"].schema[CONF_TICKERS].config["options"]
     assert options == sorted(simulator.currencies)
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], _options(tickers=[], scan_interval=60)
+        result["flow_id"], _options(tickers=[])
     )
     assert result["errors"] == {"base": "no_tickers"}
     result = await hass.config_entries.options.async_configure(
@@ -456,13 +490,14 @@ async def test_options_flow(
     assert result["errors"] == {"base": "no_accounts"}
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], _options(tickers=["BTC", "SOL"], scan_interval=120.0)
+        result["flow_id"], _options(tickers=["BTC", "SOL"])
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert init_integration.options == _options(tickers=["BTC", "SOL"], scan_interval=120)
+    assert init_integration.options == _options(tickers=["BTC", "SOL"])
+    # No interval to set: five minutes, or Home Assistant's own polling switch.
     coordinator = init_integration.runtime_data
-    assert coordinator.update_interval.total_seconds() == 120
+    assert coordinator.update_interval.total_seconds() == 300
     unique_ids = {
         entry.unique_id
         for entry in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
@@ -490,22 +525,22 @@ async def test_options_check_what_is_new(
     account.permissions.add(TRADE_BALANCE_PATH)
 
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], _options(accounts=["main", "trade"], quote_currency="UAH")
+        result["flow_id"], _options(accounts=["main", "trade"], quote_currency="uah")
     )
     assert result["errors"] == {CONF_QUOTE: "quote_unavailable"}
     # The form keeps what the user chose rather than going back to the stored options.
-    assert _default(result, CONF_QUOTE) == "UAH"
+    assert _default(result, CONF_QUOTE) == "uah"
     assert _default(result, CONF_ACCOUNTS) == ["main", "trade"]
 
     simulator.inject(Fault(503, "", path=PUBLIC_TICKER_PATH))
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], _options(accounts=["main", "trade"], quote_currency="EUR")
+        result["flow_id"], _options(accounts=["main", "trade"], quote_currency="eur")
     )
     assert result["errors"] == {"base": "cannot_connect"}
 
     changes = {
         CONF_ACCOUNTS: ["main", "trade"],
-        CONF_QUOTE: "EUR",
+        CONF_QUOTE: "eur",
         CONF_AUTO_TRACK: True,
         CONF_ZERO_BALANCE: "unavailable",
         CONF_TICKERS: [],
@@ -580,12 +615,12 @@ async def test_accounts_are_checked_as_chosen(
     # Automatic tracking needs no selection; valuation needs a market in the quote currency.
     del simulator.markets["USDT_UAH"]
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_TICKERS: [], CONF_AUTO_TRACK: True, CONF_QUOTE: "UAH"}
+        result["flow_id"], {CONF_TICKERS: [], CONF_AUTO_TRACK: True, CONF_QUOTE: "uah"}
     )
     assert result["errors"] == {CONF_QUOTE: "quote_unavailable"}
     assert _default(result, CONF_AUTO_TRACK) is True
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_TICKERS: [], CONF_AUTO_TRACK: True, CONF_QUOTE: "EUR"}
+        result["flow_id"], {CONF_TICKERS: [], CONF_AUTO_TRACK: True, CONF_QUOTE: "eur"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["options"][CONF_ACCOUNTS] == ["trade"]

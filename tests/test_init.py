@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_SCAN_INTERVAL
+import pytest
 
 from custom_components.whitebit import async_migrate_entry
-from custom_components.whitebit.const import CONF_TICKERS, DOMAIN, LEGACY_OPTIONS
+from custom_components.whitebit.const import CONF_QUOTE, CONF_TICKERS, DOMAIN, LEGACY_OPTIONS
 from simulator import MAIN_BALANCE_PATH
 
-from .conftest import SELECTED
+from .conftest import FULL_OPTIONS, SELECTED
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -83,12 +84,9 @@ async def test_entry_from_before_trade_and_valuation_is_migrated(
     await hass.async_block_till_done()
 
     assert mock_config_entry.state is ConfigEntryState.LOADED
-    assert mock_config_entry.minor_version == 2
-    assert mock_config_entry.options == {
-        **LEGACY_OPTIONS,
-        CONF_TICKERS: SELECTED,
-        CONF_SCAN_INTERVAL: 300,
-    }
+    assert mock_config_entry.minor_version == 3
+    # The interval it stored is gone: polling is Home Assistant's to switch off.
+    assert mock_config_entry.options == {**LEGACY_OPTIONS, CONF_TICKERS: SELECTED}
     assert simulator.stats.requests == {MAIN_BALANCE_PATH: 1}
     assert hass.states.get("sensor.whitebit_127_0_0_1_portfolio_value") is None
 
@@ -104,16 +102,39 @@ async def test_entry_from_a_newer_version_is_not_touched(
     assert full_config_entry.state is ConfigEntryState.MIGRATION_ERROR
 
 
+@pytest.mark.parametrize(
+    ("stored", "migrated"), [("USDT", "usdt"), ("UAH", "uah"), ("none", "none")]
+)
+async def test_entry_with_a_ticker_and_an_interval_is_migrated(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    full_config_entry: MockConfigEntry,
+    stored: str,
+    migrated: str,
+) -> None:
+    """A 1.2 entry keeps its quote currency as the selector's key, and loses its interval.
+
+    No request is made for it: the first one is the first poll of the migrated entry.
+    """
+    full_config_entry.add_to_hass(hass)
+    options = {**full_config_entry.options, CONF_QUOTE: stored, CONF_SCAN_INTERVAL: 60}
+    hass.config_entries.async_update_entry(full_config_entry, options=options, minor_version=2)
+    assert await async_migrate_entry(hass, full_config_entry)
+    assert simulator.stats.requests == {}
+    assert full_config_entry.minor_version == 3
+    assert full_config_entry.options == {**FULL_OPTIONS, CONF_QUOTE: migrated}
+
+
 async def test_current_entry_is_left_as_it_is(
     hass: HomeAssistant, full_config_entry: MockConfigEntry
 ) -> None:
-    """Migration only fills in what 1.1 lacked; a 1.2 entry passes through unchanged.
+    """A 1.3 entry passes through unchanged.
 
     Home Assistant only calls it on a version mismatch, so this reaches it directly, as a
-    future 1.3 would for a 1.2 entry.
+    future 1.4 would for a 1.3 entry.
     """
     full_config_entry.add_to_hass(hass)
     options = dict(full_config_entry.options)
     assert await async_migrate_entry(hass, full_config_entry)
     assert full_config_entry.options == options
-    assert full_config_entry.minor_version == 2
+    assert full_config_entry.minor_version == 3

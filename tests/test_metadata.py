@@ -11,8 +11,8 @@ import pytest
 
 from custom_components.whitebit.const import (
     ACCOUNTS,
-    QUOTE_CURRENCIES,
     QUOTE_NONE,
+    QUOTE_TICKERS,
     ZERO_REMOVE,
     ZERO_UNAVAILABLE,
 )
@@ -59,7 +59,7 @@ def test_every_choice_is_translated() -> None:
     """Each option of each select offered in a form has a label."""
     selectors = _load(INTEGRATION / "translations" / "en.json")["selector"]
     assert set(selectors["accounts"]["options"]) == set(ACCOUNTS)
-    assert set(selectors["quote_currency"]["options"]) == {QUOTE_NONE, *QUOTE_CURRENCIES}
+    assert set(selectors["quote_currency"]["options"]) == {QUOTE_NONE, *QUOTE_TICKERS}
     assert set(selectors["zero_balance"]["options"]) == {ZERO_REMOVE, ZERO_UNAVAILABLE}
 
 

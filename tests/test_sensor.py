@@ -157,7 +157,7 @@ async def test_monetary_only_for_real_currencies(
     full_config_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
         full_config_entry,
-        options={**full_config_entry.options, CONF_QUOTE: "EUR", CONF_TICKERS: ["EUR", "USDT"]},
+        options={**full_config_entry.options, CONF_QUOTE: "eur", CONF_TICKERS: ["EUR", "USDT"]},
     )
     await hass.config_entries.async_setup(full_config_entry.entry_id)
     await hass.async_block_till_done()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from homeassistant.const import CONF_API_KEY, CONF_URL, Platform
+from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL, Platform
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .api import WhiteBitClient
-from .const import CONF_API_SECRET, LEGACY_OPTIONS, LOGGER
+from .const import CONF_API_SECRET, CONF_QUOTE, LEGACY_OPTIONS, LOGGER
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
 
 if TYPE_CHECKING:
@@ -38,15 +38,20 @@ async def async_unload_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) ->
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> bool:
-    """Bring an entry's options up to the current minor version.
+    """Bring an entry's options up to the current minor version, with no request to WhiteBIT.
 
-    1.1 entries tracked main balances of chosen currencies, without valuation. They keep doing
-    exactly that: a user who never asked for trade balances or prices gets no new request.
+    1.1 entries tracked main balances of chosen currencies, without valuation: they keep doing
+    exactly that. 1.2 stored the quote currency as a ticker ("USDT") and a polling interval;
+    1.3 stores the selector's lowercase key ("usdt") and no interval (Home Assistant's own
+    polling switch and update_entity action give any other rate).
     """
     # Home Assistant itself refuses an entry of a newer major version (a downgrade), so only
     # minor versions of version 1 arrive here.
-    if entry.minor_version < 2:  # noqa: PLR2004 - the minor version this adds
-        options = {**LEGACY_OPTIONS, **entry.options}
-        hass.config_entries.async_update_entry(entry, options=options, minor_version=2)
-        LOGGER.debug("Migrated entry %s to version 1.2", entry.entry_id)
+    version = (entry.version, entry.minor_version)
+    options = {**LEGACY_OPTIONS, **entry.options} if version < (1, 2) else dict(entry.options)
+    if version < (1, 3):
+        options.pop(CONF_SCAN_INTERVAL, None)
+        options[CONF_QUOTE] = str(options[CONF_QUOTE]).lower()
+        hass.config_entries.async_update_entry(entry, options=options, minor_version=3)
+        LOGGER.debug("Migrated entry %s to version 1.3", entry.entry_id)
     return True

@@ -1,7 +1,6 @@
 """Config, reauth, reconfigure and options flows for WhiteBIT."""
 
-from __future__ import annotations
-
+from collections.abc import Awaitable, Collection, Mapping
 import hashlib
 import ipaddress
 from typing import TYPE_CHECKING, Any, override
@@ -12,14 +11,11 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL
-from homeassistant.core import callback
+from homeassistant.const import CONF_API_KEY, CONF_URL
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -27,7 +23,6 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-import probatio
 from yarl import URL
 
 from .api import WhiteBitClient
@@ -41,14 +36,11 @@ from .const import (
     CONF_TICKERS,
     CONF_ZERO_BALANCE,
     DEFAULT_QUOTE,
-    DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     LEGACY_OPTIONS,
     LOGGER,
-    MAX_SCAN_INTERVAL,
-    MIN_SCAN_INTERVAL,
-    QUOTE_CURRENCIES,
     QUOTE_NONE,
+    QUOTE_TICKERS,
     SERVER_CUSTOM,
     SERVER_GLOBAL,
     SERVER_TITLES,
@@ -56,12 +48,11 @@ from .const import (
     ZERO_REMOVE,
     ZERO_UNAVAILABLE,
 )
-from .coordinator import WhiteBitData, async_fetch_balances
+from .coordinator import WhiteBitConfigEntry, WhiteBitData, async_fetch_balances
 from .errors import (
     WhiteBitAuthenticationError,
     WhiteBitClockError,
     WhiteBitConnectionError,
-    WhiteBitError,
     WhiteBitPermissionError,
     WhiteBitRateLimitError,
     WhiteBitRequestError,
@@ -70,56 +61,46 @@ from .errors import (
 from .valuation import PriceBook
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping
-
-    from .coordinator import WhiteBitConfigEntry
+    # What Home Assistant's types name since 2026.9, when probatio replaced voluptuous.
+    import probatio as vol
+else:
+    # From 2026.9 Home Assistant makes this name probatio; before, it is voluptuous itself.
+    import voluptuous as vol
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
-_CREDENTIALS_SCHEMA = probatio.Schema(
-    {
-        probatio.Required(CONF_API_KEY): _PASSWORD,
-        probatio.Required(CONF_API_SECRET): _PASSWORD,
-    }
+_CREDENTIALS_SCHEMA = vol.Schema(
+    {vol.Required(CONF_API_KEY): _PASSWORD, vol.Required(CONF_API_SECRET): _PASSWORD}
 )
-_SERVER_SCHEMA = probatio.Schema(
+_ACCOUNT_SCHEMA = _CREDENTIALS_SCHEMA.extend(
     {
-        probatio.Required(CONF_SERVER, default=SERVER_GLOBAL): SelectSelector(
+        vol.Required(CONF_SERVER, default=SERVER_GLOBAL): SelectSelector(
             SelectSelectorConfig(
                 options=[*SERVER_URLS, SERVER_CUSTOM],
                 translation_key=CONF_SERVER,
                 mode=SelectSelectorMode.LIST,
             )
         ),
-        probatio.Optional(CONF_URL): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
+        vol.Optional(CONF_URL): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
     }
 )
-_ACCOUNT_SCHEMA = _SERVER_SCHEMA.extend(_CREDENTIALS_SCHEMA.schema)
-_ACCOUNTS_SELECTOR = SelectSelector(
-    SelectSelectorConfig(
-        options=list(ACCOUNTS),
-        multiple=True,
-        translation_key=CONF_ACCOUNTS,
-        mode=SelectSelectorMode.LIST,
+
+
+def _select(
+    options: list[str], key: str, mode: SelectSelectorMode, *, multiple: bool = False
+) -> SelectSelector:
+    return SelectSelector(
+        SelectSelectorConfig(options=options, multiple=multiple, translation_key=key, mode=mode)
     )
-)
+
+
+_LIST, _DROPDOWN = SelectSelectorMode.LIST, SelectSelectorMode.DROPDOWN
+_ACCOUNTS_SELECTOR = _select(list(ACCOUNTS), CONF_ACCOUNTS, _LIST, multiple=True)
+_QUOTE_SELECTOR = _select([QUOTE_NONE, *QUOTE_TICKERS], CONF_QUOTE, _DROPDOWN)
+_ZERO_SELECTOR = _select([ZERO_REMOVE, ZERO_UNAVAILABLE], CONF_ZERO_BALANCE, _LIST)
 # Both accounts by default: coins bought on WhiteBIT sit on the trade account, deposits and
 # withdrawals go through the main one, and the total only means something with both.
 _USER_SCHEMA = _ACCOUNT_SCHEMA.extend(
-    {probatio.Required(CONF_ACCOUNTS, default=list(ACCOUNTS)): _ACCOUNTS_SELECTOR}
-)
-_QUOTE_SELECTOR = SelectSelector(
-    SelectSelectorConfig(
-        options=[QUOTE_NONE, *QUOTE_CURRENCIES],
-        translation_key=CONF_QUOTE,
-        mode=SelectSelectorMode.DROPDOWN,
-    )
-)
-_ZERO_SELECTOR = SelectSelector(
-    SelectSelectorConfig(
-        options=[ZERO_REMOVE, ZERO_UNAVAILABLE],
-        translation_key=CONF_ZERO_BALANCE,
-        mode=SelectSelectorMode.LIST,
-    )
+    {vol.Required(CONF_ACCOUNTS, default=list(ACCOUNTS)): _ACCOUNTS_SELECTOR}
 )
 
 
@@ -131,8 +112,8 @@ def resolve_base_url(user_input: Mapping[str, Any]) -> str:
     """Return the base URL for the chosen server.
 
     A custom URL must be https, except on a loopback address (a local proxy or the
-    simulator), where nothing crosses a network. URLs with credentials are refused too: they
-    would end up in diagnostics and logs.
+    simulator), where nothing crosses a network. URLs with credentials or a query are refused
+    too: they would end up in diagnostics and logs.
     """
     server = user_input[CONF_SERVER]
     if server in SERVER_URLS:
@@ -143,18 +124,14 @@ def resolve_base_url(user_input: Mapping[str, Any]) -> str:
         raise InvalidUrlError from err
     if not url.absolute or not url.host or url.user or url.password or url.query_string:
         raise InvalidUrlError
-    if url.scheme == "http" and not _is_loopback(url.host):
-        raise InvalidUrlError
-    if url.scheme not in {"http", "https"}:
+    if url.scheme not in {"http", "https"} or (url.scheme == "http" and not _loopback(url.host)):
         raise InvalidUrlError
     return str(url).rstrip("/")
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+def _loopback(host: str) -> bool:
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
 
@@ -175,87 +152,29 @@ def entry_title(server: str, base_url: str) -> str:
 
 def server_of(base_url: str) -> str:
     """Return the server choice that gives `base_url`."""
-    for server, url in SERVER_URLS.items():
-        if url == base_url:
-            return server
-    return SERVER_CUSTOM
+    return next((s for s, url in SERVER_URLS.items() if url == base_url), SERVER_CUSTOM)
 
 
-def _client(flow: ConfigFlow | OptionsFlowWithReload, data: Mapping[str, Any]) -> WhiteBitClient:
-    return WhiteBitClient(
-        async_get_clientsession(flow.hass),
-        data[CONF_API_KEY],
-        data[CONF_API_SECRET],
-        data[CONF_URL],
-    )
+def _credentials(user_input: Mapping[str, Any], base_url: str) -> dict[str, str]:
+    # Pasted keys often carry a trailing space or newline; WhiteBIT would reject them.
+    return {
+        CONF_URL: base_url,
+        CONF_API_KEY: str(user_input[CONF_API_KEY]).strip(),
+        CONF_API_SECRET: str(user_input[CONF_API_SECRET]).strip(),
+    }
 
 
-async def _async_fetch_balances(
-    flow: ConfigFlow | OptionsFlowWithReload,
-    data: Mapping[str, Any],
-    accounts: Collection[str],
-) -> tuple[WhiteBitData, dict[str, str]]:
-    """Check credentials live with the requests polling will make; return balances or errors."""
-    try:
-        return await async_fetch_balances(_client(flow, data), accounts), {}
-    except Exception as err:  # noqa: BLE001 - a flow must end in a form error, never a traceback
-        return WhiteBitData(), {"base": _form_error(err)}
-
-
-async def _async_check_quote(
-    flow: ConfigFlow | OptionsFlowWithReload, data: Mapping[str, Any], quote: str
-) -> dict[str, str]:
-    """Check that WhiteBIT has a market in the quote currency, so values can exist."""
-    if quote == QUOTE_NONE:
-        return {}
-    try:
-        markets = await _client(flow, data).markets()
-    except Exception as err:  # noqa: BLE001 - a flow must end in a form error, never a traceback
-        return {"base": _form_error(err)}
-    if not PriceBook(markets, quote).trades(quote):
-        return {CONF_QUOTE: "quote_unavailable"}
-    return {}
-
-
-# The form error for each kind of failure, most specific first.
-_FORM_ERRORS: tuple[tuple[type[WhiteBitError], str], ...] = (
-    (WhiteBitAuthenticationError, "invalid_auth"),
-    (WhiteBitPermissionError, "no_permission"),
-    (WhiteBitRateLimitError, "rate_limited"),
-    (WhiteBitClockError, "clock_off"),
-    (WhiteBitRequestError, "request_rejected"),
-    (WhiteBitConnectionError, "cannot_connect"),
-    (WhiteBitResponseError, "cannot_connect"),
-)
-
-
-def _form_error(err: Exception) -> str:
-    """Name the form error for what a request raised."""
-    for kind, error in _FORM_ERRORS:
-        if isinstance(err, kind):
-            return error
-    LOGGER.exception("Unexpected error while talking to WhiteBIT", exc_info=err)
-    return "unknown"
-
-
-def _tickers_schema(data: WhiteBitData, selected: Collection[str]) -> probatio.Schema:
-    return probatio.Schema(
+def _tickers_schema(data: WhiteBitData, selected: Collection[str]) -> vol.Schema:
+    options = sorted(data.listed() | set(selected))
+    return vol.Schema(
         {
-            probatio.Required(CONF_TICKERS, default=list(selected)): SelectSelector(
+            vol.Required(CONF_TICKERS, default=list(selected)): SelectSelector(
                 SelectSelectorConfig(
-                    options=sorted(data.listed() | set(selected)),
-                    multiple=True,
-                    mode=SelectSelectorMode.DROPDOWN,
-                    custom_value=False,
+                    options=options, multiple=True, mode=SelectSelectorMode.DROPDOWN
                 )
             )
         }
     )
-
-
-def _options(entry: WhiteBitConfigEntry) -> dict[str, Any]:
-    """The entry's options, with what a not yet migrated entry (one never set up) lacks."""
-    return {**LEGACY_OPTIONS, **entry.options}
 
 
 def _selection_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
@@ -267,19 +186,67 @@ def _selection_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
     return {}
 
 
-def _credentials(user_input: Mapping[str, Any]) -> dict[str, str]:
-    # Pasted keys often carry a trailing space or newline; WhiteBIT would reject them.
-    return {
-        CONF_API_KEY: str(user_input[CONF_API_KEY]).strip(),
-        CONF_API_SECRET: str(user_input[CONF_API_SECRET]).strip(),
-    }
+def _options(entry: WhiteBitConfigEntry) -> dict[str, Any]:
+    """The entry's options, with what a not yet migrated entry (one never set up) lacks."""
+    return {**LEGACY_OPTIONS, **entry.options}
 
 
-class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
+class _WhiteBitFlow:
+    """What both flows ask WhiteBIT: balances with a key, and whether a quote currency trades."""
+
+    hass: HomeAssistant
+
+    async def _async_ask[T](self, request: Awaitable[T]) -> tuple[T | None, dict[str, str]]:
+        """Await a request; any failure becomes the form error for it, never a traceback."""
+        try:
+            return await request, {}
+        except WhiteBitAuthenticationError:
+            error = "invalid_auth"
+        except WhiteBitPermissionError:
+            error = "no_permission"
+        except WhiteBitRateLimitError:
+            error = "rate_limited"
+        except WhiteBitClockError:
+            error = "clock_off"
+        except WhiteBitRequestError:
+            error = "request_rejected"
+        except WhiteBitConnectionError, WhiteBitResponseError:
+            error = "cannot_connect"
+        except Exception:  # noqa: BLE001 - a flow ends in a form error, never a traceback
+            LOGGER.exception("Unexpected error while talking to WhiteBIT")
+            error = "unknown"
+        return None, {"base": error}
+
+    def _client(self, data: Mapping[str, Any]) -> WhiteBitClient:
+        return WhiteBitClient(
+            async_get_clientsession(self.hass),
+            data[CONF_API_KEY],
+            data[CONF_API_SECRET],
+            data[CONF_URL],
+        )
+
+    async def _async_balances(
+        self, data: Mapping[str, Any], accounts: Collection[str]
+    ) -> tuple[WhiteBitData, dict[str, str]]:
+        """Check the key live, with the requests polling will make."""
+        balances, errors = await self._async_ask(async_fetch_balances(self._client(data), accounts))
+        return balances or WhiteBitData(), errors
+
+    async def _async_check_quote(self, data: Mapping[str, Any], quote: str) -> dict[str, str]:
+        """Check that WhiteBIT has a market in the quote currency, so values can exist."""
+        if (ticker := QUOTE_TICKERS.get(quote)) is None:
+            return {}
+        markets, errors = await self._async_ask(self._client(data).markets())
+        if markets is not None and not PriceBook(markets, ticker).trades(ticker):
+            return {CONF_QUOTE: "quote_unavailable"}
+        return errors
+
+
+class WhiteBitConfigFlow(_WhiteBitFlow, ConfigFlow, domain=DOMAIN):
     """Add a WhiteBIT account."""
 
     VERSION = 1
-    MINOR_VERSION = 2
+    MINOR_VERSION = 3
 
     _data: dict[str, str]
     _title: str
@@ -289,9 +256,7 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     @override
-    def async_get_options_flow(
-        config_entry: WhiteBitConfigEntry,
-    ) -> WhiteBitOptionsFlow:
+    def async_get_options_flow(config_entry: WhiteBitConfigEntry) -> WhiteBitOptionsFlow:
         """Return the options flow."""
         return WhiteBitOptionsFlow()
 
@@ -300,23 +265,19 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the server, the key and the accounts, and check them against WhiteBIT."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            accounts = list(user_input[CONF_ACCOUNTS])
-            if not accounts:
+            if not (accounts := list(user_input[CONF_ACCOUNTS])):
                 errors = {"base": "no_accounts"}
-            else:
-                data, balances, errors = await self._async_check_account(user_input, accounts)
-            if not errors:
+            elif (data := self._resolve(user_input, errors)) is not None:
+                # Known before any request: an account added already is not asked again.
                 await self.async_set_unique_id(entry_unique_id(data[CONF_URL], data[CONF_API_KEY]))
                 self._abort_if_unique_id_configured()
-                self._data = data
-                self._accounts = accounts
-                self._balances = balances
+                self._balances, errors = await self._async_balances(data, accounts)
+            if not errors and data is not None:
+                self._data, self._accounts = data, accounts
                 self._title = entry_title(user_input[CONF_SERVER], data[CONF_URL])
                 return await self.async_step_tickers()
         return self.async_show_form(
-            step_id="user",
-            data_schema=self._account_form(_USER_SCHEMA, user_input),
-            errors=errors,
+            step_id="user", data_schema=self._account_form(_USER_SCHEMA, user_input), errors=errors
         )
 
     async def async_step_tickers(
@@ -325,8 +286,8 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
         """Pick the currencies (those holding a balance come preselected) and the valuation."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = _selection_errors(user_input) or await _async_check_quote(
-                self, self._data, user_input[CONF_QUOTE]
+            errors = _selection_errors(user_input) or await self._async_check_quote(
+                self._data, user_input[CONF_QUOTE]
             )
             if not errors:
                 return self.async_create_entry(
@@ -338,13 +299,12 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_AUTO_TRACK: user_input[CONF_AUTO_TRACK],
                         CONF_ZERO_BALANCE: ZERO_REMOVE,
                         CONF_QUOTE: user_input[CONF_QUOTE],
-                        CONF_SCAN_INTERVAL: int(DEFAULT_SCAN_INTERVAL.total_seconds()),
                     },
                 )
         schema = _tickers_schema(self._balances, sorted(self._balances.held())).extend(
             {
-                probatio.Required(CONF_AUTO_TRACK, default=False): BooleanSelector(),
-                probatio.Required(CONF_QUOTE, default=DEFAULT_QUOTE): _QUOTE_SELECTOR,
+                vol.Required(CONF_AUTO_TRACK, default=False): BooleanSelector(),
+                vol.Required(CONF_QUOTE, default=DEFAULT_QUOTE): _QUOTE_SELECTOR,
             }
         )
         return self.async_show_form(
@@ -354,10 +314,7 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders={"count": str(len(self._balances.listed()))},
         )
 
-    async def async_step_reauth(
-        self,
-        entry_data: Mapping[str, Any],  # noqa: ARG002 - the confirm step reads the entry itself
-    ) -> ConfigFlowResult:
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:  # noqa: ARG002 - the confirm step reads the entry itself
         """Start reauthentication when WhiteBIT rejects the stored key."""
         return await self.async_step_reauth_confirm()
 
@@ -365,17 +322,13 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for a working key for the same server."""
-        entry = self._get_reauth_entry()
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = {CONF_URL: entry.data[CONF_URL], **_credentials(user_input)}
-            _, errors = await _async_fetch_balances(self, data, _options(entry)[CONF_ACCOUNTS])
-            if not errors:
-                return self._async_update_account(entry, data, entry.title)
+            entry = self._get_reauth_entry()
+            data = _credentials(user_input, entry.data[CONF_URL])
+            return await self._async_update_account(entry, data, entry.title, errors)
         return self.async_show_form(
-            step_id="reauth_confirm",
-            data_schema=_CREDENTIALS_SCHEMA,
-            errors=errors,
+            step_id="reauth_confirm", data_schema=_CREDENTIALS_SCHEMA, errors=errors
         )
 
     async def async_step_reconfigure(
@@ -384,14 +337,9 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change the server or the key of an existing entry."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
-        if user_input is not None:
-            data, _, errors = await self._async_check_account(
-                user_input, _options(entry)[CONF_ACCOUNTS]
-            )
-            if not errors:
-                return self._async_update_account(
-                    entry, data, entry_title(user_input[CONF_SERVER], data[CONF_URL])
-                )
+        if user_input is not None and (data := self._resolve(user_input, errors)) is not None:
+            title = entry_title(user_input[CONF_SERVER], data[CONF_URL])
+            return await self._async_update_account(entry, data, title, errors)
         suggested = user_input or {
             CONF_SERVER: server_of(entry.data[CONF_URL]),
             CONF_URL: entry.data[CONF_URL],
@@ -402,47 +350,52 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
-    def _account_form(
-        self, schema: probatio.Schema, user_input: Mapping[str, Any] | None
-    ) -> probatio.Schema:
+    def _resolve(
+        self, user_input: Mapping[str, Any], errors: dict[str, str]
+    ) -> dict[str, str] | None:
+        """The entry data for the form, or None with the URL's error set."""
+        try:
+            return _credentials(user_input, resolve_base_url(user_input))
+        except InvalidUrlError:
+            errors[CONF_URL] = "invalid_url"
+            return None
+
+    def _account_form(self, schema: vol.Schema, user_input: Mapping[str, Any] | None) -> vol.Schema:
         # Only the server, URL and accounts are offered again after an error; the key and
         # secret are never echoed back into a form.
-        shown = {
-            k: v
-            for k, v in (user_input or {}).items()
-            if k in {CONF_SERVER, CONF_URL, CONF_ACCOUNTS}
-        }
+        kept = {CONF_SERVER, CONF_URL, CONF_ACCOUNTS}
+        shown = {k: v for k, v in (user_input or {}).items() if k in kept}
         return self.add_suggested_values_to_schema(schema, shown)
 
-    async def _async_check_account(
-        self, user_input: Mapping[str, Any], accounts: Collection[str]
-    ) -> tuple[dict[str, str], WhiteBitData, dict[str, str]]:
-        """Resolve the server and check the credentials: entry data, balances, form errors."""
-        try:
-            base_url = resolve_base_url(user_input)
-        except InvalidUrlError:
-            return {}, WhiteBitData(), {CONF_URL: "invalid_url"}
-        data = {CONF_URL: base_url, **_credentials(user_input)}
-        balances, errors = await _async_fetch_balances(self, data, accounts)
-        return data, balances, errors
-
-    def _async_update_account(
-        self, entry: WhiteBitConfigEntry, data: dict[str, str], title: str
+    async def _async_update_account(
+        self,
+        entry: WhiteBitConfigEntry,
+        data: dict[str, str],
+        title: str,
+        errors: dict[str, str],
     ) -> ConfigFlowResult:
-        """Store new credentials, unless another entry already has that account."""
+        """Store working credentials, unless another entry already has that account."""
         unique_id = entry_unique_id(data[CONF_URL], data[CONF_API_KEY])
         if any(
             other.unique_id == unique_id and other.entry_id != entry.entry_id
             for other in self._async_current_entries(include_ignore=False)
         ):
             return self.async_abort(reason="already_configured")
-        return self.async_update_reload_and_abort(
-            entry, unique_id=unique_id, title=title, data=data
+        _, errors = await self._async_balances(data, _options(entry)[CONF_ACCOUNTS])
+        if not errors:
+            return self.async_update_reload_and_abort(
+                entry, unique_id=unique_id, title=title, data=data
+            )
+        step = "reauth_confirm" if self.source == "reauth" else "reconfigure"
+        schema = _CREDENTIALS_SCHEMA if step == "reauth_confirm" else _ACCOUNT_SCHEMA
+        suggested = {CONF_SERVER: server_of(data[CONF_URL]), CONF_URL: data[CONF_URL]}
+        return self.async_show_form(
+            step_id=step, data_schema=self._account_form(schema, suggested), errors=errors
         )
 
 
-class WhiteBitOptionsFlow(OptionsFlowWithReload):
-    """Change what is tracked, how it is valued, and how often it is fetched."""
+class WhiteBitOptionsFlow(_WhiteBitFlow, OptionsFlowWithReload):
+    """Change what is tracked and how it is valued."""
 
     config_entry: WhiteBitConfigEntry
 
@@ -454,41 +407,19 @@ class WhiteBitOptionsFlow(OptionsFlowWithReload):
         if user_input is not None:
             errors = await self._async_check(user_input, options)
             if not errors:
-                return self.async_create_entry(
-                    data={
-                        CONF_ACCOUNTS: user_input[CONF_ACCOUNTS],
-                        CONF_TICKERS: user_input[CONF_TICKERS],
-                        CONF_AUTO_TRACK: user_input[CONF_AUTO_TRACK],
-                        CONF_ZERO_BALANCE: user_input[CONF_ZERO_BALANCE],
-                        CONF_QUOTE: user_input[CONF_QUOTE],
-                        CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL]),
-                    }
-                )
-
+                return self.async_create_entry(data=user_input)
         if entry.state is ConfigEntryState.LOADED:
             # The coordinator's last poll already lists every currency; no extra request.
             available = entry.runtime_data.data
         else:
-            available, fetch_errors = await _async_fetch_balances(
-                self, entry.data, options[CONF_ACCOUNTS]
-            )
+            available, fetch_errors = await self._async_balances(entry.data, options[CONF_ACCOUNTS])
             errors = errors or fetch_errors
-
         schema = _tickers_schema(available, options[CONF_TICKERS]).extend(
             {
-                probatio.Required(CONF_ACCOUNTS): _ACCOUNTS_SELECTOR,
-                probatio.Required(CONF_AUTO_TRACK): BooleanSelector(),
-                probatio.Required(CONF_ZERO_BALANCE): _ZERO_SELECTOR,
-                probatio.Required(CONF_QUOTE): _QUOTE_SELECTOR,
-                probatio.Required(CONF_SCAN_INTERVAL): NumberSelector(
-                    NumberSelectorConfig(
-                        min=MIN_SCAN_INTERVAL.total_seconds(),
-                        max=MAX_SCAN_INTERVAL.total_seconds(),
-                        step=1,
-                        unit_of_measurement="s",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
+                vol.Required(CONF_ACCOUNTS): _ACCOUNTS_SELECTOR,
+                vol.Required(CONF_AUTO_TRACK): BooleanSelector(),
+                vol.Required(CONF_ZERO_BALANCE): _ZERO_SELECTOR,
+                vol.Required(CONF_QUOTE): _QUOTE_SELECTOR,
             }
         )
         return self.async_show_form(
@@ -508,7 +439,7 @@ class WhiteBitOptionsFlow(OptionsFlowWithReload):
         if errors := _selection_errors(user_input):
             return errors
         if added := set(user_input[CONF_ACCOUNTS]) - set(options[CONF_ACCOUNTS]):
-            _, errors = await _async_fetch_balances(self, self.config_entry.data, added)
+            _, errors = await self._async_balances(self.config_entry.data, added)
         if not errors and user_input[CONF_QUOTE] != options[CONF_QUOTE]:
-            errors = await _async_check_quote(self, self.config_entry.data, user_input[CONF_QUOTE])
+            errors = await self._async_check_quote(self.config_entry.data, user_input[CONF_QUOTE])
         return errors

@@ -23,10 +23,12 @@ ACCOUNTS: Final = (ACCOUNT_MAIN, ACCOUNT_TRADE)
 ZERO_REMOVE: Final = "remove"
 ZERO_UNAVAILABLE: Final = "unavailable"
 
-# Portfolio valuation: off, or one of the quote currencies WhiteBIT has markets in.
+# Portfolio valuation: off, or one of the quote currencies WhiteBIT has markets in. The stored
+# choice is the selector's option, a translation key, which Home Assistant wants lowercase;
+# this maps each to its ticker.
 QUOTE_NONE: Final = "none"
-QUOTE_CURRENCIES: Final = ("USDT", "USD", "EUR", "BTC", "UAH")
-DEFAULT_QUOTE: Final = "USDT"
+QUOTE_TICKERS: Final = {"usdt": "USDT", "usd": "USD", "eur": "EUR", "btc": "BTC", "uah": "UAH"}
+DEFAULT_QUOTE: Final = "usdt"
 
 # What entries made before these options existed (minor version 1) did: main balances of the
 # chosen currencies, no valuation. Migration fills them in, so such entries make no new request.
@@ -57,10 +59,9 @@ SERVER_TITLES: Final = {
 }
 
 # Balances move when the user trades, not every few seconds; five minutes keeps dashboards fresh
-# while using a negligible share of the 1,000 requests per 10 s WhiteBIT allows a key.
-DEFAULT_SCAN_INTERVAL: Final = timedelta(minutes=5)
-MIN_SCAN_INTERVAL: Final = timedelta(minutes=1)
-MAX_SCAN_INTERVAL: Final = timedelta(hours=1)
+# while using a negligible share of the 1,000 requests per 10 s WhiteBIT allows a key. Not an
+# option: a user who wants another rate turns polling off and calls homeassistant.update_entity.
+SCAN_INTERVAL: Final = timedelta(minutes=5)
 
 # Amounts of fiat money and of coins pegged to it read best with cents; everything else with the
 # eight decimals exchanges commonly quote crypto in.

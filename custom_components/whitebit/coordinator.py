@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_SCAN_INTERVAL
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -24,12 +22,12 @@ from .const import (
     CONF_QUOTE,
     CONF_TICKERS,
     CONF_ZERO_BALANCE,
-    DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     ISSUE_CLOCK,
     LOGGER,
     MAX_AUTO_TRACKED,
-    QUOTE_NONE,
+    QUOTE_TICKERS,
+    SCAN_INTERVAL,
 )
 from .errors import (
     WhiteBitAuthenticationError,
@@ -66,13 +64,12 @@ class Tracking:
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Tracking:
         """Read the options as the current minor version writes them."""
-        quote = options[CONF_QUOTE]
         return cls(
             accounts=frozenset(options[CONF_ACCOUNTS]),
             tickers=frozenset(options[CONF_TICKERS]),
             auto_track=options[CONF_AUTO_TRACK],
             zero_balance=options[CONF_ZERO_BALANCE],
-            quote=None if quote == QUOTE_NONE else quote,
+            quote=QUOTE_TICKERS.get(options[CONF_QUOTE]),
         )
 
 
@@ -170,14 +167,13 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         config_entry: WhiteBitConfigEntry,
         client: WhiteBitClient,
     ) -> None:
-        """Set the interval from the entry's options."""
-        seconds = config_entry.options.get(CONF_SCAN_INTERVAL)
+        """Poll every SCAN_INTERVAL; what is tracked comes from the entry's options."""
         super().__init__(
             hass,
             LOGGER,
             config_entry=config_entry,
             name=config_entry.title,
-            update_interval=(timedelta(seconds=seconds) if seconds else DEFAULT_SCAN_INTERVAL),
+            update_interval=SCAN_INTERVAL,
             # Balances rarely change between polls; listeners are only called when they did.
             always_update=False,
         )
