@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import re
+import string
 from typing import Any
 
 import pytest
@@ -45,6 +46,55 @@ def test_translations_are_complete(language: str) -> None:
     for key, text in english.items():
         assert set(re.findall(r"{\w+}", other[key])) == set(re.findall(r"{\w+}", text)), key
         assert other[key].strip(), key
+
+
+# hassfest's rules (script/hassfest/translations.py in Home Assistant core): a translation key is
+# lowercase letters, digits, "-" and "_", neither first nor last nor doubled; a text holds no
+# HTML, no URL, no surrounding space, and only placeholders that are identifiers, unquoted.
+HASSFEST_KEY = re.compile(r"^(?!.+[_-]{2})(?![_-])[a-z0-9-_]+(?<![_-])$")
+HASSFEST_URL = re.compile(
+    r"(((ftp|ftps|scp|http|https|mqtt|mqtts|socket|socks5):\/\/|www\.)"
+    r"[a-z0-9]+([\-\.]{1}[a-z0-9]+)*\.[a-z]{2,5}(:[0-9]{1,5})?(\/.*)?)",
+    re.IGNORECASE,
+)
+
+
+def _keys(tree: dict[str, Any], path: str = "") -> list[tuple[str, str]]:
+    """Every key of the tree, with where it stands."""
+    out: list[tuple[str, str]] = []
+    for key, value in tree.items():
+        out.append((key, f"{path}{key}"))
+        if isinstance(value, dict):
+            out.extend(_keys(value, f"{path}{key}."))
+    return out
+
+
+@pytest.mark.parametrize("language", ["en", "uk"])
+def test_translations_pass_hassfest(language: str) -> None:
+    """Every key (selectors, entities, errors, exceptions, issues) and every text, as hassfest.
+
+    The rule for keys is applied to all of them, field names included, which hassfest checks
+    in most places but not all: stricter than it, never looser.
+    """
+    tree = _load(INTEGRATION / "translations" / f"{language}.json")
+    for key, where in _keys(tree):
+        assert HASSFEST_KEY.match(key), f"invalid translation key {key!r} at {where}"
+    for where, text in _leaves(tree).items():
+        assert isinstance(text, str), where
+        assert text == text.strip(), where
+        assert not re.search(r"<[a-z/!]", text, re.IGNORECASE), f"HTML at {where}"
+        assert not HASSFEST_URL.search(text), f"URL at {where}"
+        assert not re.search(r"'{\w+}'", text), f"quoted placeholder at {where}"
+        for _, field, _, _ in string.Formatter().parse(text):
+            assert field is None or field.isidentifier(), f"placeholder {field!r} at {where}"
+
+
+def test_the_old_quote_key_would_fail() -> None:
+    """The rule above is the one that refused the integration: "USDT" is not a key."""
+    assert not HASSFEST_KEY.match("USDT")
+    assert not HASSFEST_KEY.match("_x")
+    assert not HASSFEST_KEY.match("a__b")
+    assert HASSFEST_KEY.match("quote_currency")
 
 
 def test_every_entity_has_a_name_and_icon() -> None:
