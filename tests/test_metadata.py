@@ -9,6 +9,7 @@ import string
 from typing import Any
 
 import pytest
+import yaml
 
 from custom_components.whitebit.const import (
     ACCOUNTS,
@@ -95,6 +96,78 @@ def test_the_old_quote_key_would_fail() -> None:
     assert not HASSFEST_KEY.match("_x")
     assert not HASSFEST_KEY.match("a__b")
     assert HASSFEST_KEY.match("quote_currency")
+
+
+# Every rule of the Integration Quality Scale, as hassfest lists them (ALL_RULES in
+# script/hassfest/quality_scale.py).
+QUALITY_SCALE_RULES = [
+    "action-setup",
+    "appropriate-polling",
+    "brands",
+    "common-modules",
+    "config-flow",
+    "config-flow-test-coverage",
+    "dependency-transparency",
+    "docs-actions",
+    "docs-conditions",
+    "docs-high-level-description",
+    "docs-installation-instructions",
+    "docs-removal-instructions",
+    "docs-triggers",
+    "entity-event-setup",
+    "entity-unique-id",
+    "has-entity-name",
+    "runtime-data",
+    "test-before-configure",
+    "test-before-setup",
+    "unique-config-entry",
+    "action-exceptions",
+    "config-entry-unloading",
+    "docs-configuration-parameters",
+    "docs-installation-parameters",
+    "entity-unavailable",
+    "integration-owner",
+    "log-when-unavailable",
+    "parallel-updates",
+    "reauthentication-flow",
+    "test-coverage",
+    "devices",
+    "diagnostics",
+    "discovery",
+    "discovery-update-info",
+    "docs-data-update",
+    "docs-examples",
+    "docs-known-limitations",
+    "docs-supported-devices",
+    "docs-supported-functions",
+    "docs-troubleshooting",
+    "docs-use-cases",
+    "dynamic-devices",
+    "entity-category",
+    "entity-device-class",
+    "entity-disabled-by-default",
+    "entity-translations",
+    "exception-translations",
+    "icon-translations",
+    "reconfiguration-flow",
+    "repair-issues",
+    "stale-devices",
+    "async-dependency",
+    "inject-websession",
+    "strict-typing",
+]
+
+
+def test_quality_scale_lists_every_rule() -> None:
+    """Each rule once, with a status; an exemption or a todo always says why."""
+    rules = yaml.safe_load((INTEGRATION / "quality_scale.yaml").read_text(encoding="utf-8"))
+    rules = rules["rules"]
+    assert sorted(rules) == sorted(QUALITY_SCALE_RULES)
+    for name, rule in rules.items():
+        status = rule if isinstance(rule, str) else rule["status"]
+        assert status in {"done", "exempt", "todo"}, name
+        if status != "done":
+            assert rule["comment"].strip(), name
 
 
 def test_every_entity_has_a_name_and_icon() -> None:
