@@ -9,11 +9,24 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import SOURCE_REAUTH
-from homeassistant.const import CONF_SCAN_INTERVAL, EVENT_STATE_CHANGED, STATE_UNAVAILABLE
+from homeassistant.const import (
+    CONF_API_KEY,
+    CONF_SCAN_INTERVAL,
+    CONF_URL,
+    EVENT_STATE_CHANGED,
+    STATE_UNAVAILABLE,
+)
 from homeassistant.helpers import issue_registry as ir
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whitebit.const import CONF_TICKERS, DOMAIN, LEGACY_OPTIONS
+from custom_components.whitebit.const import (
+    CONF_ACCOUNTS,
+    CONF_API_SECRET,
+    CONF_TICKERS,
+    DOMAIN,
+    LEGACY_OPTIONS,
+)
 from custom_components.whitebit.coordinator import WhiteBitData
 from simulator import (
     DEMO_KEY,
@@ -28,7 +41,6 @@ from simulator import (
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import Event, HomeAssistant
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from .common import BTC, INTERVAL, error_lines, requests_seen, tick as _tick
 from .conftest import FULL_OPTIONS
@@ -225,3 +237,48 @@ def test_an_invalid_amount_is_unknown_not_zero() -> None:
     assert data.total("ETH") is None
     assert data.trade_balance("ETH") is None
     assert data.held() == {"BTC", "ETH"}
+
+
+@pytest.mark.usefixtures("freeze_first")
+async def test_entries_on_one_server_share_one_price_request(
+    hass: HomeAssistant,
+    init_full: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    sim_url: str,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Two accounts valued on one server: one public ticker request per interval, not two.
+
+    Each account still makes its own signed requests; both portfolios are valued from the one
+    answer, and a new price reaches both without a balance request.
+    """
+    simulator.add_account("second-key", "second-secret-1111111111111111", {"BTC": "2"})
+    second = MockConfigEntry(
+        domain=DOMAIN,
+        title="WhiteBIT (127.0.0.1) 2",
+        version=1,
+        minor_version=3,
+        unique_id="second",
+        data={
+            CONF_URL: sim_url,
+            CONF_API_KEY: "second-key",
+            CONF_API_SECRET: "second-secret-1111111111111111",
+        },
+        options={**FULL_OPTIONS, CONF_ACCOUNTS: ["main"], CONF_TICKERS: ["BTC"]},
+    )
+    second.add_to_hass(hass)
+    await hass.config_entries.async_setup(second.entry_id)
+    await hass.async_block_till_done()
+    assert simulator.stats.requests[PUBLIC_TICKER_PATH] == 1  # the first entry's, shared
+    for polls in (2, 3, 4):
+        await _tick(hass, freezer, INTERVAL)
+        assert simulator.stats.requests[PUBLIC_TICKER_PATH] == polls
+    # Both entries read the same prices: the second's portfolio is its 2 BTC at BTC_USDT.
+    assert second.runtime_data.data.portfolio.value == Decimal("183280.18000000")
+    assert init_full.runtime_data.prices is second.runtime_data.prices
+    main_requests = simulator.stats.requests[MAIN_BALANCE_PATH]
+    simulator.set_price("BTC_USDT", "100000")
+    await _tick(hass, freezer, INTERVAL)
+    assert second.runtime_data.data.portfolio.value == Decimal("200000.00000000")
+    # One more poll each, nothing extra for the new price.
+    assert simulator.stats.requests[MAIN_BALANCE_PATH] == main_requests + 2

@@ -19,7 +19,7 @@ from custom_components.whitebit.const import (
 )
 from simulator import DEMO_KEY, PUBLIC_TICKER_PATH, Fault
 
-from .common import INTERVAL, tick
+from .common import INTERVAL, error_lines, tick
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
@@ -200,23 +200,28 @@ async def test_prices_failing_leave_balances_alone(
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A failing public ticker makes values unavailable, logs once, and recovers."""
+    """A failing public ticker makes values unavailable, logs once, and recovers.
+
+    The shared price coordinator's own logging says so: one line when it starts, one when it
+    ends. The balances keep updating meanwhile.
+    """
     simulator.inject(*[Fault(503, "", path=PUBLIC_TICKER_PATH)] * 2)
     await tick(hass, freezer, INTERVAL)
+    simulator.accounts[DEMO_KEY].balances["BTC"] = "1"
     await tick(hass, freezer, INTERVAL)
     assert hass.states.get(f"{PREFIX}_portfolio_value").state == STATE_UNAVAILABLE
-    assert hass.states.get(f"{PREFIX}_btc_total_balance").state == "0.63234567"
-    warnings = [r.getMessage() for r in caplog.records if "market prices" in r.getMessage()]
-    assert warnings == [
+    assert hass.states.get(f"{PREFIX}_btc_total_balance").state == "1.12"
+    assert error_lines(caplog) == [
         (
-            "Could not fetch market prices from WhiteBIT; values are unavailable until it "
-            "answers: WhiteBIT answered HTTP 503: (empty body)"
+            "Error fetching WhiteBIT prices (127.0.0.1) data: Could not fetch market prices "
+            "from WhiteBIT: WhiteBIT answered HTTP 503: (empty body)"
         )
     ]
 
     await tick(hass, freezer, INTERVAL)
-    assert hass.states.get(f"{PREFIX}_portfolio_value").state == "62924.48821708"
-    assert "Fetching market prices from WhiteBIT recovered" in caplog.text
+    assert hass.states.get(f"{PREFIX}_portfolio_value").state != STATE_UNAVAILABLE
+    assert "Fetching WhiteBIT prices (127.0.0.1) data recovered" in caplog.text
+    assert len(error_lines(caplog)) == 1
 
 
 async def _setup_auto(hass: HomeAssistant, entry: MockConfigEntry, zero_balance: str) -> None:

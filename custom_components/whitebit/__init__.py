@@ -5,16 +5,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL, Platform
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
 
 from .api import WhiteBitClient
-from .const import CONF_API_SECRET, CONF_QUOTE, LEGACY_OPTIONS, LOGGER
+from .const import CONF_API_SECRET, CONF_QUOTE, DOMAIN, LEGACY_OPTIONS, LOGGER
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
+from .prices import PRICES_KEY, async_get_prices
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001 - the signature Home Assistant calls
+    """Make room for the price coordinators, one per server, shared by its entries."""
+    hass.data[PRICES_KEY] = {}
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> bool:
@@ -26,6 +36,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> 
         entry.data[CONF_URL],
     )
     coordinator = WhiteBitCoordinator(hass, entry, client)
+    if coordinator.tracking.quote is not None:
+        coordinator.prices = await async_get_prices(hass, client.base_url)
+        entry.async_on_unload(
+            coordinator.prices.async_add_listener(coordinator.async_prices_updated)
+        )
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -119,14 +119,12 @@ def encode_body(request: str, nonce: int) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-class WhiteBitClient:
-    """A client for one API key on one WhiteBIT server."""
+class WhiteBitPublicClient:
+    """WhiteBIT's public endpoints on one server: no key, nothing signed."""
 
     def __init__(
         self,
         session: aiohttp.ClientSession,
-        api_key: str,
-        api_secret: str,
         base_url: str,
         *,
         timeout: float = DEFAULT_TIMEOUT,
@@ -134,12 +132,9 @@ class WhiteBitClient:
     ) -> None:
         """Bind the client to a session owned by the caller."""
         self._session = session
-        self._api_key = api_key
-        self._api_secret = api_secret
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
         self._clock = clock
-        self._key_id = key_fingerprint(api_key)
         # Added to our clock to get WhiteBIT's; 0 while the two agree within CLOCK_TOLERANCE.
         self._offset = 0.0
         self.clock_skew: float | None = None
@@ -147,66 +142,21 @@ class WhiteBitClient:
 
     def __repr__(self) -> str:
         """Name the server only: the default repr would not show the secret, but be explicit."""
-        return f"WhiteBitClient({self._base_url!r})"
+        return f"{type(self).__name__}({self._base_url!r})"
 
     @property
     def base_url(self) -> str:
         """The server this client talks to."""
         return self._base_url
 
-    async def main_balances(self) -> Balances[Decimal]:
-        """Return every listed currency's main-account balance, in one request."""
-        return parse_main_balances(await self._private(MAIN_BALANCE_PATH))
-
-    async def trade_balances(self) -> Balances[TradeBalance]:
-        """Return the trade-account balance of every currency that has one, in one request."""
-        return parse_trade_balances(await self._private(TRADE_BALANCE_PATH))
-
     async def markets(self) -> Mapping[str, Market]:
         """Return every market's last price from the public ticker (unsigned, no key sent)."""
         data = await self._answer(lambda: self._send("GET", PUBLIC_TICKER_PATH))
         return MappingProxyType(parse_markets(data))
 
-    async def _private(self, path: str) -> object:
-        """Sign, send and interpret one private request.
-
-        A nonce WhiteBIT refuses as too far from its clock is sent again once, at once, if that
-        very answer's Date header moved our estimate of WhiteBIT's clock: the first request
-        after a restart with a wrong clock then succeeds.
-        """
-        offset = self._offset
-        try:
-            return await self._signed(path)
-        except WhiteBitClockError:
-            if abs(self._offset - offset) < CLOCK_TOLERANCE:
-                raise
-        return await self._signed(path)
-
-    async def _signed(self, path: str) -> object:
-        try:
-            return await self._answer(lambda: self._signed_post(path))
-        except WhiteBitClockError as err:
-            err.skew = self.clock_skew
-            raise
-
     async def _answer(self, send: Callable[[], Awaitable[tuple[int, bytes, str | None]]]) -> object:
         status, body, retry_after = await send()
         return interpret(status, body, retry_after_seconds(retry_after, self._clock()))
-
-    def _nonce(self) -> int:
-        """A millisecond nonce on WhiteBIT's clock, never repeated for this key."""
-        return _NONCES.next(self._key_id, int((self._clock() + self._offset) * 1000))
-
-    async def _signed_post(self, path: str) -> tuple[int, bytes, str | None]:
-        body = encode_body(path, self._nonce())
-        payload, signature = sign(self._api_secret, body)
-        headers = {
-            "Content-Type": "application/json",
-            "X-TXC-APIKEY": self._api_key,
-            "X-TXC-PAYLOAD": payload,
-            "X-TXC-SIGNATURE": signature,
-        }
-        return await self._send("POST", path, body, headers)
 
     async def _send(
         self,
@@ -252,6 +202,71 @@ class WhiteBitClient:
             return
         self.clock_skew = skew
         self._offset = skew if abs(skew) > CLOCK_TOLERANCE else 0.0
+
+
+class WhiteBitClient(WhiteBitPublicClient):
+    """A client for one API key on one WhiteBIT server."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        api_key: str,
+        api_secret: str,
+        base_url: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        clock: Clock = _wall_clock,
+    ) -> None:
+        """Bind the client to a session owned by the caller."""
+        super().__init__(session, base_url, timeout=timeout, clock=clock)
+        self._api_key = api_key
+        self._api_secret = api_secret
+        self._key_id = key_fingerprint(api_key)
+
+    async def main_balances(self) -> Balances[Decimal]:
+        """Return every listed currency's main-account balance, in one request."""
+        return parse_main_balances(await self._private(MAIN_BALANCE_PATH))
+
+    async def trade_balances(self) -> Balances[TradeBalance]:
+        """Return the trade-account balance of every currency that has one, in one request."""
+        return parse_trade_balances(await self._private(TRADE_BALANCE_PATH))
+
+    async def _private(self, path: str) -> object:
+        """Sign, send and interpret one private request.
+
+        A nonce WhiteBIT refuses as too far from its clock is sent again once, at once, if that
+        very answer's Date header moved our estimate of WhiteBIT's clock: the first request
+        after a restart with a wrong clock then succeeds.
+        """
+        offset = self._offset
+        try:
+            return await self._signed(path)
+        except WhiteBitClockError:
+            if abs(self._offset - offset) < CLOCK_TOLERANCE:
+                raise
+        return await self._signed(path)
+
+    async def _signed(self, path: str) -> object:
+        try:
+            return await self._answer(lambda: self._signed_post(path))
+        except WhiteBitClockError as err:
+            err.skew = self.clock_skew
+            raise
+
+    def _nonce(self) -> int:
+        """A millisecond nonce on WhiteBIT's clock, never repeated for this key."""
+        return _NONCES.next(self._key_id, int((self._clock() + self._offset) * 1000))
+
+    async def _signed_post(self, path: str) -> tuple[int, bytes, str | None]:
+        body = encode_body(path, self._nonce())
+        payload, signature = sign(self._api_secret, body)
+        headers = {
+            "Content-Type": "application/json",
+            "X-TXC-APIKEY": self._api_key,
+            "X-TXC-PAYLOAD": payload,
+            "X-TXC-SIGNATURE": signature,
+        }
+        return await self._send("POST", path, body, headers)
 
 
 async def _read(response: aiohttp.ClientResponse) -> bytes:

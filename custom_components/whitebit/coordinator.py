@@ -8,6 +8,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, override
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -36,6 +37,7 @@ from .errors import (
     WhiteBitPermissionError,
     WhiteBitRateLimitError,
 )
+from .prices import WhiteBitPriceCoordinator
 from .valuation import PriceBook, sum_values, value_of
 
 if TYPE_CHECKING:
@@ -157,7 +159,7 @@ async def async_fetch_balances(client: WhiteBitClient, accounts: Collection[str]
 
 
 class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
-    """Fetches one account's balances, and when valuation is on, market prices."""
+    """Fetches one account's balances, and values them with the server's shared prices."""
 
     config_entry: WhiteBitConfigEntry
 
@@ -166,6 +168,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         hass: HomeAssistant,
         config_entry: WhiteBitConfigEntry,
         client: WhiteBitClient,
+        prices: WhiteBitPriceCoordinator | None = None,
     ) -> None:
         """Poll every SCAN_INTERVAL; what is tracked comes from the entry's options."""
         super().__init__(
@@ -178,8 +181,9 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
             always_update=False,
         )
         self.client = client
+        # The server's shared prices, when valuation is on.
+        self.prices = prices
         self.tracking = Tracking.from_options(config_entry.options)
-        self._prices_failing = False
         # What the last poll reported, so each problem is logged once, not on every poll.
         self._invalid: frozenset[str] = frozenset()
         self._rejected: frozenset[str] = frozenset()
@@ -219,7 +223,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         data = replace(data, tickers=self._follow(data))
         if self.tracking.quote is None:
             return data
-        return await self._async_value(data, self.tracking.quote)
+        return self._value(data, self.tracking.quote)
 
     def _report_clock(self, skew: float | None, *, refused: bool) -> None:
         """Raise a repair issue while this machine's clock is too far from WhiteBIT's.
@@ -282,28 +286,28 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         self._tracked = held
         return held
 
-    async def _async_value(self, data: WhiteBitData, quote: str) -> WhiteBitData:
+    @callback
+    def async_prices_updated(self) -> None:
+        """Revalue the last balances with new prices, without a request or a new poll.
+
+        Not async_set_updated_data: that would move this entry's next poll, too.
+        """
+        quote = self.tracking.quote
+        if TYPE_CHECKING:
+            assert quote is not None  # it only listens to prices when valuation is on
+        self.data = self._value(self.data, quote)
+        self.async_update_listeners()
+
+    def _value(self, data: WhiteBitData, quote: str) -> WhiteBitData:
         """Add the values in `quote`; without prices, keep the balances and leave values out.
 
-        Prices come from a public endpoint that can fail on its own. That must not make the
-        balances, which did arrive, unavailable too, so only the value sensors go unavailable.
+        Prices come from the server's shared price coordinator, which can fail on its own. That
+        must not make the balances, which did arrive, unavailable too.
         """
-        try:
-            markets = await self.client.markets()
-        except WhiteBitError as err:
-            if not self._prices_failing:
-                LOGGER.warning(
-                    "Could not fetch market prices from WhiteBIT; values are unavailable "
-                    "until it answers: %s",
-                    err,
-                )
-            self._prices_failing = True
-            return data
-        if self._prices_failing:
-            LOGGER.info("Fetching market prices from WhiteBIT recovered")
-            self._prices_failing = False
-
-        book = PriceBook(markets, quote)
+        prices = self.prices
+        if prices is None or not prices.last_update_success or prices.data is None:
+            return replace(data, values=None, portfolio=None)
+        book = PriceBook(prices.data, quote)
         values: dict[str, Decimal | None] = {}
         for ticker in sorted(data.tickers):
             total = data.total(ticker)
