@@ -1,7 +1,5 @@
 """Run the simulator: python -m simulator [--host 127.0.0.1] [--port 8800]."""
 
-from __future__ import annotations
-
 import argparse
 
 from aiohttp import web

@@ -6,11 +6,10 @@ be tested against real HTTP on loopback. A small control API under /_sim lets te
 developer loop change balances, revoke keys and inject faults while it runs.
 """
 
-from __future__ import annotations
-
 import asyncio
 import base64
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from email.utils import formatdate
@@ -18,12 +17,9 @@ import hashlib
 import hmac
 import json
 import time
-from typing import TYPE_CHECKING, Any, Final, Literal, get_args
+from typing import Any, Final, Literal, get_args
 
 from aiohttp import web
-
-if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
 
 MAIN_BALANCE_PATH: Final = "/api/v4/main-account/balance"
 TRADE_BALANCE_PATH: Final = "/api/v4/trade-account/balance"
@@ -39,6 +35,8 @@ RATE_LIMITS: Final = {
     **dict.fromkeys(PUBLIC_PATHS, 2000),
 }
 RATE_WINDOW: Final = 10.0
+# A string nonce is at most this many digits (a 64-bit integer has 19).
+_DIGITS: Final = 19
 # With nonceWindow, a nonce (ms) must be within this much of the server's clock.
 NONCE_WINDOW_MS: Final = 5000
 # What a public endpoint's rate limit answers: not always JSON, as WhiteBIT documents.
@@ -515,7 +513,7 @@ class WhiteBitSimulator:
         # An integer in the OpenAPI files; a string of digits in WhiteBIT's own quickstarts and
         # in ccxt. Both are taken.
         nonce = body["nonce"]
-        if isinstance(nonce, str) and nonce.isascii() and nonce.isdigit() and len(nonce) < 20:  # noqa: PLR2004
+        if isinstance(nonce, str) and nonce.isascii() and nonce.isdigit() and len(nonce) <= _DIGITS:
             body["nonce"] = int(nonce)
         elif not isinstance(nonce, int) or isinstance(nonce, bool):
             raise _RejectedError(422, _validation({"nonce": ["validation.integer"]}))

@@ -1,10 +1,7 @@
 """The WhiteBIT integration: exchange balances as sensors."""
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
 from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL, Platform
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
@@ -13,9 +10,6 @@ from .api import WhiteBitClient
 from .const import CONF_API_SECRET, CONF_QUOTE, DOMAIN, LEGACY_OPTIONS, LOGGER
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
 from .prices import PRICES_KEY, async_get_prices
-
-if TYPE_CHECKING:
-    from homeassistant.core import HomeAssistant
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)

@@ -1,14 +1,13 @@
 """Polls WhiteBIT once per interval: one request per tracked account, one for prices."""
 
-from __future__ import annotations
-
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, override
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -39,11 +38,6 @@ from .errors import (
 )
 from .prices import WhiteBitPriceCoordinator
 from .valuation import PriceBook, sum_values, value_of
-
-if TYPE_CHECKING:
-    from collections.abc import Collection, Mapping
-
-    from homeassistant.core import HomeAssistant
 
 type WhiteBitConfigEntry = ConfigEntry[WhiteBitCoordinator]
 

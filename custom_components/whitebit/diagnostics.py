@@ -1,18 +1,13 @@
 """Diagnostics for WhiteBIT: what a bug report needs, without keys or amounts."""
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_KEY, CONF_UNIQUE_ID
+from homeassistant.core import HomeAssistant
 
 from .const import CONF_API_SECRET
-
-if TYPE_CHECKING:
-    from homeassistant.core import HomeAssistant
-
-    from .coordinator import WhiteBitConfigEntry
+from .coordinator import WhiteBitConfigEntry
 
 # The unique ID is a hash of the key: harmless, but nothing a bug report needs either.
 TO_REDACT = {CONF_API_KEY, CONF_API_SECRET, CONF_UNIQUE_ID}

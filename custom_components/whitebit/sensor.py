@@ -1,9 +1,9 @@
 """Balance and value sensors: several per tracked currency, and the portfolio's value."""
 
-from __future__ import annotations
-
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.components.sensor import (
     DOMAIN as SENSOR_DOMAIN,
@@ -12,9 +12,10 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.core import callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.generated.currencies import ACTIVE_CURRENCIES
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import (
     ACCOUNT_MAIN,
@@ -24,16 +25,8 @@ from .const import (
     FIAT_PRECISION,
     ZERO_UNAVAILABLE,
 )
+from .coordinator import Tracking, WhiteBitConfigEntry, WhiteBitCoordinator, WhiteBitData
 from .entity import WhiteBitEntity
-
-if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
-    from decimal import Decimal
-
-    from homeassistant.core import HomeAssistant
-    from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-
-    from .coordinator import Tracking, WhiteBitConfigEntry, WhiteBitCoordinator, WhiteBitData
 
 # The coordinator does all I/O; entities only read its data.
 PARALLEL_UPDATES = 0
@@ -267,6 +260,7 @@ class WhiteBitTickerSensor(WhiteBitSensor):
         return self.entity_description.value_fn(self.coordinator.data, self._ticker)
 
     @property
+    @override
     def available(self) -> bool:
         """Unavailable while polling fails, and when the figure is not known.
 
@@ -277,6 +271,7 @@ class WhiteBitTickerSensor(WhiteBitSensor):
         return super().available and self._ticker in data.tickers and self._amount is not None
 
     @property
+    @override
     def native_value(self) -> str | None:
         """Return the figure exactly."""
         return _state(self._amount)
@@ -293,21 +288,25 @@ class WhiteBitPortfolioSensor(WhiteBitSensor):
         self.entity_description = description
         self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{description.key}"
         quote = coordinator.tracking.quote
-        assert quote is not None  # noqa: S101 - only created when valuation is on
+        if TYPE_CHECKING:
+            assert quote is not None  # only created when valuation is on
         self._set_unit(quote)
 
     @property
+    @override
     def available(self) -> bool:
         """Unavailable while either the balances or the prices cannot be fetched."""
         return super().available and self.coordinator.data.portfolio is not None
 
     @property
+    @override
     def native_value(self) -> str | None:
         """Return the value of what could be valued."""
         portfolio = self.coordinator.data.portfolio
         return None if portfolio is None else _state(portfolio.value)
 
     @property
+    @override
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """List what is left out of the value, so a partial sum never passes for the whole."""
         portfolio = self.coordinator.data.portfolio

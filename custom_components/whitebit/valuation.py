@@ -3,15 +3,11 @@
 Free of Home Assistant imports, like the client: it is plain arithmetic on Decimals.
 """
 
-from __future__ import annotations
-
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, localcontext
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
-if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
-
-    from .answers import Market
+from .answers import Market
 
 # When a currency has no market with the quote currency, it is valued through one intermediate.
 # Several usually qualify; the deepest markets come first, so the price is the most reliable
