@@ -216,7 +216,13 @@ async def pick_tickers(run: Run) -> None:
     for ticker in ("BTC", "DOGE", "SOL", "TON", "USDT"):
         await expect(chips.filter(has_text=ticker)).to_have_count(1)
     await chips.filter(has_text="SOL").locator("button.remove").click()
-    await run.click_button(tickers["data"]["tickers"])
+    # The picker opens from a button named after the field (Home Assistant 2026.10's frontend)
+    # or from "Add" beside the chips (2026.11's).
+    dialog = page.locator("ha-dialog, dialog-data-entry-flow").first
+    opener = page.get_by_role("button", name=tickers["data"]["tickers"], exact=True).or_(
+        dialog.get_by_role("button", name="Add", exact=True)
+    )
+    await opener.first.click()
     # Typed into the picker's own search field: a stray keystroke on the page would open
     # Home Assistant's global search instead.
     await page.locator("ha-picker-combo-box input").fill("ETH")

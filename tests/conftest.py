@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, override
 from unittest.mock import PropertyMock, patch
 
 from aiohttp.test_utils import TestServer
 from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL
+from homeassistant.core import State
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import (
+    HomeAssistantSnapshotExtension,
+    HomeAssistantSnapshotSerializer,
+)
+from syrupy.assertion import SnapshotAssertion
+from syrupy.types import SerializableData
 
 from custom_components.whitebit.config_flow import entry_unique_id
 from custom_components.whitebit.const import (
@@ -41,6 +50,40 @@ FULL_OPTIONS = {
 }
 # Every secret a test hands to the integration; none may ever show up in a log line.
 TEST_SECRETS = (DEMO_SECRET, "second-secret-1111111111111111", "wrong-secret-2222222222222")
+
+
+class _Serializer(HomeAssistantSnapshotSerializer):
+    """Home Assistant's snapshot serializer, the same on every supported release.
+
+    2026.10 keeps capability and state attribute keys as enum members, 2026.5 as plain strings;
+    they are equal, and written as strings, so one snapshot holds for both.
+    """
+
+    @classmethod
+    @override
+    def _serializable_entity_registry_entry(cls, data: er.RegistryEntry) -> SerializableData:
+        return _plain_keys(super()._serializable_entity_registry_entry(data), "capabilities")
+
+    @classmethod
+    @override
+    def _serializable_state(cls, data: State) -> SerializableData:
+        return _plain_keys(super()._serializable_state(data), "attributes")
+
+
+def _plain_keys(serialized: Any, field: str) -> Any:
+    if isinstance(mapping := serialized.get(field), Mapping):
+        serialized[field] = {str(key): value for key, value in mapping.items()}
+    return serialized
+
+
+class _SnapshotExtension(HomeAssistantSnapshotExtension):
+    serializer_class = _Serializer
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Home Assistant's snapshots, with capability keys written the same on every release."""
+    return snapshot.use_extension(_SnapshotExtension)
 
 
 @pytest.fixture(autouse=True)

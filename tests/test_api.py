@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+import gzip
 import threading
 import time
 from typing import TYPE_CHECKING
+import zlib
 
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
@@ -357,3 +359,44 @@ async def test_a_date_years_off_is_not_a_clock(
     client = WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, await raw_server(answer))
     await client.main_balances()
     assert client.clock_skew is None
+
+
+@pytest.mark.parametrize(
+    ("encoding", "pack"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("identity", lambda body: body),
+    ],
+)
+async def test_compressed_answers_are_read(
+    session: ClientSession,
+    raw_server: RawServer,
+    encoding: str,
+    pack: Callable[[bytes], bytes],
+) -> None:
+    """Gzip and deflate, the encodings the client asks for, are inflated (by the client)."""
+    url = await raw_server(
+        web.Response(
+            body=pack(b'{"BTC":{"main_balance":"0.5"}}'),
+            headers={"Content-Encoding": encoding, "Content-Type": "application/json"},
+        )
+    )
+    balances = await WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, url).main_balances()
+    assert balances.amounts == {"BTC": Decimal("0.5")}
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body", "message"),
+    [
+        ("gzip", b"\x1f\x8b not gzip at all", "not the compressed data it said"),
+        ("br", b"\x0b\x02\x80{}\x03", "an encoding it was not asked for: br"),
+    ],
+)
+async def test_compressed_answers_that_are_not(
+    session: ClientSession, raw_server: RawServer, encoding: str, body: bytes, message: str
+) -> None:
+    """Broken gzip, or an encoding the client never asked for: a typed error."""
+    url = await raw_server(web.Response(body=body, headers={"Content-Encoding": encoding}))
+    with pytest.raises(WhiteBitResponseError, match=message):
+        await WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, url).main_balances()

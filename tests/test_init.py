@@ -94,9 +94,16 @@ async def test_entry_from_before_trade_and_valuation_is_migrated(
 async def test_entry_from_a_newer_version_is_not_touched(
     hass: HomeAssistant, full_config_entry: MockConfigEntry
 ) -> None:
-    """A downgrade cannot know what a newer version stored: the entry is left alone."""
+    """A downgrade cannot know what a newer version stored: the entry is left alone.
+
+    Home Assistant refuses such an entry itself since 2026.10, but not before: the migration
+    says no too, on every supported release.
+    """
     full_config_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(full_config_entry, version=2)
+    options = dict(full_config_entry.options)
+    assert not await async_migrate_entry(hass, full_config_entry)
+    assert full_config_entry.options == options
     await hass.config_entries.async_setup(full_config_entry.entry_id)
     await hass.async_block_till_done()
     assert full_config_entry.state is ConfigEntryState.MIGRATION_ERROR

@@ -207,7 +207,14 @@ def test_hacs_json() -> None:
     """hacs.json names the integration and the minimum Home Assistant version."""
     hacs = _load(ROOT / "hacs.json")
     assert hacs["name"] == "WhiteBIT"
-    assert re.fullmatch(r"\d{4}\.\d+\.\d+", hacs["homeassistant"])
+    # The minimum is the oldest release the suite runs on (scripts/test --oldest).
+    oldest = re.search(
+        r"^homeassistant==(\d{4}\.\d+)\.\d+$",
+        (ROOT / "requirements-oldest.in").read_text(encoding="utf-8"),
+        re.MULTILINE,
+    )
+    assert oldest is not None
+    assert hacs["homeassistant"] == f"{oldest[1]}.0"
     assert set(hacs) <= {"name", "homeassistant", "render_readme", "hacs", "country"}
 
 

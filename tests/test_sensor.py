@@ -68,10 +68,8 @@ async def test_one_service_device_per_account(
     sim_url: str,
 ) -> None:
     """Every sensor of the entry hangs off one service device named after the entry."""
-    device = device_registry.async_get_device_by_identifier(
-        (DOMAIN, init_integration.entry_id), init_integration.entry_id
-    )
-    assert device is not None
+    [device] = dr.async_entries_for_config_entry(device_registry, init_integration.entry_id)
+    assert device.identifiers == {(DOMAIN, init_integration.entry_id)}
     assert device.entry_type is dr.DeviceEntryType.SERVICE
     assert device.name == init_integration.title
     assert device.manufacturer == "WhiteBIT"

@@ -54,8 +54,10 @@ async def async_migrate_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -
     1.3 stores the selector's lowercase key ("usdt") and no interval (Home Assistant's own
     polling switch and update_entity action give any other rate).
     """
-    # Home Assistant itself refuses an entry of a newer major version (a downgrade), so only
-    # minor versions of version 1 arrive here.
+    if entry.version > 1:
+        # A downgrade: what a newer version stored cannot be known. Home Assistant refuses such
+        # an entry itself since 2026.10, but not the older releases this supports.
+        return False
     version = (entry.version, entry.minor_version)
     options = {**LEGACY_OPTIONS, **entry.options} if version < (1, 2) else dict(entry.options)
     if version < (1, 3):
