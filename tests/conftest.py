@@ -19,7 +19,6 @@ from pytest_homeassistant_custom_component.syrupy import (
 from syrupy.assertion import SnapshotAssertion
 from syrupy.types import SerializableData
 
-from custom_components.whitebit.config_flow import entry_unique_id
 from custom_components.whitebit.const import (
     CONF_ACCOUNTS,
     CONF_API_SECRET,
@@ -29,6 +28,7 @@ from custom_components.whitebit.const import (
     CONF_ZERO_BALANCE,
     DOMAIN,
 )
+from custom_components.whitebit.servers import entry_unique_id
 from simulator import DEMO_KEY, DEMO_SECRET, WhiteBitSimulator, demo_simulator
 
 if TYPE_CHECKING:

@@ -14,7 +14,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.whitebit.answers import Balances
-from custom_components.whitebit.config_flow import entry_unique_id, resolve_base_url
 from custom_components.whitebit.const import (
     CONF_ACCOUNTS,
     CONF_API_SECRET,
@@ -33,6 +32,7 @@ from custom_components.whitebit.errors import (
     WhiteBitRequestError,
     WhiteBitResponseError,
 )
+from custom_components.whitebit.servers import entry_unique_id
 from simulator import (
     DEMO_KEY,
     DEMO_SECRET,
@@ -186,20 +186,6 @@ async def test_invalid_custom_url(hass: HomeAssistant, sim_url: str, url: str | 
 
     result = await hass.config_entries.flow.async_configure(result["flow_id"], _account(sim_url))
     assert result["step_id"] == "tickers"
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("http://localhost:8800/", "http://localhost:8800"),
-        ("http://[::1]:8800", "http://[::1]:8800"),
-        ("http://127.0.0.5:8800", "http://127.0.0.5:8800"),
-        ("https://proxy.example/whitebit/", "https://proxy.example/whitebit"),
-    ],
-)
-def test_accepted_custom_urls(url: str, expected: str) -> None:
-    """Loopback over http and anything over https are accepted, trailing slash dropped."""
-    assert resolve_base_url({CONF_SERVER: SERVER_CUSTOM, CONF_URL: url}) == expected
 
 
 @pytest.mark.parametrize(

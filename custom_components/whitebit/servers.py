@@ -1,0 +1,62 @@
+"""WhiteBIT's servers: which URL a choice means, what a custom URL may be, how entries are named."""
+
+from collections.abc import Mapping
+import hashlib
+import ipaddress
+from typing import Any
+
+from homeassistant.const import CONF_URL
+from yarl import URL
+
+from .const import CONF_SERVER, SERVER_CUSTOM, SERVER_TITLES, SERVER_URLS
+
+
+class InvalidUrlError(Exception):
+    """The custom server URL is not one the integration will send a key to."""
+
+
+def resolve_base_url(user_input: Mapping[str, Any]) -> str:
+    """Return the base URL for the chosen server.
+
+    A custom URL must be https, except on a loopback address (a local proxy or the
+    simulator), where nothing crosses a network. URLs with credentials or a query are refused
+    too: they would end up in diagnostics and logs.
+    """
+    server = user_input[CONF_SERVER]
+    if server in SERVER_URLS:
+        return SERVER_URLS[server]
+    try:
+        url = URL(str(user_input.get(CONF_URL, "")).strip())
+    except ValueError as err:
+        raise InvalidUrlError from err
+    if not url.absolute or not url.host or url.user or url.password or url.query_string:
+        raise InvalidUrlError
+    if url.scheme not in {"http", "https"} or (url.scheme == "http" and not _loopback(url.host)):
+        raise InvalidUrlError
+    return str(url).rstrip("/")
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def entry_unique_id(base_url: str, api_key: str) -> str:
+    """Identify an account on a server without revealing its key.
+
+    WhiteBIT's balance API reports no account ID, so the key stands for the account. Only a
+    SHA-256 of it is stored, which cannot be turned back into the key.
+    """
+    return hashlib.sha256(f"{base_url}\n{api_key}".encode()).hexdigest()
+
+
+def entry_title(server: str, base_url: str) -> str:
+    """Name the entry after its server."""
+    return SERVER_TITLES.get(server) or f"WhiteBIT ({URL(base_url).host})"
+
+
+def server_of(base_url: str) -> str:
+    """Return the server choice that gives `base_url`."""
+    return next((s for s, url in SERVER_URLS.items() if url == base_url), SERVER_CUSTOM)

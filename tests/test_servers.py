@@ -1,0 +1,55 @@
+"""Servers: what a choice and a custom URL resolve to, and how entries are named."""
+
+from homeassistant.const import CONF_URL
+import pytest
+
+from custom_components.whitebit.const import CONF_SERVER, SERVER_CUSTOM
+from custom_components.whitebit.servers import (
+    InvalidUrlError,
+    entry_title,
+    entry_unique_id,
+    resolve_base_url,
+    server_of,
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://localhost:8800/", "http://localhost:8800"),
+        ("http://[::1]:8800", "http://[::1]:8800"),
+        ("http://127.0.0.5:8800", "http://127.0.0.5:8800"),
+        ("https://proxy.example/whitebit/", "https://proxy.example/whitebit"),
+    ],
+)
+def test_accepted_custom_urls(url: str, expected: str) -> None:
+    """Loopback over http and anything over https are accepted, trailing slash dropped."""
+    assert resolve_base_url({CONF_SERVER: SERVER_CUSTOM, CONF_URL: url}) == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://192.168.1.10:8800",  # plain http off loopback would carry the key in clear
+        "ftp://127.0.0.1",
+        "https://user:pass@whitebit.com",
+        "https://whitebit.com/?token=1",
+        "whitebit.com",
+        "",
+    ],
+)
+def test_refused_custom_urls(url: str) -> None:
+    """What the key must never be sent to."""
+    with pytest.raises(InvalidUrlError):
+        resolve_base_url({CONF_SERVER: SERVER_CUSTOM, CONF_URL: url})
+
+
+def test_names_and_ids() -> None:
+    """Titles name the server; the unique ID hides the key; a URL maps back to its choice."""
+    assert entry_title("global", "https://whitebit.com") == "WhiteBIT Global"
+    assert entry_title("custom", "http://127.0.0.1:8800") == "WhiteBIT (127.0.0.1)"
+    assert server_of("https://whitebit.eu") == "eu"
+    assert server_of("http://127.0.0.1:8800") == "custom"
+    unique_id = entry_unique_id("https://whitebit.com", "my-key")
+    assert "my-key" not in unique_id
+    assert unique_id != entry_unique_id("https://whitebit.eu", "my-key")
