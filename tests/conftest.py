@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, override
 from unittest.mock import PropertyMock, patch
 
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL
 from homeassistant.core import State
@@ -32,8 +33,6 @@ from custom_components.whitebit.servers import entry_unique_id
 from simulator import DEMO_KEY, DEMO_SECRET, WhiteBitSimulator, demo_simulator
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Generator
-
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
 
@@ -145,6 +144,34 @@ async def sim_server(
     await server.start_server(access_log=None)
     yield server
     await server.close()
+
+
+type Serve = Callable[[Callable[[web.Request], Awaitable[web.StreamResponse]]], Awaitable[str]]
+
+
+@pytest.fixture
+async def session() -> AsyncGenerator[ClientSession]:
+    """A plain aiohttp session, as Home Assistant's shared one (which follows redirects)."""
+    async with ClientSession() as client_session:
+        yield client_session
+
+
+@pytest.fixture
+async def serve(socket_enabled: None) -> AsyncGenerator[Serve]:
+    """Start loopback servers answering every path with a handler; each returns its base URL."""
+    servers: list[TestServer] = []
+
+    async def start(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handler)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+        return str(server.make_url("")).rstrip("/")
+
+    yield start
+    for server in servers:
+        await server.close()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import pytest
 
 from custom_components.whitebit.answers import DEFAULT_RETRY_AFTER, TradeBalance
 from custom_components.whitebit.api import (
-    MAIN_BALANCE_PATH,
     PUBLIC_TICKER_PATH,
     WhiteBitClient,
     _RecentNonces,
@@ -36,8 +35,10 @@ from custom_components.whitebit.errors import (
 )
 from simulator import DEMO_BALANCES, DEMO_KEY, DEMO_SECRET
 
+from .conftest import Serve
+
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Awaitable, Callable
+    from collections.abc import Awaitable, Callable
 
     from simulator import WhiteBitSimulator
 
@@ -45,33 +46,16 @@ type RawServer = Callable[[web.Response | Callable[[], Awaitable[web.Response]]]
 
 
 @pytest.fixture
-async def session() -> AsyncGenerator[ClientSession]:
-    """A plain aiohttp session, standing in for Home Assistant's shared one."""
-    async with ClientSession() as client_session:
-        yield client_session
-
-
-@pytest.fixture
-async def raw_server(socket_enabled: None) -> AsyncGenerator[RawServer]:
-    """Serve one fixed answer (or handler) at the balance path; return the base URL."""
-    servers: list[TestServer] = []
+def raw_server(serve: Serve) -> RawServer:
+    """Serve one fixed answer (or handler) at every path; return the base URL."""
 
     async def start(answer: web.Response | Callable[[], Awaitable[web.Response]]) -> str:
         async def handler(_request: web.Request) -> web.Response:
-            if isinstance(answer, web.Response):
-                return answer
-            return await answer()
+            return answer if isinstance(answer, web.Response) else await answer()
 
-        app = web.Application()
-        app.router.add_post(MAIN_BALANCE_PATH, handler)
-        server = TestServer(app, host="127.0.0.1")
-        await server.start_server()
-        servers.append(server)
-        return str(server.make_url("")).rstrip("/")
+        return await serve(handler)
 
-    yield start
-    for server in servers:
-        await server.close()
+    return start
 
 
 def test_signature_matches_the_documented_vector() -> None:

@@ -9,7 +9,7 @@ memory, the log line, the entities, the answers WhiteBIT gave.
 """
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Awaitable
 import contextlib
 import json
 import logging
@@ -20,7 +20,6 @@ import tracemalloc
 import zlib
 
 from aiohttp import ClientSession, web
-from aiohttp.test_utils import TestServer
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
@@ -37,34 +36,9 @@ from custom_components.whitebit.errors import (
 from simulator import DEMO_KEY, DEMO_SECRET, Fault, WhiteBitSimulator
 
 from .common import error_lines, warning_lines
+from .conftest import Serve
 
 ROOT = Path(__file__).resolve().parent.parent
-type Serve = Callable[[Callable[[web.Request], Awaitable[web.StreamResponse]]], Awaitable[str]]
-
-
-@pytest.fixture
-async def session() -> AsyncGenerator[ClientSession]:
-    """A plain aiohttp session, as Home Assistant's shared one: it follows redirects itself."""
-    async with ClientSession() as client_session:
-        yield client_session
-
-
-@pytest.fixture
-async def serve(socket_enabled: None) -> AsyncGenerator[Serve]:
-    """Start a loopback server answering every path with `handler`; return its base URL."""
-    servers: list[TestServer] = []
-
-    async def start(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> str:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", handler)
-        server = TestServer(app, host="127.0.0.1")
-        await server.start_server()
-        servers.append(server)
-        return str(server.make_url("")).rstrip("/")
-
-    yield start
-    for server in servers:
-        await server.close()
 
 
 def _client(session: ClientSession, url: str) -> WhiteBitClient:

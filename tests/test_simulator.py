@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import ClientSession
 import pytest
@@ -22,16 +22,6 @@ from simulator import (
 )
 
 from .signer import documented_body, documented_headers
-
-if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator
-
-
-@pytest.fixture
-async def session() -> AsyncGenerator[ClientSession]:
-    """A bare session: these tests build their requests by hand."""
-    async with ClientSession() as client_session:
-        yield client_session
 
 
 async def _post(
