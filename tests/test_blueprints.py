@@ -1,0 +1,120 @@
+"""The blueprints users import load with Home Assistant's own validation, and do what they say."""
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+import shutil
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.blueprint.models import Blueprint
+from homeassistant.components.blueprint.schemas import BLUEPRINT_SCHEMA
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.setup import async_setup_component
+from homeassistant.util.yaml import load_yaml_dict
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    async_fire_time_changed,
+    async_mock_service,
+)
+
+BLUEPRINTS = Path(__file__).resolve().parent.parent / "blueprints" / "automation" / "whitebit"
+BALANCE = "sensor.whitebit_global_usdt_main_balance"
+PORTFOLIO = "sensor.whitebit_global_portfolio_value"
+
+
+@pytest.mark.parametrize("name", ["balance_below.yaml", "portfolio_moved.yaml"])
+def test_blueprint_schema(name: str) -> None:
+    """Home Assistant's blueprint schema takes each, every input is declared, links point home."""
+    blueprint = Blueprint(
+        load_yaml_dict(BLUEPRINTS / name), expected_domain="automation", schema=BLUEPRINT_SCHEMA
+    )
+    assert blueprint.metadata["source_url"].endswith(f"/blueprints/automation/whitebit/{name}")
+    assert blueprint.inputs["actions"]["selector"] == {"action": {}}
+
+
+@pytest.fixture
+async def automation(hass: HomeAssistant, tmp_path: Path) -> Any:
+    """Set up one automation from a blueprint in a fresh config directory; return its calls."""
+    hass.config.config_dir = str(tmp_path)
+    shutil.copytree(BLUEPRINTS, tmp_path / "blueprints" / "automation" / "whitebit")
+    calls = async_mock_service(hass, "test", "automation")
+
+    async def setup(name: str, inputs: dict[str, Any]) -> list[ServiceCall]:
+        config = {"use_blueprint": {"path": f"whitebit/{name}", "input": inputs}}
+        assert await async_setup_component(hass, "automation", {"automation": config})
+        await hass.async_block_till_done()
+        # Loaded and on: an invalid blueprint or input would leave it unavailable, or absent.
+        [automation_id] = hass.states.async_entity_ids("automation")
+        assert hass.states.get(automation_id).state == "on"
+        return calls
+
+    return setup
+
+
+async def _settle() -> None:
+    """Let a state change reach the automation.
+
+    Not async_block_till_done, which would wait for the automation's open window (an hour).
+    """
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+def _notify(message: str) -> list[dict[str, Any]]:
+    return [{"action": "test.automation", "data": {"message": message}}]
+
+
+async def test_balance_below_a_threshold(hass: HomeAssistant, automation: Any) -> None:
+    """Once when the balance crosses below the threshold, again only after it rose above."""
+    hass.states.async_set(
+        BALANCE, "150", {"unit_of_measurement": "USDT", "friendly_name": "USDT main balance"}
+    )
+    calls = await automation(
+        "balance_below.yaml",
+        {
+            "balance": BALANCE,
+            "threshold": 100,
+            "actions": _notify("{{ balance_name }} is {{ amount }}"),
+        },
+    )
+    for state in ("120", "99.5", "98", "150", "50"):
+        hass.states.async_set(BALANCE, state, hass.states.get(BALANCE).attributes)
+        await hass.async_block_till_done()
+    assert [call.data["message"] for call in calls] == [
+        "USDT main balance is 99.5 USDT",
+        "USDT main balance is 50 USDT",
+    ]
+
+
+async def test_portfolio_moved_by_a_percentage(
+    hass: HomeAssistant, automation: Any, freezer: FrozenDateTimeFactory
+) -> None:
+    """5 % within an hour: a 6 % rise is reported; a 2 % one, or one after the hour, is not."""
+    hass.states.async_set(PORTFOLIO, "1000", {"unit_of_measurement": "USDT"})
+    calls = await automation(
+        "portfolio_moved.yaml",
+        {
+            "portfolio": PORTFOLIO,
+            "percent": 5,
+            "period": {"hours": 1},
+            "actions": _notify("{{ change }} % from {{ start }} to {{ value }}"),
+        },
+    )
+    # A change opens a window from 1000; +2 % stays quiet, +6 % within it is reported.
+    for state in ("1000.5", "1020", "1060"):
+        hass.states.async_set(PORTFOLIO, state, {"unit_of_measurement": "USDT"})
+        await _settle()
+    assert [call.data["message"] for call in calls] == ["5.95 % from 1000.5 to 1060.0"]
+
+    # A new window from 1060; nothing moves 5 % within the hour, and it closes quietly.
+    hass.states.async_set(PORTFOLIO, "1061", {"unit_of_measurement": "USDT"})
+    await _settle()
+    freezer.tick(timedelta(hours=1, seconds=1))
+    async_fire_time_changed(hass)
+    await _settle()
+    # The next change opens a fresh window: a fall of 6 % from 1061 is reported.
+    for state in ("1062", "997"):
+        hass.states.async_set(PORTFOLIO, state, {"unit_of_measurement": "USDT"})
+        await _settle()
+    assert [call.data["message"] for call in calls][1:] == ["-6.12 % from 1062.0 to 997.0"]
