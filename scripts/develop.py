@@ -227,9 +227,10 @@ async def show_sensors(session: aiohttp.ClientSession, hass_url: str, access: st
         if states:
             break
         await asyncio.sleep(0.5)
+    width = max((len(s["entity_id"]) for s in states), default=0)
     for state in sorted(states, key=lambda s: s["entity_id"]):
         unit = state["attributes"].get("unit_of_measurement", "")
-        print(f"  {state['entity_id']:<48} {state['state']} {unit}")
+        print(f"  {state['entity_id']:<{width}} {state['state']} {unit}")
 
 
 def start(command: list[str], log: Path) -> subprocess.Popen[bytes]:

@@ -63,7 +63,10 @@ SECRETS = (DEMO_SECRET, NEW_SECRET, WRONG_SECRET)
 CHANGED_BTC = "0.75000001"
 # 0.63234567 BTC x 91640.09 + 12345.123456789012345678 DOGE x 0.16 + 2335.06 USDT.
 PORTFOLIO = "62258.49386300"
-BTC_SENSOR = "sensor.whitebit_127_0_0_1_btc_main_balance"
+# The entry is titled after its server and its key's last four characters; entity IDs follow.
+ENTRY_TITLE = f"WhiteBIT 127.0.0.1 (key …{DEMO_KEY[-4:]})"
+SENSOR_PREFIX = f"sensor.whitebit_127_0_0_1_key_{DEMO_KEY[-4:]}"
+BTC_SENSOR = f"{SENSOR_PREFIX}_btc_main_balance"
 
 
 def free_port() -> int:
@@ -139,7 +142,7 @@ class Run:
         await self.page.goto(f"{self.stack.hass_url}/developer-tools/state")
         search = self.page.locator("ha-input-search[slot=filter-entities] input")
         for object_id, state in expected.items():
-            entity_id = f"sensor.whitebit_127_0_0_1_{object_id}"
+            entity_id = f"{SENSOR_PREFIX}_{object_id}"
             await search.fill(entity_id)
             row = self.page.locator("div[role=row]").filter(has_text=entity_id)
             # The second cell is the state; to_have_text matches it whole, so "0" is not
@@ -294,7 +297,7 @@ async def revoke_and_reauthenticate(run: Run) -> None:
     await run.click_button("Reconfigure")
     reauth = TRANSLATIONS["step"]["reauth_confirm"]
     await expect(
-        page.get_by_text(reauth["title"].format(name="WhiteBIT (127.0.0.1)"))
+        page.get_by_text(reauth["title"].format(name=ENTRY_TITLE))
     ).to_be_visible()
     await run.shot("reauth-form")
     await page.locator("input[name=api_key]").fill(NEW_KEY)

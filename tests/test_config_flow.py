@@ -109,7 +109,8 @@ async def test_full_user_flow(hass: HomeAssistant, sim_url: str) -> None:
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entry = result["result"]
-    assert entry.title == "WhiteBIT (127.0.0.1)"
+    # The server and the key's last four characters: two accounts are told apart.
+    assert entry.title == "WhiteBIT 127.0.0.1 (key …0000)"
     # Pasted whitespace is gone, the URL is normalised, and the unique ID is a hash.
     assert entry.data == {CONF_URL: sim_url, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
     assert entry.unique_id == entry_unique_id(sim_url, DEMO_KEY)
@@ -129,8 +130,8 @@ async def test_full_user_flow(hass: HomeAssistant, sim_url: str) -> None:
 @pytest.mark.parametrize(
     ("server", "url", "title"),
     [
-        (SERVER_GLOBAL, "https://whitebit.com", "WhiteBIT Global"),
-        (SERVER_EU, "https://whitebit.eu", "WhiteBIT EU"),
+        (SERVER_GLOBAL, "https://whitebit.com", "WhiteBIT Global (key …0000)"),
+        (SERVER_EU, "https://whitebit.eu", "WhiteBIT EU (key …0000)"),
     ],
 )
 async def test_official_servers(hass: HomeAssistant, server: str, url: str, title: str) -> None:
@@ -337,7 +338,23 @@ async def test_reauth_with_a_new_key(
     }
     assert init_integration.unique_id == entry_unique_id(sim_url, SECOND_KEY)
     assert init_integration.state is ConfigEntryState.LOADED
+    # The generated title follows the new key; the entity IDs stay what they were.
+    assert init_integration.title == "WhiteBIT 127.0.0.1 (key …1111)"
     assert hass.states.get("sensor.whitebit_127_0_0_1_btc_main_balance").state == "2"
+
+
+async def test_reauth_keeps_a_title_the_user_chose(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: WhiteBitSimulator
+) -> None:
+    """A renamed entry keeps its name when its key changes."""
+    simulator.add_account(SECOND_KEY, SECOND_SECRET, {"BTC": "2"})
+    hass.config_entries.async_update_entry(init_integration, title="Savings")
+    result = await init_integration.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_API_KEY: SECOND_KEY, CONF_API_SECRET: SECOND_SECRET}
+    )
+    assert result["reason"] == "reauth_successful"
+    assert init_integration.title == "Savings"
 
 
 async def test_reauth_with_another_entrys_key_aborts(
@@ -612,5 +629,6 @@ async def test_accounts_are_checked_as_chosen(
     assert result["options"][CONF_ACCOUNTS] == ["trade"]
     assert result["options"][CONF_AUTO_TRACK] is True
     await hass.async_block_till_done()
-    assert hass.states.get("sensor.whitebit_127_0_0_1_ton_trade_available").state == "42"
-    assert hass.states.get("sensor.whitebit_127_0_0_1_btc_main_balance") is None
+    prefix = "sensor.whitebit_127_0_0_1_key_0000"
+    assert hass.states.get(f"{prefix}_ton_trade_available").state == "42"
+    assert hass.states.get(f"{prefix}_btc_main_balance") is None

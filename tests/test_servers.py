@@ -8,6 +8,7 @@ from custom_components.whitebit.servers import (
     InvalidUrlError,
     entry_title,
     entry_unique_id,
+    generated_titles,
     resolve_base_url,
     server_of,
 )
@@ -45,9 +46,16 @@ def test_refused_custom_urls(url: str) -> None:
 
 
 def test_names_and_ids() -> None:
-    """Titles name the server; the unique ID hides the key; a URL maps back to its choice."""
-    assert entry_title("global", "https://whitebit.com") == "WhiteBIT Global"
-    assert entry_title("custom", "http://127.0.0.1:8800") == "WhiteBIT (127.0.0.1)"
+    """Titles name the server and the key's end; the unique ID hides the key entirely."""
+    key = "0123456789abcdef0123456789abWXYZ"
+    assert entry_title("global", "https://whitebit.com", key) == "WhiteBIT Global (key …WXYZ)"
+    assert entry_title("custom", "http://127.0.0.1:8800", key) == "WhiteBIT 127.0.0.1 (key …WXYZ)"
+    # A key too short to spare four characters shows none.
+    assert entry_title("eu", "https://whitebit.eu", "short-key") == "WhiteBIT EU"
+    assert generated_titles("https://whitebit.com", key) == {
+        "WhiteBIT Global (key …WXYZ)",
+        "WhiteBIT Global",
+    }
     assert server_of("https://whitebit.eu") == "eu"
     assert server_of("http://127.0.0.1:8800") == "custom"
     unique_id = entry_unique_id("https://whitebit.com", "my-key")

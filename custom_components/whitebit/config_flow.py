@@ -54,7 +54,14 @@ from .errors import (
     WhiteBitRequestError,
     WhiteBitResponseError,
 )
-from .servers import InvalidUrlError, entry_title, entry_unique_id, resolve_base_url, server_of
+from .servers import (
+    InvalidUrlError,
+    entry_title,
+    entry_unique_id,
+    generated_titles,
+    resolve_base_url,
+    server_of,
+)
 from .valuation import PriceBook
 
 if TYPE_CHECKING:
@@ -220,7 +227,9 @@ class WhiteBitConfigFlow(_WhiteBitFlow, ConfigFlow, domain=DOMAIN):
                 self._balances, errors = await self._async_balances(data, accounts)
             if not errors and data is not None:
                 self._data, self._accounts = data, accounts
-                self._title = entry_title(user_input[CONF_SERVER], data[CONF_URL])
+                self._title = entry_title(
+                    user_input[CONF_SERVER], data[CONF_URL], data[CONF_API_KEY]
+                )
                 return await self.async_step_tickers()
         return self.async_show_form(
             step_id="user", data_schema=self._account_form(_USER_SCHEMA, user_input), errors=errors
@@ -272,7 +281,7 @@ class WhiteBitConfigFlow(_WhiteBitFlow, ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             entry = self._get_reauth_entry()
             data = _credentials(user_input, entry.data[CONF_URL])
-            return await self._async_update_account(entry, data, entry.title, errors)
+            return await self._async_update_account(entry, data, server_of(data[CONF_URL]), errors)
         return self.async_show_form(
             step_id="reauth_confirm", data_schema=_CREDENTIALS_SCHEMA, errors=errors
         )
@@ -284,8 +293,7 @@ class WhiteBitConfigFlow(_WhiteBitFlow, ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
         if user_input is not None and (data := self._resolve(user_input, errors)) is not None:
-            title = entry_title(user_input[CONF_SERVER], data[CONF_URL])
-            return await self._async_update_account(entry, data, title, errors)
+            return await self._async_update_account(entry, data, user_input[CONF_SERVER], errors)
         suggested = user_input or {
             CONF_SERVER: server_of(entry.data[CONF_URL]),
             CONF_URL: entry.data[CONF_URL],
@@ -317,10 +325,13 @@ class WhiteBitConfigFlow(_WhiteBitFlow, ConfigFlow, domain=DOMAIN):
         self,
         entry: WhiteBitConfigEntry,
         data: dict[str, str],
-        title: str,
+        server: str,
         errors: dict[str, str],
     ) -> ConfigFlowResult:
-        """Store working credentials, unless another entry already has that account."""
+        """Store working credentials, unless another entry already has that account.
+
+        The title follows the new key and server, unless the user renamed the entry.
+        """
         unique_id = entry_unique_id(data[CONF_URL], data[CONF_API_KEY])
         if any(
             other.unique_id == unique_id and other.entry_id != entry.entry_id
@@ -329,6 +340,9 @@ class WhiteBitConfigFlow(_WhiteBitFlow, ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="already_configured")
         _, errors = await self._async_balances(data, _options(entry)[CONF_ACCOUNTS])
         if not errors:
+            title = entry.title
+            if title in generated_titles(entry.data[CONF_URL], entry.data[CONF_API_KEY]):
+                title = entry_title(server, data[CONF_URL], data[CONF_API_KEY])
             return self.async_update_reload_and_abort(
                 entry, unique_id=unique_id, title=title, data=data
             )

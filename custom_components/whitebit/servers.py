@@ -3,12 +3,16 @@
 from collections.abc import Mapping
 import hashlib
 import ipaddress
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.const import CONF_URL
 from yarl import URL
 
 from .const import CONF_SERVER, SERVER_CUSTOM, SERVER_TITLES, SERVER_URLS
+
+# How much of the key a title shows, and how long a key must be for that to be harmless.
+_KEY_SHOWN: Final = 4
+_MIN_KEY_SHOWN: Final = 16
 
 
 class InvalidUrlError(Exception):
@@ -52,9 +56,29 @@ def entry_unique_id(base_url: str, api_key: str) -> str:
     return hashlib.sha256(f"{base_url}\n{api_key}".encode()).hexdigest()
 
 
-def entry_title(server: str, base_url: str) -> str:
-    """Name the entry after its server."""
-    return SERVER_TITLES.get(server) or f"WhiteBIT ({URL(base_url).host})"
+def entry_title(server: str, base_url: str, api_key: str) -> str:
+    """Name the entry after its server and the last characters of its key.
+
+    Two accounts on one server must be told apart on the device page, in a reauthentication
+    prompt and in log lines; WhiteBIT's API settings list keys, so the end of the key is what
+    a person can match. Four characters of a key of dozens reveal nothing usable, and a key
+    too short to spare them gets none. The secret is never part of it.
+    """
+    server_name = SERVER_TITLES.get(server) or f"WhiteBIT {URL(base_url).host}"
+    if len(api_key) < _MIN_KEY_SHOWN:
+        return server_name
+    return f"{server_name} (key …{api_key[-_KEY_SHOWN:]})"
+
+
+def generated_titles(base_url: str, api_key: str) -> set[str]:
+    """Every title the integration gives such an entry, this version's and earlier ones'.
+
+    An entry with one of these titles was not renamed by the user, so it may be renamed when
+    its key changes.
+    """
+    server = server_of(base_url)
+    legacy = SERVER_TITLES.get(server) or f"WhiteBIT ({URL(base_url).host})"
+    return {entry_title(server, base_url, api_key), legacy}
 
 
 def server_of(base_url: str) -> str:
