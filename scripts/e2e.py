@@ -248,6 +248,10 @@ async def see_sensors(run: Run) -> None:
     for text in ("0.51234567 BTC", "1,234.56 USDT", "0.00000000 ETH", "12,345.12345679"):
         await expect(sensors).to_contain_text(text)
     await expect(sensors).not_to_contain_text("SOL")
+    # The device's "Visit" link: WhiteBIT's API-keys page on the server, which answers.
+    visit = page.get_by_role("link", name="Visit")
+    await expect(visit).to_have_attribute("href", f"{run.stack.sim_url}/settings/api")
+    await expect(await page.request.get(f"{run.stack.sim_url}/settings/api")).to_be_ok()
     await run.shot("device")
     await run.expect_states(
         {
@@ -296,9 +300,7 @@ async def revoke_and_reauthenticate(run: Run) -> None:
     await run.sim("key", {"api_key": NEW_KEY, "secret": NEW_SECRET, "balances": balances})
     await run.click_button("Reconfigure")
     reauth = TRANSLATIONS["step"]["reauth_confirm"]
-    await expect(
-        page.get_by_text(reauth["title"].format(name=ENTRY_TITLE))
-    ).to_be_visible()
+    await expect(page.get_by_text(reauth["title"].format(name=ENTRY_TITLE))).to_be_visible()
     await run.shot("reauth-form")
     await page.locator("input[name=api_key]").fill(NEW_KEY)
     await page.locator("input[name=api_secret]").fill(NEW_SECRET)

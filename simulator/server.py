@@ -294,6 +294,8 @@ class WhiteBitSimulator:
         app.router.add_get(PUBLIC_TICKER_PATH, self._public_ticker)
         app.router.add_get(PUBLIC_MARKETS_PATH, self._public_markets)
         app.router.add_get(PUBLIC_ASSETS_PATH, self._public_assets)
+        # The device page's "Visit" link: WhiteBIT's API-keys page, here a stand-in for it.
+        app.router.add_get("/settings/api", self._api_keys_page)
         app.router.add_get("/_sim/state", self._state)
         app.router.add_post("/_sim/balance", self._set_balance)
         app.router.add_post("/_sim/price", self._set_price)
@@ -574,6 +576,13 @@ class WhiteBitSimulator:
     def _answer(self, request: web.Request, status: int, body: object) -> web.Response:
         self.stats.count(request.path, status)
         return web.json_response(body, status=status)
+
+    async def _api_keys_page(self, _request: web.Request) -> web.Response:
+        keys = "".join(f"<li>…{key[-4:]}</li>" for key in self.accounts)
+        return web.Response(
+            text=f"<!doctype html><title>API keys</title><h1>API keys</h1><ul>{keys}</ul>",
+            content_type="text/html",
+        )
 
     # --- control endpoints ----------------------------------------------------------------
 

@@ -360,3 +360,13 @@ async def test_trade_balance_control(
         sim_url + "/_sim/balance", json={**change, "available": "1", "freeze": "nan"}
     ) as response:
         assert response.status == 400
+
+
+async def test_api_keys_page(session: ClientSession, sim_url: str) -> None:
+    """The device's Visit link (base URL + /settings/api) answers, listing keys by their end."""
+    async with session.get(sim_url + "/settings/api") as response:
+        assert response.status == 200
+        text = await response.text()
+    assert f"…{DEMO_KEY[-4:]}" in text
+    assert DEMO_KEY not in text
+    assert DEMO_SECRET not in text
