@@ -205,8 +205,9 @@ async def add_integration(run: Run) -> None:
 async def pick_tickers(run: Run) -> None:
     """The right secret, then the currency step: drop SOL, add ETH (a zero balance)."""
     page = run.page
-    # Key and secret are never suggested back after an error: both are typed again.
-    await page.locator("input[name=api_key]").fill(DEMO_KEY)
+    # After the error the key is still there (it is not secret); the secret is typed again.
+    await expect(page.locator("input[name=api_key]")).to_have_value(DEMO_KEY)
+    await expect(page.locator("input[name=api_secret]")).to_have_value("")
     await page.locator("input[name=api_secret]").fill(DEMO_SECRET)
     await run.click_button("Submit")
     tickers = TRANSLATIONS["step"]["tickers"]

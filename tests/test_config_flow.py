@@ -228,7 +228,8 @@ async def test_user_flow_errors_recover(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     assert result["errors"] == {"base": error}
-    assert _default(result, CONF_API_KEY) is None
+    # The key stays (it is not secret); the secret is never offered back.
+    assert _default(result, CONF_API_KEY) == DEMO_KEY
     assert _default(result, CONF_API_SECRET) is None
     assert _default(result, CONF_URL) == url
 

@@ -71,9 +71,15 @@ else:
     # From 2026.9 Home Assistant makes this name probatio; before, it is voluptuous itself.
     import voluptuous as vol
 
-_PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+# The key is not secret (WhiteBIT lists it in the API settings, it names the entry): it stays
+# in the form after an error. The secret is a password field, and never offered back.
 _CREDENTIALS_SCHEMA = vol.Schema(
-    {vol.Required(CONF_API_KEY): _PASSWORD, vol.Required(CONF_API_SECRET): _PASSWORD}
+    {
+        vol.Required(CONF_API_KEY): TextSelector(),
+        vol.Required(CONF_API_SECRET): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        ),
+    }
 )
 _ACCOUNT_SCHEMA = _CREDENTIALS_SCHEMA.extend(
     {
@@ -315,9 +321,8 @@ class WhiteBitConfigFlow(_WhiteBitFlow, ConfigFlow, domain=DOMAIN):
             return None
 
     def _account_form(self, schema: vol.Schema, user_input: Mapping[str, Any] | None) -> vol.Schema:
-        # Only the server, URL and accounts are offered again after an error; the key and
-        # secret are never echoed back into a form.
-        kept = {CONF_SERVER, CONF_URL, CONF_ACCOUNTS}
+        # Everything is offered again after an error but the secret, never echoed into a form.
+        kept = {CONF_SERVER, CONF_URL, CONF_ACCOUNTS, CONF_API_KEY}
         shown = {k: v for k, v in (user_input or {}).items() if k in kept}
         return self.add_suggested_values_to_schema(schema, shown)
 
@@ -348,7 +353,11 @@ class WhiteBitConfigFlow(_WhiteBitFlow, ConfigFlow, domain=DOMAIN):
             )
         step = "reauth_confirm" if self.source == "reauth" else "reconfigure"
         schema = _CREDENTIALS_SCHEMA if step == "reauth_confirm" else _ACCOUNT_SCHEMA
-        suggested = {CONF_SERVER: server_of(data[CONF_URL]), CONF_URL: data[CONF_URL]}
+        suggested = {
+            CONF_SERVER: server_of(data[CONF_URL]),
+            CONF_URL: data[CONF_URL],
+            CONF_API_KEY: data[CONF_API_KEY],
+        }
         return self.async_show_form(
             step_id=step, data_schema=self._account_form(schema, suggested), errors=errors
         )
