@@ -67,6 +67,8 @@ PORTFOLIO = "62258.49386300"
 ENTRY_TITLE = f"WhiteBIT 127.0.0.1 (key …{DEMO_KEY[-4:]})"
 SENSOR_PREFIX = f"sensor.whitebit_127_0_0_1_key_{DEMO_KEY[-4:]}"
 BTC_SENSOR = f"{SENSOR_PREFIX}_btc_main_balance"
+# What each tracked currency shows by default, with both accounts tracked.
+DEFAULT_FIGURES = ("main_balance", "total_balance")
 
 
 def free_port() -> int:
@@ -260,17 +262,36 @@ async def see_sensors(run: Run) -> None:
             "doge_main_balance": DEMO_BALANCES["DOGE"],
             "usdt_main_balance": DEMO_BALANCES["USDT"],
             "eth_main_balance": "0",
-            # The trade account: 0.1 available and 0.02 in orders.
-            "btc_in_orders": "0.02",
+            # Main plus the trade account's 0.1 available and 0.02 in orders; TON only trades.
             "btc_total_balance": "0.63234567",
-            "ton_trade_available": "42",
+            "ton_total_balance": "42",
             # BTC, DOGE and USDT at the simulator's prices; TON has no market.
             "portfolio_value": PORTFOLIO,
         }
     )
+    await expect_default_set(run, ["BTC", "DOGE", "ETH", "TON", "USDT"])
     # The picture shows every figure of the first currencies, not just the last one searched.
     await page.locator("ha-input-search[slot=filter-entities] input").fill("sensor.whitebit")
     await run.shot("states")
+
+
+async def expect_default_set(run: Run, tickers: list[str]) -> None:
+    """Each currency has its main balance and total enabled, nothing more; and the portfolio.
+
+    The trade breakdown (available, in orders) and the per-currency values exist, disabled.
+    Read from the frontend's own state list, which holds only enabled entities.
+    """
+    object_ids = await run.page.evaluate(
+        """(prefix) => Object.keys(document.querySelector("home-assistant").hass.states)
+            .filter((id) => id.startsWith(prefix)).map((id) => id.slice(prefix.length))""",
+        f"{SENSOR_PREFIX}_",
+    )
+    expected = {"portfolio_value"} | {
+        f"{ticker.lower()}_{figure}" for ticker in tickers for figure in DEFAULT_FIGURES
+    }
+    if set(object_ids) != expected:
+        msg = f"enabled sensors {sorted(object_ids)}, expected {sorted(expected)}"
+        raise AssertionError(msg)
 
 
 async def balance_changes(run: Run) -> None:

@@ -631,5 +631,5 @@ async def test_accounts_are_checked_as_chosen(
     assert result["options"][CONF_AUTO_TRACK] is True
     await hass.async_block_till_done()
     prefix = "sensor.whitebit_127_0_0_1_key_0000"
-    assert hass.states.get(f"{prefix}_ton_trade_available").state == "42"
+    assert hass.states.get(f"{prefix}_ton_total_balance").state == "42"
     assert hass.states.get(f"{prefix}_btc_main_balance") is None

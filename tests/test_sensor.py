@@ -101,7 +101,11 @@ async def test_full_sensors(
     await snapshot_platform(hass, entity_registry, snapshot, init_full.entry_id)
 
 
-async def test_trade_figures_and_totals(hass: HomeAssistant, init_full: MockConfigEntry) -> None:
+async def test_trade_figures_and_totals(
+    hass: HomeAssistant,
+    entity_registry_enabled_by_default: None,  # the trade breakdown is off by default
+    init_full: MockConfigEntry,
+) -> None:
     """Available, in orders and total; a currency absent from the trade answer holds zero."""
     assert hass.states.get(f"{PREFIX}_btc_main_balance").state == "0.51234567"
     assert hass.states.get(f"{PREFIX}_btc_trade_available").state == "0.1"
@@ -294,7 +298,7 @@ async def test_auto_tracking_adds_and_removes_without_reload(
 
     account.trade["BTC"] = ("0", "0.5")  # only in orders still counts as held
     await tick(hass, freeze_first, INTERVAL)
-    assert hass.states.get(f"{PREFIX}_btc_in_orders").state == "0.5"
+    assert hass.states.get(f"{PREFIX}_btc_total_balance").state == "0.5"
     assert hass.states.get(f"{PREFIX}_btc_main_balance").state == "0"
     # All of it happened in the running entry: no reload.
     assert full_config_entry.runtime_data is coordinator

@@ -67,10 +67,14 @@ TICKER_DESCRIPTIONS: tuple[WhiteBitTickerEntityDescription, ...] = (
         value_fn=lambda data, ticker: data.main_balance(ticker),
         exists_fn=lambda tracking: ACCOUNT_MAIN in tracking.accounts,
     ),
+    # The trade breakdown is there for who wants it, but off by default: the main balance and
+    # the total are what most people keep on a dashboard, and four figures per currency were a
+    # wall of numbers.
     WhiteBitTickerEntityDescription(
         key="trade_available",
         translation_key="trade_available",
         state_class=SensorStateClass.TOTAL,
+        entity_registry_enabled_default=False,
         value_fn=_trade_available,
         exists_fn=lambda tracking: ACCOUNT_TRADE in tracking.accounts,
     ),
@@ -78,6 +82,7 @@ TICKER_DESCRIPTIONS: tuple[WhiteBitTickerEntityDescription, ...] = (
         key="trade_frozen",
         translation_key="trade_frozen",
         state_class=SensorStateClass.TOTAL,
+        entity_registry_enabled_default=False,
         value_fn=_trade_frozen,
         exists_fn=lambda tracking: ACCOUNT_TRADE in tracking.accounts,
     ),
