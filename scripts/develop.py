@@ -213,7 +213,8 @@ async def add_demo_entry(
             print("WhiteBIT entry already present; reusing it.")
             return
     steps: list[dict[str, Any]] = [
-        {"server": "custom", "url": sim_url, "api_key": DEMO_KEY, "api_secret": DEMO_SECRET},
+        {"server": "custom", "api_key": DEMO_KEY, "api_secret": DEMO_SECRET},
+        {"url": sim_url},
         # Both accounts (the form's default) and values in USDT; TON, on the trade account
         # only and on no market, shows how an unvalued currency is reported.
         {

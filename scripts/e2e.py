@@ -188,17 +188,21 @@ async def add_integration(run: Run) -> None:
     # The form speaks the integration's own translations.
     await expect(page.get_by_text(user["title"])).to_be_visible()
     await expect(page.get_by_role("radiogroup", name=user["data"]["server"])).to_be_visible()
-    for field in ("url", "api_key", "api_secret"):
+    for field in ("api_key", "api_secret"):
         # The frontend appends "*" to required fields' names.
         await expect(page.get_by_role("textbox", name=user["data"][field])).to_be_visible()
+    # The custom URL is asked for on its own step, only when that server is chosen.
+    await expect(page.locator("input[name=url]")).to_have_count(0)
     # Both accounts are tracked unless the user unticks one.
     for label in ENGLISH["selector"]["accounts"]["options"].values():
         await expect(page.get_by_role("checkbox", name=label)).to_be_checked()
     await page.get_by_role("radio", name="Custom URL").click()
-    await page.locator("input[name=url]").fill(run.stack.sim_url)
     await page.locator("input[name=api_key]").fill(DEMO_KEY)
     await page.locator("input[name=api_secret]").fill(WRONG_SECRET)
     await run.shot("form")
+    await run.click_button("Submit")
+    await expect(page.get_by_text(TRANSLATIONS["step"]["custom_url"]["title"])).to_be_visible()
+    await page.locator("input[name=url]").fill(run.stack.sim_url)
     await run.click_button("Submit")
     await expect(page.get_by_text(TRANSLATIONS["error"]["invalid_auth"])).to_be_visible()
     await run.shot("form-invalid-auth")
@@ -211,6 +215,9 @@ async def pick_tickers(run: Run) -> None:
     await expect(page.locator("input[name=api_key]")).to_have_value(DEMO_KEY)
     await expect(page.locator("input[name=api_secret]")).to_have_value("")
     await page.locator("input[name=api_secret]").fill(DEMO_SECRET)
+    await run.click_button("Submit")
+    # The URL step offers the URL typed before.
+    await expect(page.locator("input[name=url]")).to_have_value(run.stack.sim_url)
     await run.click_button("Submit")
     tickers = TRANSLATIONS["step"]["tickers"]
     await expect(page.get_by_text(tickers["title"])).to_be_visible()

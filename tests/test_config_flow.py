@@ -57,7 +57,24 @@ WRONG_SECRET = TEST_SECRETS[2]
 
 
 def _account(url: str, key: str = DEMO_KEY, secret: str = DEMO_SECRET) -> dict[str, str]:
+    """The entry data for an account on a custom server (what a finished flow stores)."""
     return {CONF_SERVER: SERVER_CUSTOM, CONF_URL: url, CONF_API_KEY: key, CONF_API_SECRET: secret}
+
+
+async def _configure(
+    hass: HomeAssistant,
+    flow_id: str,
+    url: str,
+    key: str = DEMO_KEY,
+    secret: str = DEMO_SECRET,
+    **extra: Any,
+) -> FlowResult:
+    """Fill in the account form for a custom server, then its URL step where it comes."""
+    form = {CONF_SERVER: SERVER_CUSTOM, CONF_API_KEY: key, CONF_API_SECRET: secret, **extra}
+    result = await hass.config_entries.flow.async_configure(flow_id, form)
+    if result.get("step_id") == "custom_url":
+        result = await hass.config_entries.flow.async_configure(flow_id, {CONF_URL: url})
+    return result
 
 
 def _default(result: FlowResult, field: str) -> Any:
@@ -93,8 +110,8 @@ async def test_full_user_flow(hass: HomeAssistant, sim_url: str) -> None:
     assert result["step_id"] == "user"
     assert _default(result, CONF_SERVER) == SERVER_GLOBAL
 
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _account(sim_url + "/", f" {DEMO_KEY} ", f"{DEMO_SECRET}\n")
+    result = await _configure(
+        hass, result["flow_id"], sim_url + "/", f" {DEMO_KEY} ", f"{DEMO_SECRET}\n"
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "tickers"
@@ -135,7 +152,7 @@ async def test_full_user_flow(hass: HomeAssistant, sim_url: str) -> None:
     ],
 )
 async def test_official_servers(hass: HomeAssistant, server: str, url: str, title: str) -> None:
-    """Global and EU resolve to their documented URLs; a custom URL field is ignored."""
+    """Global and EU resolve to their documented URLs; no URL is asked for."""
     client = "custom_components.whitebit.config_flow.WhiteBitClient"
     with (
         patch(f"{client}.main_balances", AsyncMock(return_value=Balances({"BTC": Decimal(1)}))),
@@ -145,13 +162,9 @@ async def test_official_servers(hass: HomeAssistant, server: str, url: str, titl
         result = await _start(hass)
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"],
-            {
-                CONF_SERVER: server,
-                CONF_URL: "https://ignored.example",
-                CONF_API_KEY: DEMO_KEY,
-                CONF_API_SECRET: DEMO_SECRET,
-            },
+            {CONF_SERVER: server, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET},
         )
+        assert result["step_id"] == "tickers"
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_TICKERS: ["BTC"], CONF_QUOTE: "none"}
         )
@@ -162,7 +175,6 @@ async def test_official_servers(hass: HomeAssistant, server: str, url: str, titl
 @pytest.mark.parametrize(
     "url",
     [
-        None,
         "",
         "whitebit.com",
         "ftp://127.0.0.1",
@@ -174,18 +186,17 @@ async def test_official_servers(hass: HomeAssistant, server: str, url: str, titl
     ],
 )
 async def test_invalid_custom_url(hass: HomeAssistant, sim_url: str, url: str | None) -> None:
-    """A custom URL must be https, or http on loopback, with no credentials; then it works."""
+    """Asked for only with a custom server: https, or http on loopback, no credentials."""
     result = await _start(hass)
-    account = _account(sim_url)
-    if url is None:
-        del account[CONF_URL]
-    else:
-        account[CONF_URL] = url
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], account)
+    # The account form has no URL field; choosing a custom server leads to one.
+    assert CONF_URL not in {str(field) for field in result["data_schema"].schema}
+    result = await _configure(hass, result["flow_id"], url)
     assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "custom_url"
     assert result["errors"] == {CONF_URL: "invalid_url"}
+    assert _default(result, CONF_URL) == url
 
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], _account(sim_url))
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_URL: sim_url})
     assert result["step_id"] == "tickers"
 
 
@@ -222,15 +233,17 @@ async def test_user_flow_errors_recover(
         url = closed_url
 
     result = await _start(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _account(url, secret=secret)
-    )
+    result = await _configure(hass, result["flow_id"], url, secret=secret)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     assert result["errors"] == {"base": error}
     # The key stays (it is not secret); the secret is never offered back.
     assert _default(result, CONF_API_KEY) == DEMO_KEY
     assert _default(result, CONF_API_SECRET) is None
+    assert _default(result, CONF_SERVER) == SERVER_CUSTOM
+    # The URL typed before is offered again on its step.
+    form = {CONF_SERVER: SERVER_CUSTOM, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
     assert _default(result, CONF_URL) == url
 
     account.enabled = True
@@ -241,7 +254,12 @@ async def test_user_flow_errors_recover(
 
 async def _finish(hass: HomeAssistant, result: Any, sim_url: str) -> None:
     """From a form showing an error, the right input goes all the way to a new entry."""
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], _account(sim_url))
+    if result["step_id"] == "custom_url":
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_URL: sim_url}
+        )
+    else:
+        result = await _configure(hass, result["flow_id"], sim_url)
     assert result["step_id"] == "tickers"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TICKERS: ["BTC"]}
@@ -268,9 +286,7 @@ async def test_unexpected_errors(
         "custom_components.whitebit.config_flow.WhiteBitClient.main_balances",
         side_effect=exception,
     ):
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], _account(sim_url)
-        )
+        result = await _configure(hass, result["flow_id"], sim_url)
     assert result["errors"] == {"base": error}
     await _finish(hass, result, sim_url)
 
@@ -278,7 +294,7 @@ async def test_unexpected_errors(
 async def test_no_tickers_selected(hass: HomeAssistant, sim_url: str) -> None:
     """At least one currency must be chosen."""
     result = await _start(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], _account(sim_url))
+    result = await _configure(hass, result["flow_id"], sim_url)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TICKERS: []})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_tickers"}
@@ -294,7 +310,7 @@ async def test_same_key_twice_aborts(
     before = _snapshot(init_integration)
     requests = dict(simulator.stats.requests)
     result = await _start(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], _account(sim_url))
+    result = await _configure(hass, result["flow_id"], sim_url)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
     assert simulator.stats.requests == requests
@@ -404,21 +420,19 @@ async def test_reconfigure(
     result = await init_integration.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
     assert _default(result, CONF_SERVER) == SERVER_CUSTOM
-    assert _default(result, CONF_URL) == sim_url
     assert _default(result, CONF_API_SECRET) is None
 
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _account(sim_url, SECOND_KEY, WRONG_SECRET)
-    )
+    result = await _configure(hass, result["flow_id"], sim_url, SECOND_KEY, WRONG_SECRET)
     assert result["errors"] == {"base": "invalid_auth"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**_account(sim_url, SECOND_KEY, SECOND_SECRET), CONF_URL: "x"}
-    )
+    # The custom server's URL comes on its own step, offering the one stored.
+    form = {CONF_SERVER: SERVER_CUSTOM, CONF_API_KEY: SECOND_KEY, CONF_API_SECRET: SECOND_SECRET}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    assert result["step_id"] == "custom_url"
+    assert _default(result, CONF_URL) == sim_url
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_URL: "x"})
     assert result["errors"] == {CONF_URL: "invalid_url"}
 
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _account(sim_url, SECOND_KEY, SECOND_SECRET)
-    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_URL: sim_url})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert init_integration.data[CONF_API_KEY] == SECOND_KEY
@@ -448,9 +462,7 @@ async def test_reconfigure_onto_another_entrys_account_aborts(
     _add_second_entry(hass, simulator, sim_url)
     before = _snapshot(init_integration)
     result = await init_integration.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], _account(sim_url, SECOND_KEY, SECOND_SECRET)
-    )
+    result = await _configure(hass, result["flow_id"], sim_url, SECOND_KEY, SECOND_SECRET)
     assert result["reason"] == "already_configured"
     assert _snapshot(init_integration) == before
 
@@ -589,22 +601,16 @@ async def test_accounts_are_checked_as_chosen(
     """The check makes the requests polling will make: none chosen, or one the key may not."""
     account = simulator.accounts[DEMO_KEY]
     result = await _start(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**_account(sim_url), CONF_ACCOUNTS: []}
-    )
+    result = await _configure(hass, result["flow_id"], sim_url, accounts=[])
     assert result["errors"] == {"base": "no_accounts"}
 
     # A key for the trade account only works as long as the main account is not asked for.
     account.permissions.discard(MAIN_BALANCE_PATH)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**_account(sim_url), CONF_ACCOUNTS: ["main", "trade"]}
-    )
+    result = await _configure(hass, result["flow_id"], sim_url, accounts=["main", "trade"])
     assert result["errors"] == {"base": "no_permission"}
     assert _default(result, CONF_ACCOUNTS) == ["main", "trade"]
     before = dict(simulator.stats.requests)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**_account(sim_url), CONF_ACCOUNTS: ["trade"]}
-    )
+    result = await _configure(hass, result["flow_id"], sim_url, accounts=["trade"])
     assert result["step_id"] == "tickers"
     assert simulator.stats.requests.get(MAIN_BALANCE_PATH) == before.get(MAIN_BALANCE_PATH)
     # The trade account lists only what it holds.

@@ -4,6 +4,8 @@ from collections.abc import Awaitable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
@@ -81,7 +83,8 @@ _CREDENTIALS_SCHEMA = vol.Schema(
         ),
     }
 )
-_ACCOUNT_SCHEMA = _CREDENTIALS_SCHEMA.extend(
+# The server first, as a person chooses it first.
+_ACCOUNT_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_SERVER, default=SERVER_GLOBAL): SelectSelector(
             SelectSelectorConfig(
@@ -90,8 +93,11 @@ _ACCOUNT_SCHEMA = _CREDENTIALS_SCHEMA.extend(
                 mode=SelectSelectorMode.LIST,
             )
         ),
-        vol.Optional(CONF_URL): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
     }
+).extend(_CREDENTIALS_SCHEMA.schema)
+# Asked for on a step of its own, and only when the server is a custom URL.
+_URL_SCHEMA = vol.Schema(
+    {vol.Required(CONF_URL): TextSelector(TextSelectorConfig(type=TextSelectorType.URL))}
 )
 
 
@@ -209,6 +215,9 @@ class WhiteBitConfigFlow(_WhiteBitFlow, ConfigFlow, domain=DOMAIN):
 
     _data: dict[str, str]
     _title: str
+    # The account form's input, while the custom URL is asked for; the URL last typed.
+    _account: dict[str, Any]
+    _url: str | None = None
     _accounts: list[str]
     _balances: WhiteBitData
 
@@ -224,22 +233,57 @@ class WhiteBitConfigFlow(_WhiteBitFlow, ConfigFlow, domain=DOMAIN):
         """Ask for the server, the key and the accounts, and check them against WhiteBIT."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            if not (accounts := list(user_input[CONF_ACCOUNTS])):
+            if not user_input[CONF_ACCOUNTS]:
                 errors = {"base": "no_accounts"}
-            elif (data := self._resolve(user_input, errors)) is not None:
-                # Known before any request: an account added already is not asked again.
-                await self.async_set_unique_id(entry_unique_id(data[CONF_URL], data[CONF_API_KEY]))
-                self._abort_if_unique_id_configured()
-                self._balances, errors = await self._async_balances(data, accounts)
-            if not errors and data is not None:
-                self._data, self._accounts = data, accounts
-                self._title = entry_title(
-                    user_input[CONF_SERVER], data[CONF_URL], data[CONF_API_KEY]
-                )
-                return await self.async_step_tickers()
+            else:
+                return await self._async_account_given(user_input)
+        return self._account_form_result("user", user_input, errors)
+
+    async def async_step_custom_url(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the URL of a custom server, then go on with the account step's input."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._url = str(user_input[CONF_URL])
+            account = {**self._account, CONF_URL: self._url}
+            try:
+                base_url = resolve_base_url(account)
+            except InvalidUrlError:
+                errors = {CONF_URL: "invalid_url"}
+            else:
+                return await self._async_check_account(account, base_url)
         return self.async_show_form(
-            step_id="user", data_schema=self._account_form(_USER_SCHEMA, user_input), errors=errors
+            step_id="custom_url",
+            data_schema=self.add_suggested_values_to_schema(_URL_SCHEMA, {CONF_URL: self._url}),
+            errors=errors,
         )
+
+    async def _async_account_given(self, account: dict[str, Any]) -> ConfigFlowResult:
+        """Go on from the account form: to the URL step for a custom server, else to checking."""
+        self._account = account
+        if account[CONF_SERVER] == SERVER_CUSTOM:
+            return await self.async_step_custom_url()
+        return await self._async_check_account(account, resolve_base_url(account))
+
+    async def _async_check_account(
+        self, account: Mapping[str, Any], base_url: str
+    ) -> ConfigFlowResult:
+        """Check the key live; a new entry goes on to the currencies, an old one is updated."""
+        data = _credentials(account, base_url)
+        if self.source == SOURCE_RECONFIGURE:
+            entry = self._get_reconfigure_entry()
+            return await self._async_update_account(entry, data, account[CONF_SERVER])
+        # Known before any request: an account added already is not asked again.
+        await self.async_set_unique_id(entry_unique_id(data[CONF_URL], data[CONF_API_KEY]))
+        self._abort_if_unique_id_configured()
+        accounts = list(account[CONF_ACCOUNTS])
+        self._balances, errors = await self._async_balances(data, accounts)
+        if errors:
+            return self._account_form_result("user", {**account, CONF_URL: base_url}, errors)
+        self._data, self._accounts = data, accounts
+        self._title = entry_title(account[CONF_SERVER], data[CONF_URL], data[CONF_API_KEY])
+        return await self.async_step_tickers()
 
     async def async_step_tickers(
         self, user_input: dict[str, Any] | None = None
@@ -287,7 +331,7 @@ class WhiteBitConfigFlow(_WhiteBitFlow, ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             entry = self._get_reauth_entry()
             data = _credentials(user_input, entry.data[CONF_URL])
-            return await self._async_update_account(entry, data, server_of(data[CONF_URL]), errors)
+            return await self._async_update_account(entry, data, server_of(data[CONF_URL]))
         return self.async_show_form(
             step_id="reauth_confirm", data_schema=_CREDENTIALS_SCHEMA, errors=errors
         )
@@ -296,42 +340,32 @@ class WhiteBitConfigFlow(_WhiteBitFlow, ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change the server or the key of an existing entry."""
-        entry = self._get_reconfigure_entry()
-        errors: dict[str, str] = {}
-        if user_input is not None and (data := self._resolve(user_input, errors)) is not None:
-            return await self._async_update_account(entry, data, user_input[CONF_SERVER], errors)
-        suggested = user_input or {
-            CONF_SERVER: server_of(entry.data[CONF_URL]),
-            CONF_URL: entry.data[CONF_URL],
-        }
+        if user_input is not None:
+            return await self._async_account_given(user_input)
+        url = self._get_reconfigure_entry().data[CONF_URL]
+        self._url = url if server_of(url) == SERVER_CUSTOM else None
+        suggested = {CONF_SERVER: server_of(url)}
+        return self._account_form_result("reconfigure", suggested, {})
+
+    def _account_form_result(
+        self, step: str, user_input: Mapping[str, Any] | None, errors: dict[str, str]
+    ) -> ConfigFlowResult:
+        """The account form of `step`, filled in again but for the secret, which never is."""
+        schema = {"user": _USER_SCHEMA, "reconfigure": _ACCOUNT_SCHEMA}.get(
+            step, _CREDENTIALS_SCHEMA
+        )
+        kept = {CONF_SERVER, CONF_ACCOUNTS, CONF_API_KEY}
+        shown = {k: v for k, v in (user_input or {}).items() if k in kept}
+        if user_input and CONF_URL in user_input:
+            self._url = user_input[CONF_URL]
         return self.async_show_form(
-            step_id="reconfigure",
-            data_schema=self._account_form(_ACCOUNT_SCHEMA, suggested),
+            step_id=step,
+            data_schema=self.add_suggested_values_to_schema(schema, shown),
             errors=errors,
         )
 
-    def _resolve(
-        self, user_input: Mapping[str, Any], errors: dict[str, str]
-    ) -> dict[str, str] | None:
-        """The entry data for the form, or None with the URL's error set."""
-        try:
-            return _credentials(user_input, resolve_base_url(user_input))
-        except InvalidUrlError:
-            errors[CONF_URL] = "invalid_url"
-            return None
-
-    def _account_form(self, schema: vol.Schema, user_input: Mapping[str, Any] | None) -> vol.Schema:
-        # Everything is offered again after an error but the secret, never echoed into a form.
-        kept = {CONF_SERVER, CONF_URL, CONF_ACCOUNTS, CONF_API_KEY}
-        shown = {k: v for k, v in (user_input or {}).items() if k in kept}
-        return self.add_suggested_values_to_schema(schema, shown)
-
     async def _async_update_account(
-        self,
-        entry: WhiteBitConfigEntry,
-        data: dict[str, str],
-        server: str,
-        errors: dict[str, str],
+        self, entry: WhiteBitConfigEntry, data: dict[str, str], server: str
     ) -> ConfigFlowResult:
         """Store working credentials, unless another entry already has that account.
 
@@ -351,16 +385,13 @@ class WhiteBitConfigFlow(_WhiteBitFlow, ConfigFlow, domain=DOMAIN):
             return self.async_update_reload_and_abort(
                 entry, unique_id=unique_id, title=title, data=data
             )
-        step = "reauth_confirm" if self.source == "reauth" else "reconfigure"
-        schema = _CREDENTIALS_SCHEMA if step == "reauth_confirm" else _ACCOUNT_SCHEMA
+        step = "reauth_confirm" if self.source == SOURCE_REAUTH else "reconfigure"
         suggested = {
-            CONF_SERVER: server_of(data[CONF_URL]),
+            CONF_SERVER: server,
             CONF_URL: data[CONF_URL],
             CONF_API_KEY: data[CONF_API_KEY],
         }
-        return self.async_show_form(
-            step_id=step, data_schema=self._account_form(schema, suggested), errors=errors
-        )
+        return self._account_form_result(step, suggested, errors)
 
 
 class WhiteBitOptionsFlow(_WhiteBitFlow, OptionsFlowWithReload):
