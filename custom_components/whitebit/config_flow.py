@@ -280,7 +280,7 @@ class WhiteBitConfigFlow(_WhiteBitFlow, ConfigFlow, domain=DOMAIN):
         accounts = list(account[CONF_ACCOUNTS])
         self._balances, errors = await self._async_balances(data, accounts)
         if errors:
-            return self._account_form_result("user", {**account, CONF_URL: base_url}, errors)
+            return self._account_form_result("user", account, errors)
         self._data, self._accounts = data, accounts
         self._title = entry_title(account[CONF_SERVER], data[CONF_URL], data[CONF_API_KEY])
         return await self.async_step_tickers()
@@ -356,8 +356,6 @@ class WhiteBitConfigFlow(_WhiteBitFlow, ConfigFlow, domain=DOMAIN):
         )
         kept = {CONF_SERVER, CONF_ACCOUNTS, CONF_API_KEY}
         shown = {k: v for k, v in (user_input or {}).items() if k in kept}
-        if user_input and CONF_URL in user_input:
-            self._url = user_input[CONF_URL]
         return self.async_show_form(
             step_id=step,
             data_schema=self.add_suggested_values_to_schema(schema, shown),
@@ -386,12 +384,9 @@ class WhiteBitConfigFlow(_WhiteBitFlow, ConfigFlow, domain=DOMAIN):
                 entry, unique_id=unique_id, title=title, data=data
             )
         step = "reauth_confirm" if self.source == SOURCE_REAUTH else "reconfigure"
-        suggested = {
-            CONF_SERVER: server,
-            CONF_URL: data[CONF_URL],
-            CONF_API_KEY: data[CONF_API_KEY],
-        }
-        return self._account_form_result(step, suggested, errors)
+        return self._account_form_result(
+            step, {CONF_SERVER: server, CONF_API_KEY: data[CONF_API_KEY]}, errors
+        )
 
 
 class WhiteBitOptionsFlow(_WhiteBitFlow, OptionsFlowWithReload):
