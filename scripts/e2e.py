@@ -59,7 +59,10 @@ TRANSLATIONS = ENGLISH["config"]
 NEW_KEY = "demo-key-rotated-000000000000000000"
 NEW_SECRET = "demo-secret-rotated-0000000000000"  # noqa: S105 - a public demo value
 WRONG_SECRET = "not-the-secret-0000000000000000000"  # noqa: S105 - deliberately wrong
-SECRETS = (DEMO_SECRET, NEW_SECRET, WRONG_SECRET)
+# A second account on the same server, to tell apart from the first by its key's end.
+SECOND_KEY = "demo-key-savings-0000000000000a1b2"
+SECOND_SECRET = "demo-secret-savings-00000000000000"  # noqa: S105 - a public demo value
+SECRETS = (DEMO_SECRET, NEW_SECRET, WRONG_SECRET, SECOND_SECRET)
 CHANGED_BTC = "0.75000001"
 # 0.63234567 BTC x 91640.09 + 12345.123456789012345678 DOGE x 0.16 + 2335.06 USDT.
 PORTFOLIO = "62258.49386300"
@@ -343,6 +346,41 @@ async def revoke_and_reauthenticate(run: Run) -> None:
     await run.shot("restored")
 
 
+async def two_accounts(run: Run) -> None:
+    """A second account on the same server is told apart: its own title and device name.
+
+    Added through the config flow's REST API on the frontend's own connection: the form itself
+    was driven in the steps before.
+    """
+    page = run.page
+    await run.sim("key", {"api_key": SECOND_KEY, "secret": SECOND_SECRET, "balances": {"BTC": "1"}})
+    await page.evaluate(
+        """async ([url, key, secret]) => {
+            const hass = document.querySelector("home-assistant").hass;
+            const path = "config/config_entries/flow";
+            let step = await hass.callApi("POST", path, {handler: "whitebit"});
+            for (const data of [
+                {server: "custom", api_key: key, api_secret: secret, accounts: ["main"]},
+                {url: url},
+                {tickers: ["BTC"], auto_track: false, quote_currency: "none"},
+            ]) {
+                step = await hass.callApi("POST", `${path}/${step.flow_id}`, data);
+            }
+            if (step.type !== "create_entry") throw new Error(JSON.stringify(step));
+        }""",
+        [run.stack.sim_url, SECOND_KEY, SECOND_SECRET],
+    )
+    titles = [f"WhiteBIT 127.0.0.1 (key …{key[-4:]})" for key in (NEW_KEY, SECOND_KEY)]
+    await page.goto(f"{run.stack.hass_url}/config/integrations/integration/whitebit")
+    for title in titles:
+        await expect(page.get_by_text(title, exact=True).first).to_be_visible()
+    await run.shot("two-accounts")
+    await page.goto(f"{run.stack.hass_url}/config/devices/dashboard?domain=whitebit")
+    for title in titles:
+        await expect(page.get_by_text(title, exact=True).first).to_be_visible()
+    await run.shot("two-devices")
+
+
 STEPS: tuple[Callable[[Run], Awaitable[None]], ...] = (
     onboard,
     add_integration,
@@ -350,6 +388,7 @@ STEPS: tuple[Callable[[Run], Awaitable[None]], ...] = (
     see_sensors,
     balance_changes,
     revoke_and_reauthenticate,
+    two_accounts,
 )
 
 
