@@ -162,7 +162,6 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         hass: HomeAssistant,
         config_entry: WhiteBitConfigEntry,
         client: WhiteBitClient,
-        prices: WhiteBitPriceCoordinator | None = None,
     ) -> None:
         """Poll every SCAN_INTERVAL; what is tracked comes from the entry's options."""
         super().__init__(
@@ -175,8 +174,8 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
             always_update=False,
         )
         self.client = client
-        # The server's shared prices, when valuation is on.
-        self.prices = prices
+        # The server's shared prices, when valuation is on; set up by async_setup_entry.
+        self.prices: WhiteBitPriceCoordinator | None = None
         self.tracking = Tracking.from_options(config_entry.options)
         # What the last poll reported, so each problem is logged once, not on every poll.
         self._invalid: frozenset[str] = frozenset()
