@@ -140,10 +140,10 @@ class Market:
     frozen: bool
 
 
-def _parse_balances[T](data: object, what: str, read: Callable[[object], T]) -> Balances[T]:
+def _parse_balances[T](data: object, read: Callable[[object], T]) -> Balances[T]:
     """Read ticker -> entry, with `read` raising for an entry that is not as documented."""
     if not isinstance(data, dict):
-        msg = f"WhiteBIT returned {type(data).__name__} where {what} were expected"
+        msg = f"WhiteBIT returned {type(data).__name__} where balances were expected"
         raise WhiteBitResponseError(msg)
     amounts: dict[str, T] = {}
     invalid: set[str] = set()
@@ -168,16 +168,13 @@ def _field(entry: object, name: str) -> object:
 
 def parse_main_balances(data: object) -> Balances[Decimal]:
     """Parse the main-account answer: `{"BTC": {"main_balance": "0.5"}, ...}`."""
-    return _parse_balances(
-        data, "balances", lambda entry: parse_amount(_field(entry, "main_balance"))
-    )
+    return _parse_balances(data, lambda entry: parse_amount(_field(entry, "main_balance")))
 
 
 def parse_trade_balances(data: object) -> Balances[TradeBalance]:
     """Parse the trade-account answer; it lists only currencies with a balance."""
     return _parse_balances(
         data,
-        "balances",
         lambda entry: TradeBalance(
             available=parse_amount(_field(entry, "available")),
             freeze=parse_amount(_field(entry, "freeze")),
