@@ -66,8 +66,15 @@ SECRETS = (DEMO_SECRET, NEW_SECRET, WRONG_SECRET, SECOND_SECRET)
 CHANGED_BTC = "0.75000001"
 # 0.63234567 BTC x 91640.09 + 12345.123456789012345678 DOGE x 0.16 + 2335.06 USDT.
 PORTFOLIO = "62258.49386300"
-# The entry is titled after its server and its key's last four characters; entity IDs follow.
-ENTRY_TITLE = f"WhiteBIT 127.0.0.1 (key …{DEMO_KEY[-4:]})"
+
+
+def entry_title(api_key: str) -> str:
+    """What an entry on the simulator is titled: its server and its key's last four characters."""
+    return f"WhiteBIT 127.0.0.1 (key …{api_key[-4:]})"
+
+
+# Entity IDs follow the entry's title.
+ENTRY_TITLE = entry_title(DEMO_KEY)
 SENSOR_PREFIX = f"sensor.whitebit_127_0_0_1_key_{DEMO_KEY[-4:]}"
 BTC_SENSOR = f"{SENSOR_PREFIX}_btc_main_balance"
 # What each tracked currency shows by default, with both accounts tracked.
@@ -370,7 +377,7 @@ async def two_accounts(run: Run) -> None:
         }""",
         [run.stack.sim_url, SECOND_KEY, SECOND_SECRET],
     )
-    titles = [f"WhiteBIT 127.0.0.1 (key …{key[-4:]})" for key in (NEW_KEY, SECOND_KEY)]
+    titles = [entry_title(key) for key in (NEW_KEY, SECOND_KEY)]
     await page.goto(f"{run.stack.hass_url}/config/integrations/integration/whitebit")
     for title in titles:
         await expect(page.get_by_text(title, exact=True).first).to_be_visible()
