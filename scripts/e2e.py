@@ -56,6 +56,22 @@ ENGLISH = json.loads(
     (ROOT / "custom_components" / "whitebit" / "translations" / "en.json").read_text("utf-8")
 )
 TRANSLATIONS = ENGLISH["config"]
+
+
+def _names(language: str) -> dict[str, str]:
+    """The sensors' names in one language, with the demo's longest ticker put in."""
+    path = ROOT / "custom_components" / "whitebit" / "translations" / f"{language}.json"
+    sensors = json.loads(path.read_text("utf-8"))["entity"]["sensor"]
+    return {
+        key: sensor["name"].format(ticker="DOGE")
+        for key, sensor in sensors.items()
+        if key in {"main_balance", "total_balance", "portfolio_value"}
+    }
+
+
+# The enabled rows' names, as the device page must show them whole.
+ENGLISH_NAMES = _names("en")
+UKRAINIAN_NAMES = _names("uk")
 NEW_KEY = "demo-key-rotated-000000000000000000"
 NEW_SECRET = "demo-secret-rotated-0000000000000"  # noqa: S105 - a public demo value
 WRONG_SECRET = "not-the-secret-0000000000000000000"  # noqa: S105 - deliberately wrong
@@ -64,8 +80,8 @@ SECOND_KEY = "demo-key-savings-0000000000000a1b2"
 SECOND_SECRET = "demo-secret-savings-00000000000000"  # noqa: S105 - a public demo value
 SECRETS = (DEMO_SECRET, NEW_SECRET, WRONG_SECRET, SECOND_SECRET)
 CHANGED_BTC = "0.75000001"
-# 0.63234567 BTC x 91640.09 + 12345.123456789012345678 DOGE x 0.16 + 2335.06 USDT.
-PORTFOLIO = "62258.49386300"
+# 0.63234567 BTC x 91640.09 + 12345.12345678 DOGE x 0.16 + 2335.06 USDT, each to 8 decimals.
+PORTFOLIO = "62258.49386299"
 
 
 def entry_title(api_key: str) -> str:
@@ -76,9 +92,9 @@ def entry_title(api_key: str) -> str:
 # Entity IDs follow the entry's title.
 ENTRY_TITLE = entry_title(DEMO_KEY)
 SENSOR_PREFIX = f"sensor.whitebit_127_0_0_1_key_{DEMO_KEY[-4:]}"
-BTC_SENSOR = f"{SENSOR_PREFIX}_btc_main_balance"
+BTC_SENSOR = f"{SENSOR_PREFIX}_btc_main"
 # What each tracked currency shows by default, with both accounts tracked.
-DEFAULT_FIGURES = ("main_balance", "total_balance")
+DEFAULT_FIGURES = ("main", "total")
 
 
 def free_port() -> int:
@@ -148,7 +164,7 @@ class Run:
     async def expect_states(self, expected: dict[str, str]) -> None:
         """Check raw states on Developer tools → States, where no display rounding applies.
 
-        Keys are object IDs after the entry's prefix, such as "btc_main_balance". Each is
+        Keys are object IDs after the entry's prefix, such as "btc_main". Each is
         searched for on its own: the table only renders the rows in view.
         """
         await self.page.goto(f"{self.stack.hass_url}/developer-tools/state")
@@ -264,24 +280,27 @@ async def see_sensors(run: Run) -> None:
     await page.goto(f"{run.stack.hass_url}/config/integrations/integration/whitebit")
     await page.locator("a[href*='/config/devices/device/']").first.click()
     sensors = page.locator("ha-card").filter(has_text="Sensors")
-    # Displayed with the sensors' suggested precision: 8 decimals for crypto, 2 for USDT.
-    for text in ("0.51234567 BTC", "1,234.56 USDT", "0.00000000 ETH", "12,345.12345679"):
+    # Balances with their own digits (a zero reads 0); the portfolio, a value, to 2 decimals.
+    for text in ("0.51234567 BTC", "1,234.56 USDT", "0 ETH", "12,345.12345678 DOGE"):
         await expect(sensors).to_contain_text(text)
+    await expect(sensors).to_contain_text("62,258.49 USDT")
     await expect(sensors).not_to_contain_text("SOL")
+    await expect_rows_fit(run, ENGLISH_NAMES)
     # The device's "Visit" link: WhiteBIT's API-keys page on the server, which answers.
     visit = page.get_by_role("link", name="Visit")
     await expect(visit).to_have_attribute("href", f"{run.stack.sim_url}/settings/api")
     await expect(await page.request.get(f"{run.stack.sim_url}/settings/api")).to_be_ok()
     await run.shot("device")
+    await device_in_ukrainian(run)
     await run.expect_states(
         {
-            "btc_main_balance": DEMO_BALANCES["BTC"],
-            "doge_main_balance": DEMO_BALANCES["DOGE"],
-            "usdt_main_balance": DEMO_BALANCES["USDT"],
-            "eth_main_balance": "0",
+            "btc_main": DEMO_BALANCES["BTC"],
+            "doge_main": DEMO_BALANCES["DOGE"],
+            "usdt_main": DEMO_BALANCES["USDT"],
+            "eth_main": "0",
             # Main plus the trade account's 0.1 available and 0.02 in orders; TON only trades.
-            "btc_total_balance": "0.63234567",
-            "ton_total_balance": "42",
+            "btc_total": "0.63234567",
+            "ton_total": "42",
             # BTC, DOGE and USDT at the simulator's prices; TON has no market.
             "portfolio_value": PORTFOLIO,
         }
@@ -290,6 +309,85 @@ async def see_sensors(run: Run) -> None:
     # The picture shows every figure of the first currencies, not just the last one searched.
     await page.locator("ha-input-search[slot=filter-entities] input").fill("sensor.whitebit")
     await run.shot("states")
+
+
+async def expect_rows_fit(run: Run, names: dict[str, str]) -> None:
+    """Every sensor row on the device page shows its whole name.
+
+    Measured on the rendered rows (the page is 1280 px wide): a name the frontend cuts with
+    an ellipsis is wider than its box. The rows' names must include each figure's translated
+    name, so a page in the wrong language fails. A state that wraps (taller than one line) is
+    reported, not failed: the frontend gives a state about 110 px, which no name can widen,
+    and a balance keeps its digits (12,345.12345678 DOGE takes two lines).
+    """
+    rows = await run.page.evaluate(
+        """() => {
+            const found = [];
+            const walk = (root) => {
+                for (const el of root.querySelectorAll("*")) {
+                    if (el.shadowRoot) walk(el.shadowRoot);
+                    if (el.localName !== "hui-generic-entity-row") continue;
+                    const info = el.shadowRoot.querySelector(".info");
+                    const value = el.shadowRoot.querySelector(".value");
+                    const line = parseFloat(getComputedStyle(value).lineHeight);
+                    found.push({
+                        name: info.textContent.trim(),
+                        cut: info.scrollWidth > info.clientWidth,
+                        state: el.textContent.trim(),
+                        wraps: value.getBoundingClientRect().height > 1.5 * line,
+                    });
+                }
+            };
+            walk(document);
+            return found;
+        }"""
+    )
+    if not rows:
+        msg = "no sensor rows on the device page"
+        raise AssertionError(msg)
+    if cut := [row["name"] for row in rows if row["cut"]]:
+        msg = f"names cut at 1280 px: {cut}"
+        raise AssertionError(msg)
+    if wrapped := [row["state"] for row in rows if row["wraps"]]:
+        print(f"     states on two lines: {wrapped}")
+    shown = " ".join(row["name"] for row in rows)
+    missing = [name for name in names.values() if name not in shown]
+    if missing:
+        msg = f"names {missing} not among the rows {[row['name'] for row in rows]}"
+        raise AssertionError(msg)
+
+
+async def device_in_ukrainian(run: Run) -> None:
+    """The device page in Ukrainian: the longer names still fit, and amounts read the same."""
+    page = run.page
+    device_url = page.url
+    await set_language(run, "uk")
+    await page.goto(device_url)
+    await expect(page.get_by_text(UKRAINIAN_NAMES["main_balance"]).first).to_be_visible()
+    await expect_rows_fit(run, UKRAINIAN_NAMES)
+    await run.shot("device-uk")
+    await set_language(run, "en")
+
+
+async def set_language(run: Run, language: str) -> None:
+    """Switch the language: Home Assistant's, in which it names entities, and the frontend's.
+
+    As a Ukrainian household has them: Settings → System → General, and the profile's picker.
+    The entry is reloaded so that its entities take their names in the new language.
+    """
+    await run.page.evaluate(
+        """async (language) => {
+            const root = document.querySelector("home-assistant");
+            await root.hass.callWS({type: "config/core/update", language: language});
+            root.dispatchEvent(new CustomEvent("hass-language-select", {detail: language}));
+        }""",
+        language,
+    )
+    await run.action("reload_config_entry", BTC_SENSOR)
+    await run.page.wait_for_function(
+        """(language) => document.querySelector("home-assistant").hass.language === language""",
+        arg=language,
+    )
 
 
 async def expect_default_set(run: Run, tickers: list[str]) -> None:
@@ -315,7 +413,7 @@ async def balance_changes(run: Run) -> None:
     """A balance changed at WhiteBIT appears once the entry is reloaded (a fresh poll)."""
     await run.sim("balance", {"api_key": DEMO_KEY, "ticker": "BTC", "amount": CHANGED_BTC})
     await run.action("reload_config_entry", BTC_SENSOR)
-    await run.expect_states({"btc_main_balance": CHANGED_BTC})
+    await run.expect_states({"btc_main": CHANGED_BTC})
     await run.shot("balance-changed")
 
 
@@ -330,7 +428,7 @@ async def revoke_and_reauthenticate(run: Run) -> None:
     await run.sim("key", {"api_key": DEMO_KEY, "enabled": False})
     await run.action("update_entity", BTC_SENSOR)
     # The entry stays loaded; its sensors show that they have no current figure.
-    await run.expect_states({"btc_main_balance": "unavailable", "portfolio_value": "unavailable"})
+    await run.expect_states({"btc_main": "unavailable", "portfolio_value": "unavailable"})
     await page.goto(f"{run.stack.hass_url}/config/integrations/integration/whitebit")
     await expect(page.get_by_text("Needs attention")).to_be_visible()
     await expect(page.get_by_text("Failed to set up")).to_have_count(0)
@@ -347,9 +445,7 @@ async def revoke_and_reauthenticate(run: Run) -> None:
     await expect(page.get_by_text("Re-authentication was successful")).to_be_visible()
     await run.close_dialog("Close", in_footer=True)
     await expect(page.get_by_text("Needs attention")).to_have_count(0)
-    await run.expect_states(
-        {"btc_main_balance": CHANGED_BTC, "doge_main_balance": DEMO_BALANCES["DOGE"]}
-    )
+    await run.expect_states({"btc_main": CHANGED_BTC, "doge_main": DEMO_BALANCES["DOGE"]})
     await run.shot("restored")
 
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from simulator import WhiteBitSimulator
 
-BTC = "sensor.whitebit_127_0_0_1_btc_main_balance"
+BTC = "sensor.whitebit_127_0_0_1_btc_main"
 INTERVAL = timedelta(seconds=300)
 
 

@@ -115,12 +115,19 @@ def test_nonces_are_unique_across_threads() -> None:
     assert len(set(everything)) == 240
 
 
-async def test_balances_are_exact_decimals(session: ClientSession, sim_url: str) -> None:
-    """Every listed currency comes back, as the exact Decimal of its string."""
+async def test_balances_are_exact_decimals(
+    session: ClientSession, sim_url: str, simulator: WhiteBitSimulator
+) -> None:
+    """Every listed currency comes back, as the exact Decimal of its string.
+
+    24 significant digits: more than a float holds.
+    """
+    simulator.accounts[DEMO_KEY].balances["DOGE"] = "12345.123456789012345678"
     client = WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, sim_url + "/")
     balances = (await client.main_balances()).amounts
     assert balances["DOGE"] == Decimal("12345.123456789012345678")
-    assert {ticker: str(balances[ticker]) for ticker in DEMO_BALANCES} == DEMO_BALANCES
+    expected = {**DEMO_BALANCES, "DOGE": "12345.123456789012345678"}
+    assert {ticker: str(balances[ticker]) for ticker in DEMO_BALANCES} == expected
     assert client.base_url == sim_url
     assert DEMO_SECRET not in repr(client)
 

@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 BLUEPRINTS = Path(__file__).resolve().parent.parent / "blueprints" / "automation" / "whitebit"
-BALANCE = "sensor.whitebit_global_usdt_main_balance"
+BALANCE = "sensor.whitebit_global_usdt_main"
 PORTFOLIO = "sensor.whitebit_global_portfolio_value"
 
 

@@ -357,7 +357,7 @@ async def test_reauth_with_a_new_key(
     assert init_integration.state is ConfigEntryState.LOADED
     # The generated title follows the new key; the entity IDs stay what they were.
     assert init_integration.title == "WhiteBIT 127.0.0.1 (key …1111)"
-    assert hass.states.get("sensor.whitebit_127_0_0_1_btc_main_balance").state == "2"
+    assert hass.states.get("sensor.whitebit_127_0_0_1_btc_main").state == "2"
 
 
 async def test_reauth_keeps_a_title_the_user_chose(
@@ -522,7 +522,7 @@ async def test_options_flow(
         f"{init_integration.entry_id}_main_balance_BTC",
         f"{init_integration.entry_id}_main_balance_SOL",
     }
-    assert hass.states.get("sensor.whitebit_127_0_0_1_usdt_main_balance") is None
+    assert hass.states.get("sensor.whitebit_127_0_0_1_usdt_main") is None
 
 
 async def test_options_check_what_is_new(
@@ -637,5 +637,5 @@ async def test_accounts_are_checked_as_chosen(
     assert result["options"][CONF_AUTO_TRACK] is True
     await hass.async_block_till_done()
     prefix = "sensor.whitebit_127_0_0_1_key_0000"
-    assert hass.states.get(f"{prefix}_ton_total_balance").state == "42"
-    assert hass.states.get(f"{prefix}_btc_main_balance") is None
+    assert hass.states.get(f"{prefix}_ton_total").state == "42"
+    assert hass.states.get(f"{prefix}_btc_main") is None

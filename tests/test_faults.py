@@ -46,9 +46,9 @@ pytestmark = pytest.mark.usefixtures("freeze_first")
 
 SENSORS = {
     BTC: "0.51234567",
-    "sensor.whitebit_127_0_0_1_doge_main_balance": "12345.123456789012345678",
-    "sensor.whitebit_127_0_0_1_eth_main_balance": "0",
-    "sensor.whitebit_127_0_0_1_usdt_main_balance": "1234.56",
+    "sensor.whitebit_127_0_0_1_doge_main": "12345.12345678",
+    "sensor.whitebit_127_0_0_1_eth_main": "0",
+    "sensor.whitebit_127_0_0_1_usdt_main": "1234.56",
 }
 # The well-formed parts of faulty answers carry this amount; it must never reach a log line.
 AMOUNT = "7.7777777"
@@ -308,7 +308,7 @@ async def test_different_currency_set_then_recovery(
     error, because delisting is WhiteBIT's decision, not a fault of the poll.
     """
     answer = {
-        "DOGE": {"main_balance": "12345.123456789012345678"},
+        "DOGE": {"main_balance": "12345.12345678"},
         "ETH": {"main_balance": "0"},
         "USDT": {"main_balance": "1234.56"},
         "NEWCOIN": {"main_balance": "5"},

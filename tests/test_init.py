@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 async def test_setup_and_unload(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
     """A working key loads the entry; unloading leaves it unloaded."""
     assert init_integration.state is ConfigEntryState.LOADED
-    assert hass.states.get("sensor.whitebit_127_0_0_1_btc_main_balance") is not None
+    assert hass.states.get("sensor.whitebit_127_0_0_1_btc_main") is not None
 
     await hass.config_entries.async_unload(init_integration.entry_id)
     await hass.async_block_till_done()

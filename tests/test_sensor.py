@@ -46,18 +46,27 @@ async def test_sensors(
 async def test_states_are_exact(
     hass: HomeAssistant, simulator: WhiteBitSimulator, mock_config_entry: MockConfigEntry
 ) -> None:
-    """Amounts reach the state digit for digit, tiny ones without exponent notation."""
+    """Amounts reach the state digit for digit, tiny ones without exponent notation.
+
+    Only trailing zeros go: the same number, which the frontend then shows without them.
+    """
     simulator.accounts[DEMO_KEY].balances.update(
-        {"BTC": "0.00000001", "ETH": "0.000000000000000001"}
+        {
+            "BTC": "0.00000001",
+            "ETH": "0.000000000000000001",
+            "DOGE": "12345.123456789012345678",
+            "USDT": "1200.00000000",
+        }
     )
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
 
-    assert hass.states.get(f"{PREFIX}_btc_main_balance").state == "0.00000001"
-    assert hass.states.get(f"{PREFIX}_eth_main_balance").state == "0.000000000000000001"
-    assert hass.states.get(f"{PREFIX}_doge_main_balance").state == "12345.123456789012345678"
-    assert hass.states.get(f"{PREFIX}_usdt_main_balance").state == "1234.56"
+    assert hass.states.get(f"{PREFIX}_btc_main").state == "0.00000001"
+    assert hass.states.get(f"{PREFIX}_eth_main").state == "0.000000000000000001"
+    assert hass.states.get(f"{PREFIX}_doge_main").state == "12345.123456789012345678"
+    # Not 1.2E+3: trailing zeros go, the integer's own do not.
+    assert hass.states.get(f"{PREFIX}_usdt_main").state == "1200"
 
 
 async def test_one_service_device_per_account(
@@ -86,8 +95,8 @@ async def test_currency_delisted_makes_its_sensor_unavailable(
     mock_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    assert hass.states.get(f"{PREFIX}_eth_main_balance").state == STATE_UNAVAILABLE
-    assert hass.states.get(f"{PREFIX}_btc_main_balance").state == "0.51234567"
+    assert hass.states.get(f"{PREFIX}_eth_main").state == STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_btc_main").state == "0.51234567"
 
 
 async def test_full_sensors(
@@ -101,20 +110,49 @@ async def test_full_sensors(
     await snapshot_platform(hass, entity_registry, snapshot, init_full.entry_id)
 
 
+async def test_an_older_entry_keeps_its_entity_ids_and_drops_the_fixed_precision(
+    hass: HomeAssistant, entity_registry: er.EntityRegistry, mock_config_entry: MockConfigEntry
+) -> None:
+    """Sensors registered under the old names keep their IDs; a zero balance then reads 0.
+
+    Before, every balance suggested 8 decimals, which the frontend applies to zero as well.
+    """
+    mock_config_entry.add_to_hass(hass)
+    old_id = f"{PREFIX}_eth_main_balance"
+    entity_registry.async_get_or_create(
+        "sensor",
+        DOMAIN,
+        f"{mock_config_entry.entry_id}_main_balance_ETH",
+        config_entry=mock_config_entry,
+        suggested_object_id="whitebit_127_0_0_1_eth_main_balance",
+    )
+    entity_registry.async_update_entity_options(
+        old_id, "sensor", {"suggested_display_precision": 8}
+    )
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert hass.states.get(old_id).state == "0"
+    assert hass.states.get(f"{PREFIX}_eth_main") is None
+    assert "suggested_display_precision" not in entity_registry.async_get(old_id).options.get(
+        "sensor", {}
+    )
+
+
 async def test_trade_figures_and_totals(
     hass: HomeAssistant,
     entity_registry_enabled_by_default: None,  # the trade breakdown is off by default
     init_full: MockConfigEntry,
 ) -> None:
     """Available, in orders and total; a currency absent from the trade answer holds zero."""
-    assert hass.states.get(f"{PREFIX}_btc_main_balance").state == "0.51234567"
-    assert hass.states.get(f"{PREFIX}_btc_trade_available").state == "0.1"
+    assert hass.states.get(f"{PREFIX}_btc_main").state == "0.51234567"
+    assert hass.states.get(f"{PREFIX}_btc_available").state == "0.1"
     assert hass.states.get(f"{PREFIX}_btc_in_orders").state == "0.02"
-    assert hass.states.get(f"{PREFIX}_btc_total_balance").state == "0.63234567"
-    assert hass.states.get(f"{PREFIX}_doge_trade_available").state == "0"
-    assert hass.states.get(f"{PREFIX}_doge_total_balance").state == "12345.123456789012345678"
-    assert hass.states.get(f"{PREFIX}_ton_main_balance").state == "0"
-    assert hass.states.get(f"{PREFIX}_ton_total_balance").state == "42"
+    assert hass.states.get(f"{PREFIX}_btc_total").state == "0.63234567"
+    assert hass.states.get(f"{PREFIX}_doge_available").state == "0"
+    assert hass.states.get(f"{PREFIX}_doge_total").state == "12345.12345678"
+    assert hass.states.get(f"{PREFIX}_ton_main").state == "0"
+    assert hass.states.get(f"{PREFIX}_ton_total").state == "42"
 
 
 async def test_portfolio_value(hass: HomeAssistant, init_full: MockConfigEntry) -> None:
@@ -124,9 +162,9 @@ async def test_portfolio_value(hass: HomeAssistant, init_full: MockConfigEntry) 
     zero (ETH); TON has no market and is listed, not counted as zero.
     """
     state = hass.states.get(f"{PREFIX}_portfolio_value")
-    # 0.63234567 x 91640.09 + 12345.123456789012345678 x 0.16
+    # 0.63234567 x 91640.09 + 12345.12345678 x 0.16
     # + 4.75 x 0.00153 x 91640.09 + 2335.06, each to 8 decimals.
-    assert state.state == "62924.48821708"
+    assert state.state == "62924.48821707"
     assert state.attributes["unvalued"] == ["TON"]
     assert state.attributes["unit_of_measurement"] == "USDT"
     assert state.attributes.get("device_class") is None
@@ -149,7 +187,7 @@ async def test_value_sensors_are_disabled_by_default(
     assert hass.states.get(entity_id).state == "665.99435408"
     assert hass.states.get(f"{PREFIX}_ton_value").state == STATE_UNAVAILABLE
     # Zero is worth zero, priced or not.
-    assert hass.states.get(f"{PREFIX}_eth_value").state == "0.00000000"
+    assert hass.states.get(f"{PREFIX}_eth_value").state == "0"
 
 
 async def test_monetary_only_for_real_currencies(
@@ -168,11 +206,11 @@ async def test_monetary_only_for_real_currencies(
     assert portfolio.attributes["device_class"] == SensorDeviceClass.MONETARY
     assert portfolio.attributes["unit_of_measurement"] == "EUR"
     # 2335.06 USDT at USDT_EUR 0.86.
-    assert portfolio.state == "2008.15160000"
-    assert hass.states.get(f"{PREFIX}_eur_main_balance").attributes["device_class"] == (
+    assert portfolio.state == "2008.1516"
+    assert hass.states.get(f"{PREFIX}_eur_main").attributes["device_class"] == (
         SensorDeviceClass.MONETARY
     )
-    assert "device_class" not in hass.states.get(f"{PREFIX}_usdt_main_balance").attributes
+    assert "device_class" not in hass.states.get(f"{PREFIX}_usdt_main").attributes
 
 
 async def test_frozen_market_makes_a_currency_unvalued(
@@ -186,13 +224,13 @@ async def test_frozen_market_makes_a_currency_unvalued(
     await tick(hass, freezer, INTERVAL)
     state = hass.states.get(f"{PREFIX}_portfolio_value")
     assert state.attributes["unvalued"] == ["SOL", "TON"]
-    assert state.state == "62258.49386300"
+    assert state.state == "62258.49386299"
 
     simulator.set_price("SOL_USDT", "140", frozen=False)
     await tick(hass, freezer, INTERVAL)
     state = hass.states.get(f"{PREFIX}_portfolio_value")
     assert state.attributes["unvalued"] == ["TON"]
-    assert state.state == "62923.49386300"
+    assert state.state == "62923.49386299"
 
 
 async def test_prices_failing_leave_balances_alone(
@@ -212,7 +250,7 @@ async def test_prices_failing_leave_balances_alone(
     simulator.accounts[DEMO_KEY].balances["BTC"] = "1"
     await tick(hass, freezer, INTERVAL)
     assert hass.states.get(f"{PREFIX}_portfolio_value").state == STATE_UNAVAILABLE
-    assert hass.states.get(f"{PREFIX}_btc_total_balance").state == "1.12"
+    assert hass.states.get(f"{PREFIX}_btc_total").state == "1.12"
     assert error_lines(caplog) == [
         (
             "Error fetching WhiteBIT prices (127.0.0.1) data: Could not fetch market prices "
@@ -270,8 +308,8 @@ async def test_auto_tracking_adds_and_removes_without_reload(
 
     account.balances["LTC"] = "2"
     await tick(hass, freeze_first, INTERVAL)
-    assert hass.states.get(f"{PREFIX}_ltc_main_balance").state == "2"
-    assert hass.states.get(f"{PREFIX}_ltc_total_balance").state == "2"
+    assert hass.states.get(f"{PREFIX}_ltc_main").state == "2"
+    assert hass.states.get(f"{PREFIX}_ltc_total").state == "2"
     value = entity_registry.async_get(f"{PREFIX}_ltc_value")
     assert value is not None
     assert value.disabled_by is er.RegistryEntryDisabler.INTEGRATION
@@ -281,13 +319,13 @@ async def test_auto_tracking_adds_and_removes_without_reload(
     account.balances["BTC"] = "0"
     del account.trade["BTC"]
     await tick(hass, freeze_first, INTERVAL)
-    assert hass.states.get(f"{PREFIX}_btc_main_balance") is None
+    assert hass.states.get(f"{PREFIX}_btc_main") is None
     assert "BTC" not in _tickers_with_entities(entity_registry, full_config_entry)
 
     # A failed poll says nothing about balances: nothing is added or removed.
     simulator.inject(Fault(503, ""))
     await tick(hass, freeze_first, INTERVAL)
-    assert hass.states.get(f"{PREFIX}_ltc_main_balance").state == STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_ltc_main").state == STATE_UNAVAILABLE
     assert _tickers_with_entities(entity_registry, full_config_entry) == {
         "DOGE",
         "LTC",
@@ -298,8 +336,8 @@ async def test_auto_tracking_adds_and_removes_without_reload(
 
     account.trade["BTC"] = ("0", "0.5")  # only in orders still counts as held
     await tick(hass, freeze_first, INTERVAL)
-    assert hass.states.get(f"{PREFIX}_btc_total_balance").state == "0.5"
-    assert hass.states.get(f"{PREFIX}_btc_main_balance").state == "0"
+    assert hass.states.get(f"{PREFIX}_btc_total").state == "0.5"
+    assert hass.states.get(f"{PREFIX}_btc_main").state == "0"
     # All of it happened in the running entry: no reload.
     assert full_config_entry.runtime_data is coordinator
 
@@ -316,18 +354,18 @@ async def test_auto_tracking_keeps_zeroed_currencies_unavailable(
     account = simulator.accounts[DEMO_KEY]
     account.balances["DOGE"] = "0"
     await tick(hass, freeze_first, INTERVAL)
-    assert hass.states.get(f"{PREFIX}_doge_main_balance").state == STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_doge_main").state == STATE_UNAVAILABLE
     assert "DOGE" in _tickers_with_entities(entity_registry, full_config_entry)
     # A zero is worth nothing: DOGE leaves the sum without being called unvalued.
     assert hass.states.get(f"{PREFIX}_portfolio_value").state == "60949.26846399"
 
     await hass.config_entries.async_reload(full_config_entry.entry_id)
     await hass.async_block_till_done()
-    assert hass.states.get(f"{PREFIX}_doge_main_balance").state == STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_doge_main").state == STATE_UNAVAILABLE
 
     account.balances["DOGE"] = "5"
     await tick(hass, freeze_first, INTERVAL)
-    assert hass.states.get(f"{PREFIX}_doge_main_balance").state == "5"
+    assert hass.states.get(f"{PREFIX}_doge_main").state == "5"
 
 
 async def test_delisted_currency_is_unknown_not_zero(
@@ -347,8 +385,8 @@ async def test_delisted_currency_is_unknown_not_zero(
     await hass.config_entries.async_setup(full_config_entry.entry_id)
     await hass.async_block_till_done()
 
-    assert hass.states.get(f"{PREFIX}_doge_main_balance").state == STATE_UNAVAILABLE
-    assert hass.states.get(f"{PREFIX}_btc_total_balance") is None  # main alone: no total
+    assert hass.states.get(f"{PREFIX}_doge_main").state == STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_btc_total") is None  # main alone: no total
     portfolio = hass.states.get(f"{PREFIX}_portfolio_value")
     assert portfolio.attributes["unvalued"] == ["DOGE"]
     # 0.51234567 x 91640.09

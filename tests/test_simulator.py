@@ -10,10 +10,13 @@ import pytest
 
 from simulator import (
     CURRENCY_NOT_FOUND,
+    DEMO_BALANCES,
     DEMO_KEY,
     DEMO_SECRET,
+    DEMO_TRADE,
     INVALID_PAYLOAD,
     MAIN_BALANCE_PATH,
+    PUBLIC_ASSETS_PATH,
     PUBLIC_PATHS,
     PUBLIC_TICKER_PATH,
     TRADE_BALANCE_PATH,
@@ -325,6 +328,24 @@ async def test_public_ticker_and_prices(
     assert (body["BTC_USDT"]["last_price"], body["BTC_USDT"]["isFrozen"]) == ("95000.5", True)
     assert "ETH_USDT" not in body
     assert "A_B" not in body
+
+
+async def test_demo_amounts_keep_each_currency_precision(
+    session: ClientSession, sim_url: str
+) -> None:
+    """The demo account's amounts have no more digits than /public/assets gives the currency.
+
+    As at WhiteBIT: the sensors show a balance with its own digits, so an amount finer than
+    its currency would be shown finer than WhiteBIT ever reports it.
+    """
+    async with session.get(sim_url + PUBLIC_ASSETS_PATH) as response:
+        assets = await response.json()
+    amounts = [*DEMO_BALANCES.items()] + [
+        (ticker, amount) for ticker, pair in DEMO_TRADE.items() for amount in pair
+    ]
+    for ticker, amount in amounts:
+        digits = len(amount.partition(".")[2])
+        assert digits <= assets[ticker]["currency_precision"], (ticker, amount)
 
 
 async def test_faults_by_path(

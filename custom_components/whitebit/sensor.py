@@ -216,26 +216,35 @@ class _TickerTracker:
 
 
 def _state(amount: Decimal | None) -> str | None:
-    """Return an amount exactly, as a fixed-point string.
+    """Return an amount exactly, as the shortest fixed-point string.
 
     Not the Decimal: Home Assistant turns a state into text with str(), which writes small
-    Decimals in exponent form (0.00000001 becomes 1E-8).
+    Decimals in exponent form (0.00000001 becomes 1E-8). Trailing zeros go ("0.00100000"
+    is 0.001): the same number, and the frontend shows a state's own digits when the
+    sensor suggests no display precision, so a zero reads 0.
     """
-    return None if amount is None else f"{amount:f}"
+    return None if amount is None else f"{amount.normalize():f}"
 
 
 class WhiteBitSensor(WhiteBitEntity, SensorEntity):
     """A WhiteBIT sensor whose unit is a currency."""
 
-    def _set_unit(self, unit: str) -> None:
-        """Set the unit, and what follows from it: device class and display precision."""
+    def _set_unit(self, unit: str, *, derived: bool) -> None:
+        """Set the unit, and what follows from it: device class and display precision.
+
+        Only a derived figure (a value: amount times price) gets a display precision. A
+        balance is shown with its own digits, which WhiteBIT keeps within the currency's
+        precision (its /public/assets): a fixed precision would only add zeros, and show a
+        zero balance as 0.00000000.
+        """
         self._attr_native_unit_of_measurement = unit
         # Monetary only for real currencies (ISO 4217, as Home Assistant lists them): its
         # frontend formats the unit as money, which it cannot do for BTC or USDT.
         self._attr_device_class = SensorDeviceClass.MONETARY if unit in ACTIVE_CURRENCIES else None
-        self._attr_suggested_display_precision = (
-            FIAT_PRECISION if unit in FIAT_LIKE_TICKERS else CRYPTO_PRECISION
-        )
+        if derived:
+            self._attr_suggested_display_precision = (
+                FIAT_PRECISION if unit in FIAT_LIKE_TICKERS else CRYPTO_PRECISION
+            )
 
 
 class WhiteBitTickerSensor(WhiteBitSensor):
@@ -258,7 +267,10 @@ class WhiteBitTickerSensor(WhiteBitSensor):
         )
         self._attr_translation_placeholders = {"ticker": ticker}
         quote = coordinator.tracking.quote
-        self._set_unit(quote if description.in_quote and quote else ticker)
+        if description.in_quote and quote is not None:
+            self._set_unit(quote, derived=True)
+        else:
+            self._set_unit(ticker, derived=False)
 
     @property
     def _amount(self) -> Decimal | None:
@@ -295,7 +307,7 @@ class WhiteBitPortfolioSensor(WhiteBitSensor):
         quote = coordinator.tracking.quote
         if TYPE_CHECKING:
             assert quote is not None  # only created when valuation is on
-        self._set_unit(quote)
+        self._set_unit(quote, derived=True)
 
     @property
     @override
