@@ -50,7 +50,16 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 DOCS = ROOT / "docs" / "screenshots"
 # The screenshots the README shows, by step name.
-DOCS_SHOTS = ("form-invalid-auth", "tickers", "device", "states", "reauth-prompt", "reauth-form")
+DOCS_SHOTS = (
+    "form-invalid-auth",
+    "tickers",
+    "device",
+    "states",
+    "reauth-prompt",
+    "reauth-form",
+    "two-accounts",
+    "device-uk",
+)
 TIMEOUT_MS = 30_000
 ENGLISH = json.loads(
     (ROOT / "custom_components" / "whitebit" / "translations" / "en.json").read_text("utf-8")
