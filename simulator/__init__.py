@@ -1,6 +1,7 @@
 """A local WhiteBIT simulator for tests and the developer loop."""
 
 from .server import (
+    BALANCE_PATHS,
     CURRENCY_NOT_FOUND,
     DEMO_BALANCES,
     DEMO_KEY,
@@ -18,9 +19,11 @@ from .server import (
     PUBLIC_PATHS,
     PUBLIC_TICKER_PATH,
     PUBLIC_TOO_MANY,
+    STREAM_PATH,
     TOO_MANY,
     TRADE_BALANCE_PATH,
     UNAUTHORIZED,
+    WEBSOCKET_TOKEN_PATH,
     Fault,
     SimAccount,
     WhiteBitSimulator,
@@ -28,6 +31,7 @@ from .server import (
 )
 
 __all__ = [
+    "BALANCE_PATHS",
     "CURRENCY_NOT_FOUND",
     "DEMO_BALANCES",
     "DEMO_KEY",
@@ -45,9 +49,11 @@ __all__ = [
     "PUBLIC_PATHS",
     "PUBLIC_TICKER_PATH",
     "PUBLIC_TOO_MANY",
+    "STREAM_PATH",
     "TOO_MANY",
     "TRADE_BALANCE_PATH",
     "UNAUTHORIZED",
+    "WEBSOCKET_TOKEN_PATH",
     "Fault",
     "SimAccount",
     "WhiteBitSimulator",

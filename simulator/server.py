@@ -21,20 +21,28 @@ from typing import Any, Final, Literal, get_args
 
 from aiohttp import web
 
+from .stream import STREAM_FAULTS, StreamHub
+
 MAIN_BALANCE_PATH: Final = "/api/v4/main-account/balance"
 TRADE_BALANCE_PATH: Final = "/api/v4/trade-account/balance"
 PUBLIC_TICKER_PATH: Final = "/api/v4/public/ticker"
 PUBLIC_MARKETS_PATH: Final = "/api/v4/public/markets"
 PUBLIC_ASSETS_PATH: Final = "/api/v4/public/assets"
-PRIVATE_PATHS: Final = (MAIN_BALANCE_PATH, TRADE_BALANCE_PATH)
+WEBSOCKET_TOKEN_PATH: Final = "/api/v4/profile/websocket_token"  # noqa: S105 - a path
+STREAM_PATH: Final = "/ws"
+BALANCE_PATHS: Final = (MAIN_BALANCE_PATH, TRADE_BALANCE_PATH)
+PRIVATE_PATHS: Final = (*BALANCE_PATHS, WEBSOCKET_TOKEN_PATH)
 PUBLIC_PATHS: Final = (PUBLIC_TICKER_PATH, PUBLIC_MARKETS_PATH, PUBLIC_ASSETS_PATH)
 # Requests per IP address and endpoint in one window, as WhiteBIT documents them.
 RATE_LIMITS: Final = {
     MAIN_BALANCE_PATH: 1000,
     TRADE_BALANCE_PATH: 12000,
+    WEBSOCKET_TOKEN_PATH: 10,
     **dict.fromkeys(PUBLIC_PATHS, 2000),
 }
 RATE_WINDOW: Final = 10.0
+# The token endpoint's limit is per minute, not per 10 s.
+RATE_WINDOWS: Final = {WEBSOCKET_TOKEN_PATH: 60.0}
 # A string nonce is at most this many digits (a 64-bit integer has 19).
 _DIGITS: Final = 19
 # With nonceWindow, a nonce (ms) must be within this much of the server's clock.
@@ -207,7 +215,7 @@ class Fault:
 
     def applies_to(self, path: str) -> bool:
         """Whether this fault is for a request to `path`."""
-        return path == self.path if self.path else path in PRIVATE_PATHS
+        return path == self.path if self.path else path in BALANCE_PATHS
 
 
 @dataclass
@@ -252,14 +260,19 @@ class WhiteBitSimulator:
         self._wall_clock = wall_clock or _now
         self._recent: dict[tuple[str, str], deque[float]] = {}
         self.faults: deque[Fault] = deque()
+        self.stream = StreamHub(self._trade_of, clock=clock)
+
+    def _trade_of(self, api_key: str) -> dict[str, tuple[str, str]] | None:
+        account = self.accounts.get(api_key)
+        return account.trade if account is not None and account.enabled else None
 
     def inject(self, *faults: Fault) -> None:
         """Serve these faults, in order, to the next requests they apply to."""
         self.faults.extend(faults)
 
     def set_rate_limit(self, limit: int, path: str | None = None) -> None:
-        """Allow `limit` requests per window on `path`, or on every private path."""
-        for each in (path,) if path else PRIVATE_PATHS:  # a path of PUBLIC_PATHS too
+        """Allow `limit` requests per window on `path`, or on both balance paths."""
+        for each in (path,) if path else BALANCE_PATHS:  # a path of PUBLIC_PATHS too
             self.rate_limits[each] = limit
 
     def add_account(
@@ -289,8 +302,11 @@ class WhiteBitSimulator:
         """Return the aiohttp application serving the API and the control endpoints."""
         app = web.Application()
         app.on_response_prepare.append(self._date_header)
+        app.on_shutdown.append(self.stream.close_all)
         app.router.add_post(MAIN_BALANCE_PATH, self._main_balance)
         app.router.add_post(TRADE_BALANCE_PATH, self._trade_balance)
+        app.router.add_post(WEBSOCKET_TOKEN_PATH, self._websocket_token)
+        app.router.add_get(STREAM_PATH, self.stream.handle)
         app.router.add_get(PUBLIC_TICKER_PATH, self._public_ticker)
         app.router.add_get(PUBLIC_MARKETS_PATH, self._public_markets)
         app.router.add_get(PUBLIC_ASSETS_PATH, self._public_assets)
@@ -301,6 +317,7 @@ class WhiteBitSimulator:
         app.router.add_post("/_sim/price", self._set_price)
         app.router.add_post("/_sim/key", self._set_key)
         app.router.add_post("/_sim/fault", self._add_fault)
+        app.router.add_post("/_sim/stream", self._stream_fault)
         return app
 
     # --- the private API ------------------------------------------------------------------
@@ -374,6 +391,14 @@ class WhiteBitSimulator:
                 for ticker in self.currencies
                 if any(Decimal(amount) for amount in account.trade.get(ticker, ()))
             },
+        )
+
+    async def _websocket_token(self, request: web.Request) -> web.StreamResponse:
+        return await self._private(
+            request,
+            lambda account, _body: self._answer(
+                request, 200, {"websocket_token": self.stream.issue_token(account.api_key)}
+            ),
         )
 
     async def _date_header(self, _request: web.Request, response: web.StreamResponse) -> None:
@@ -542,7 +567,8 @@ class WhiteBitSimulator:
     def _over_limit(self, who: str, path: str) -> bool:
         now = self._clock()
         recent = self._recent.setdefault((who, path), deque())
-        while recent and now - recent[0] >= self._rate_window:
+        window = RATE_WINDOWS.get(path, self._rate_window)
+        while recent and now - recent[0] >= window:
             recent.popleft()
         if len(recent) >= self.rate_limits[path]:
             return True
@@ -605,6 +631,10 @@ class WhiteBitSimulator:
                 "requests": self.stats.requests,
                 "statuses": {str(k): v for k, v in self.stats.statuses.items()},
                 "faults_queued": len(self.faults),
+                "stream": {
+                    **self.stream.stats.as_dict(),
+                    "open": self.stream.open_connections,
+                },
             }
         )
 
@@ -669,6 +699,16 @@ class WhiteBitSimulator:
             return web.json_response({"error": str(err)}, status=400)
         self.inject(*[fault] * times)
         return web.json_response({"ok": True, "queued": len(self.faults)})
+
+    async def _stream_fault(self, request: web.Request) -> web.Response:
+        """Misbehave on the open WebSocket connections: {"action": drop|silence|garbage|error}."""
+        action = (await request.json()).get("action")
+        if action not in STREAM_FAULTS:
+            return web.json_response(
+                {"error": f"action must be one of {STREAM_FAULTS}"}, status=400
+            )
+        await self.stream.inject(action)
+        return web.json_response({"ok": True, "open": self.stream.open_connections})
 
 
 def _decimals(*amounts: str) -> bool:

@@ -20,6 +20,7 @@ from simulator import (
     PUBLIC_PATHS,
     PUBLIC_TICKER_PATH,
     TRADE_BALANCE_PATH,
+    WEBSOCKET_TOKEN_PATH,
     Fault,
     WhiteBitSimulator,
 )
@@ -290,12 +291,15 @@ async def test_trade_balance(
 
 
 async def test_rate_limits_per_endpoint() -> None:
-    """WhiteBIT's documented limits: 1,000 main, 12,000 trade, 2,000 public requests per 10 s."""
+    """WhiteBIT's documented limits: 1,000 main, 12,000 trade, 2,000 public requests per 10 s.
+
+    And 10 WebSocket tokens per 60 s.
+    """
     simulator = WhiteBitSimulator()
-    public = dict.fromkeys(PUBLIC_PATHS, 2000)
-    assert simulator.rate_limits == {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 12000, **public}
+    others = {**dict.fromkeys(PUBLIC_PATHS, 2000), WEBSOCKET_TOKEN_PATH: 10}
+    assert simulator.rate_limits == {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 12000, **others}
     simulator.set_rate_limit(5, TRADE_BALANCE_PATH)
-    assert simulator.rate_limits == {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 5, **public}
+    assert simulator.rate_limits == {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 5, **others}
 
 
 async def test_public_ticker_and_prices(
