@@ -14,6 +14,7 @@ from custom_components.whitebit.answers import (
     parse_main_balances,
     parse_markets,
     parse_trade_balances,
+    parse_websocket_token,
     safe_text,
 )
 from custom_components.whitebit.errors import WhiteBitResponseError
@@ -163,3 +164,22 @@ def test_server_text_is_escaped_and_bounded(text: str, escaped: str) -> None:
 def test_http_dates(header: str | None, seconds: float | None) -> None:
     """Only a real HTTP date is a time; anything else is none."""
     assert http_date(header) == seconds
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {},
+        [],
+        {"websocket_token": 5},
+        {"websocket_token": ""},
+        {"websocket_token": "a b"},
+        {"websocket_token": "\u202e"},
+        {"websocket_token": "x" * 1025},
+    ],
+)
+def test_unusable_websocket_tokens(answer: object) -> None:
+    """A token must be printable ASCII without spaces, at most 1 KiB: else no connection."""
+    with pytest.raises(WhiteBitResponseError, match="no usable WebSocket token"):
+        parse_websocket_token(answer)
+    assert parse_websocket_token({"websocket_token": "Ab1-_.~"}) == "Ab1-_.~"

@@ -46,6 +46,8 @@ _CURRENCY: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 _AMOUNT: Final = re.compile(r"(?=\.?[0-9])[0-9]{0,80}(?:\.[0-9]{0,80})?(?:[eE][+-]?[0-9]{1,3})?")
 # Digits an amount may have on either side of the point, in fixed-point form.
 _MAX_DIGITS: Final = 40
+# A WebSocket token: WhiteBIT documents no format; printable ASCII, no space, up to 1 KiB.
+_TOKEN: Final = re.compile(r"[!-~]{1,1024}")
 # Auth failures, by WhiteBIT's exact texts. Code 10 alone proves nothing: it also means "Market
 # not found or disabled" and "Not enough balance." on other endpoints.
 _AUTH_TEXTS: Final = frozenset(
@@ -180,6 +182,26 @@ def parse_trade_balances(data: object) -> Balances[TradeBalance]:
             freeze=parse_amount(_field(entry, "freeze")),
         ),
     )
+
+
+def merge_balances[T](old: Balances[T], changes: Balances[T]) -> Balances[T]:
+    """An account's balances after `changes`, which name only the currencies that changed."""
+    changed = set(changes.amounts) | changes.invalid
+    amounts = {t: a for t, a in old.amounts.items() if t not in changed} | dict(changes.amounts)
+    return Balances(
+        MappingProxyType(amounts),
+        (old.invalid - changed) | changes.invalid,
+        old.rejected | changes.rejected,
+    )
+
+
+def parse_websocket_token(data: object) -> str:
+    """Read `{"websocket_token": "…"}`; a token is printable ASCII of a sane length."""
+    token = data.get("websocket_token") if isinstance(data, dict) else None
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        msg = "WhiteBIT's answer holds no usable WebSocket token"
+        raise WhiteBitResponseError(msg)
+    return token
 
 
 def parse_markets(data: object) -> dict[str, Market]:

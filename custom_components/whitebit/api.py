@@ -31,6 +31,7 @@ from .answers import (
     parse_main_balances,
     parse_markets,
     parse_trade_balances,
+    parse_websocket_token,
     retry_after_seconds,
     safe_text,
 )
@@ -45,6 +46,7 @@ from .errors import (
 MAIN_BALANCE_PATH: Final = "/api/v4/main-account/balance"
 TRADE_BALANCE_PATH: Final = "/api/v4/trade-account/balance"
 PUBLIC_TICKER_PATH: Final = "/api/v4/public/ticker"
+WEBSOCKET_TOKEN_PATH: Final = "/api/v4/profile/websocket_token"  # noqa: S105 - a path
 DEFAULT_TIMEOUT: Final = 10.0
 # A full main-balance answer is tens of KB and the public ticker a few hundred: 4 MiB is far
 # above any real answer, and far below what would hurt Home Assistant's memory.
@@ -234,6 +236,10 @@ class WhiteBitClient(WhiteBitPublicClient):
     async def trade_balances(self) -> Balances[TradeBalance]:
         """Return the trade-account balance of every currency that has one, in one request."""
         return parse_trade_balances(await self._private(TRADE_BALANCE_PATH))
+
+    async def websocket_token(self) -> str:
+        """Return a new, short-lived token for one connection to the private WebSocket."""
+        return parse_websocket_token(await self._private(WEBSOCKET_TOKEN_PATH))
 
     async def _private(self, path: str) -> object:
         """Sign, send and interpret one private request.

@@ -53,6 +53,11 @@ SERVER_URLS: Final = {
     SERVER_GLOBAL: "https://whitebit.com",
     SERVER_EU: "https://whitebit.eu",
 }
+# WhiteBIT's private WebSocket lives on the api. host of each server.
+STREAM_URLS: Final = {
+    SERVER_GLOBAL: "wss://api.whitebit.com/ws",
+    SERVER_EU: "wss://api.whitebit.eu/ws",
+}
 SERVER_TITLES: Final = {
     SERVER_GLOBAL: "WhiteBIT Global",
     SERVER_EU: "WhiteBIT EU",
@@ -62,6 +67,8 @@ SERVER_TITLES: Final = {
 # while using a negligible share of the 1,000 requests per 10 s WhiteBIT allows a key. Not an
 # option: a user who wants another rate turns polling off and calls homeassistant.update_entity.
 SCAN_INTERVAL: Final = timedelta(minutes=5)
+# While WhiteBIT's stream is up, the trade account is polled once an hour rather than every poll.
+TRADE_RESYNC_POLLS: Final = 12
 
 # Amounts of fiat money and of coins pegged to it read best with cents; everything else with the
 # eight decimals exchanges commonly quote crypto in.

@@ -8,7 +8,7 @@ from typing import Any, Final
 from homeassistant.const import CONF_URL
 from yarl import URL
 
-from .const import CONF_SERVER, SERVER_CUSTOM, SERVER_TITLES, SERVER_URLS
+from .const import CONF_SERVER, SERVER_CUSTOM, SERVER_TITLES, SERVER_URLS, STREAM_URLS
 
 # How much of the key a title shows, and how long a key must be for that to be harmless.
 _KEY_SHOWN: Final = 4
@@ -84,3 +84,16 @@ def generated_titles(base_url: str, api_key: str) -> set[str]:
 def server_of(base_url: str) -> str:
     """Return the server choice that gives `base_url`."""
     return next((s for s, url in SERVER_URLS.items() if url == base_url), SERVER_CUSTOM)
+
+
+def stream_url(base_url: str) -> str:
+    """Return the private WebSocket's URL for a server.
+
+    WhiteBIT's own servers have it on their api. host. A custom URL (a proxy, the simulator)
+    serves it at /ws beside the REST API, ws:// where the REST API is http:// (loopback only).
+    """
+    if (server := server_of(base_url)) in STREAM_URLS:
+        return STREAM_URLS[server]
+    url = URL(base_url)
+    scheme = "wss" if url.scheme == "https" else "ws"
+    return str(url.with_scheme(scheme)).rstrip("/") + "/ws"
