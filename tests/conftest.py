@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, override
-from unittest.mock import PropertyMock, patch
+from unittest.mock import AsyncMock, PropertyMock, patch
 
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
@@ -102,6 +102,23 @@ def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Generator[None]:
         for secret in TEST_SECRETS:
             assert secret not in text, f"secret in log line: {record.getMessage()[:200]}"
     assert not any(secret in caplog.text for secret in TEST_SECRETS)
+
+
+@pytest.fixture(autouse=True)
+def no_stream(request: pytest.FixtureRequest) -> Generator[None]:
+    """Keep WhiteBIT's WebSocket closed, except in tests marked `stream`.
+
+    The others test polling: a connection opening in the background, at its own pace, would
+    make their request counts and timings depend on it. Closed, the trade account is polled,
+    exactly as when the stream is down.
+    """
+    if request.node.get_closest_marker("stream"):
+        yield
+        return
+    with patch(
+        "custom_components.whitebit.stream.WhiteBitStream.run", AsyncMock(return_value=None)
+    ):
+        yield
 
 
 @pytest.fixture

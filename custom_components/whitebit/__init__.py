@@ -7,9 +7,11 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import WhiteBitClient
-from .const import CONF_API_SECRET, CONF_QUOTE, DOMAIN, LEGACY_OPTIONS, LOGGER
+from .const import ACCOUNT_TRADE, CONF_API_SECRET, CONF_QUOTE, DOMAIN, LEGACY_OPTIONS, LOGGER
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
 from .prices import PRICES_KEY, async_get_prices
+from .servers import stream_url
+from .stream import WhiteBitStream
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -22,9 +24,10 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> bool:
-    """Check the key with a first poll, then set up the sensors."""
+    """Check the key with a first poll, set up the sensors, then open the trade stream."""
+    session = async_get_clientsession(hass)
     client = WhiteBitClient(
-        async_get_clientsession(hass),
+        session,
         entry.data[CONF_API_KEY],
         entry.data[CONF_API_SECRET],
         entry.data[CONF_URL],
@@ -38,6 +41,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> 
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if ACCOUNT_TRADE in coordinator.tracking.accounts:
+        coordinator.stream = WhiteBitStream(
+            client,
+            session,
+            stream_url(client.base_url),
+            coordinator.async_stream_trade,
+            lambda: entry.async_start_reauth(hass),
+        )
+        # A background task of the entry: Home Assistant cancels it when the entry unloads,
+        # which closes the connection.
+        entry.async_create_background_task(
+            hass, coordinator.stream.run(), f"{DOMAIN} stream of {entry.title}"
+        )
     return True
 
 

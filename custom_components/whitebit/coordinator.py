@@ -1,4 +1,9 @@
-"""Polls WhiteBIT once per interval: one request per tracked account, one for prices."""
+"""One account's balances: polled once per interval, the trade account also pushed.
+
+A poll makes one request per tracked account (prices come from the server's shared price
+coordinator). While WhiteBIT's stream is up, the trade account is the stream's, and a poll
+fetches it only every TRADE_RESYNC_POLLS-th time.
+"""
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
@@ -12,7 +17,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .answers import TradeBalance
+from .answers import Balances, TradeBalance, merge_balances
 from .api import NONCE_WINDOW, WhiteBitClient
 from .const import (
     ACCOUNT_MAIN,
@@ -28,6 +33,7 @@ from .const import (
     MAX_AUTO_TRACKED,
     QUOTE_TICKERS,
     SCAN_INTERVAL,
+    TRADE_RESYNC_POLLS,
 )
 from .errors import (
     WhiteBitAuthenticationError,
@@ -37,6 +43,7 @@ from .errors import (
     WhiteBitRateLimitError,
 )
 from .prices import WhiteBitPriceCoordinator
+from .stream import WhiteBitStream
 from .valuation import PriceBook, sum_values, value_of
 
 type WhiteBitConfigEntry = ConfigEntry[WhiteBitCoordinator]
@@ -143,6 +150,11 @@ async def async_fetch_balances(client: WhiteBitClient, accounts: Collection[str]
     """Fetch the balances of `accounts`: one request per account, never one per currency."""
     main = await client.main_balances() if ACCOUNT_MAIN in accounts else None
     trade = await client.trade_balances() if ACCOUNT_TRADE in accounts else None
+    return combine(main, trade)
+
+
+def combine(main: Balances[Decimal] | None, trade: Balances[TradeBalance] | None) -> WhiteBitData:
+    """The data of an account's answers, None for an account not tracked."""
     answers = [answer for answer in (main, trade) if answer is not None]
     return WhiteBitData(
         main=None if main is None else main.amounts,
@@ -177,6 +189,13 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         # The server's shared prices, when valuation is on; set up by async_setup_entry.
         self.prices: WhiteBitPriceCoordinator | None = None
         self.tracking = Tracking.from_options(config_entry.options)
+        # WhiteBIT's WebSocket, when the trade account is tracked; set up by async_setup_entry.
+        self.stream: WhiteBitStream | None = None
+        # The accounts' last answers: the trade one may come from the stream, between polls.
+        self._main: Balances[Decimal] | None = None
+        self._trade: Balances[TradeBalance] | None = None
+        self._trade_version = 0
+        self._polls_since_trade = 0
         # What the last poll reported, so each problem is logged once, not on every poll.
         self._invalid: frozenset[str] = frozenset()
         self._rejected: frozenset[str] = frozenset()
@@ -184,8 +203,12 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
 
     @override
     async def _async_update_data(self) -> WhiteBitData:
+        accounts = self.tracking.accounts
+        fetch_trade = ACCOUNT_TRADE in accounts and not self._trade_from_stream()
+        version = self._trade_version
         try:
-            data = await async_fetch_balances(self.client, self.tracking.accounts)
+            main = await self.client.main_balances() if ACCOUNT_MAIN in accounts else None
+            trade = await self.client.trade_balances() if fetch_trade else None
         except WhiteBitAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
@@ -212,6 +235,46 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self._report_clock(self.client.clock_skew, refused=False)
+        self._main = main
+        # An update the stream applied while this answer was on its way is newer: it stays.
+        if trade is not None and version == self._trade_version:
+            self._trade = trade
+        return self._build()
+
+    def _trade_from_stream(self) -> bool:
+        """Whether this poll leaves the trade account to the stream.
+
+        While the stream is synced its balances are current. Every TRADE_RESYNC_POLLS-th poll
+        fetches the trade account anyway, to catch what the stream may have missed; each
+        reconnect resyncs in full too, over the stream.
+        """
+        if self.stream is None or not self.stream.synced or self._trade is None:
+            self._polls_since_trade = 0
+            return False
+        self._polls_since_trade += 1
+        if self._polls_since_trade >= TRADE_RESYNC_POLLS:
+            self._polls_since_trade = 0
+            return False
+        return True
+
+    @callback
+    def async_stream_trade(self, balances: Balances[TradeBalance], *, full: bool) -> None:
+        """Take trade balances from the stream: its full state, or the assets that changed.
+
+        Not async_set_updated_data: that would move the next poll, and with updates every few
+        seconds the main account, which has no stream, would never be polled.
+        """
+        if full or self._trade is None:
+            self._trade = balances
+        else:
+            self._trade = merge_balances(self._trade, balances)
+        self._trade_version += 1
+        self.data = self._build()
+        self.async_update_listeners()
+
+    def _build(self) -> WhiteBitData:
+        """The data of the last answers: reported once, tracked, and valued."""
+        data = combine(self._main, self._trade)
         self._report_answer(data)
         data = replace(data, tickers=self._follow(data))
         if self.tracking.quote is None:

@@ -42,6 +42,8 @@ async def async_get_config_entry_diagnostics(
             "tracked": {ticker: REDACTED for ticker in tracked if data.total(ticker) is not None},
             "tracked_missing": [ticker for ticker in tracked if data.total(ticker) is None],
         },
+        # Connected or not, reconnects, ages: no token, no frame, no amount.
+        "stream": None if coordinator.stream is None else coordinator.stream.diagnostics(),
         "valuation": {
             "quote": tracking.quote,
             "prices_fetched": data.portfolio is not None,
