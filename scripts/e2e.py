@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from develop import PASSWORD, ROOT, USERNAME, Stack, running
 
-from simulator import DEMO_BALANCES, DEMO_KEY, DEMO_SECRET
+from simulator import DEMO_BALANCES, DEMO_KEY, DEMO_SECRET, TRADE_BALANCE_PATH
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -139,6 +139,15 @@ class Run:
             session.post(f"{self.stack.sim_url}/_sim/{path}", json=body) as response,
         ):
             response.raise_for_status()
+
+    async def sim_requests(self, path: str) -> int:
+        """How many requests to `path` the simulator has answered."""
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{self.stack.sim_url}/_sim/state") as response,
+        ):
+            state = await response.json()
+        return int(state["requests"].get(path, 0))
 
     async def click_button(self, name: str) -> None:
         """Click the one visible button with this accessible name."""
@@ -418,6 +427,27 @@ async def expect_default_set(run: Run, tickers: list[str]) -> None:
         raise AssertionError(msg)
 
 
+async def trade_pushed(run: Run) -> None:
+    """A trade balance changed at WhiteBIT appears on the open device page within seconds.
+
+    Pushed by WhiteBIT's WebSocket: no reload, and no trade-account request meanwhile (the
+    next poll is minutes away).
+    """
+    page = run.page
+    await page.goto(f"{run.stack.hass_url}/config/integrations/integration/whitebit")
+    await page.locator("a[href*='/config/devices/device/']").first.click()
+    sensors = page.locator("ha-card").filter(has_text="Sensors")
+    await expect(sensors).to_contain_text("42 TON")
+    polls = await run.sim_requests(TRADE_BALANCE_PATH)
+    body = {"api_key": DEMO_KEY, "ticker": "TON", "account": "trade"}
+    await run.sim("balance", {**body, "available": "43.5", "freeze": "0"})
+    await expect(sensors).to_contain_text("43.5 TON", timeout=5_000)
+    if await run.sim_requests(TRADE_BALANCE_PATH) != polls:
+        msg = "the trade account was polled: the change did not come by the stream"
+        raise AssertionError(msg)
+    await run.shot("pushed")
+
+
 async def balance_changes(run: Run) -> None:
     """A balance changed at WhiteBIT appears once the entry is reloaded (a fresh poll)."""
     await run.sim("balance", {"api_key": DEMO_KEY, "ticker": "BTC", "amount": CHANGED_BTC})
@@ -498,6 +528,7 @@ STEPS: tuple[Callable[[Run], Awaitable[None]], ...] = (
     add_integration,
     pick_tickers,
     see_sensors,
+    trade_pushed,
     balance_changes,
     revoke_and_reauthenticate,
     two_accounts,

@@ -191,7 +191,7 @@ def test_manifest() -> None:
     manifest = _load(INTEGRATION / "manifest.json")
     assert manifest["domain"] == "whitebit"
     assert manifest["requirements"] == []
-    assert manifest["iot_class"] == "cloud_polling"
+    assert manifest["iot_class"] == "cloud_push"  # trade balances pushed; README says why
     assert manifest["config_flow"] is True
     assert manifest["integration_type"] == "service"
     assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["version"])
