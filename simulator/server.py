@@ -167,6 +167,8 @@ class SimMarket:
 
     last_price: str
     frozen: bool = False
+    # The 24-hour change in percent, as the ticker gives it.
+    change: str = "0.57"
 
 
 type FaultAction = Literal["answer", "drop", "truncate"]
@@ -427,7 +429,7 @@ class WhiteBitSimulator:
                     "quote_volume": "1000000",
                     "base_volume": "1000",
                     "isFrozen": market.frozen,
-                    "change": "0.57",
+                    "change": market.change,
                 }
                 for name, market in self.markets.items()
             }
@@ -659,7 +661,10 @@ class WhiteBitSimulator:
         return web.json_response({"ok": True})
 
     async def _set_price(self, request: web.Request) -> web.Response:
-        """Open, reprice, freeze or close a market: {"market", "last_price"?, "frozen"?}."""
+        """Open, reprice, freeze or close a market.
+
+        {"market", "last_price"?, "frozen"?, "change"?}: no last_price closes it.
+        """
         data = await request.json()
         market = data.get("market")
         base, _, quote = str(market).partition("_")
@@ -672,6 +677,8 @@ class WhiteBitSimulator:
         if not _decimals(price):
             return web.json_response({"error": "invalid last_price"}, status=400)
         self.set_price(market, price, frozen=bool(data.get("frozen", False)))
+        if "change" in data:
+            self.markets[market].change = str(data["change"])
         return web.json_response({"ok": True})
 
     async def _set_key(self, request: web.Request) -> web.Response:

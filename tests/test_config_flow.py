@@ -18,6 +18,7 @@ from custom_components.whitebit.const import (
     CONF_ACCOUNTS,
     CONF_API_SECRET,
     CONF_AUTO_TRACK,
+    CONF_MARKETS,
     CONF_QUOTE,
     CONF_SERVER,
     CONF_TICKERS,
@@ -489,10 +490,14 @@ async def test_options_flow(
     requests_before = dict(simulator.stats.requests)
     result = await hass.config_entries.options.async_init(init_integration.entry_id)
     assert result["step_id"] == "init"
-    assert simulator.stats.requests == requests_before  # no extra request for the list
+    # The currencies come from the last poll; the markets offered for price sensors from the
+    # server's public ticker, fetched once since this entry values nothing.
+    assert simulator.stats.requests == {**requests_before, PUBLIC_TICKER_PATH: 1}
     # An entry from before these options existed was migrated to what it did.
     assert {field: _default(result, field) for field in _options()} == _options()
-    assert {str(field) for field in result["data_schema"].schema} == set(_options())
+    assert {str(field) for field in result["data_schema"].schema} == {*_options(), CONF_MARKETS}
+    markets = result["data_schema"].schema[CONF_MARKETS].config["options"]
+    assert markets == sorted(simulator.markets)
     options = result["data_schema"].schema[CONF_TICKERS].config["options"]
     assert options == sorted(simulator.currencies)
 

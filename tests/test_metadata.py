@@ -18,6 +18,7 @@ from custom_components.whitebit.const import (
     ZERO_REMOVE,
     ZERO_UNAVAILABLE,
 )
+from custom_components.whitebit.market import MARKET_DESCRIPTIONS
 from custom_components.whitebit.sensor import PORTFOLIO_DESCRIPTION, TICKER_DESCRIPTIONS
 
 ROOT = Path(__file__).parent.parent
@@ -174,7 +175,8 @@ def test_every_entity_has_a_name_and_icon() -> None:
     """Each entity description has a translated name and an icon."""
     english = _load(INTEGRATION / "translations" / "en.json")
     icons = _load(INTEGRATION / "icons.json")
-    keys = {d.translation_key for d in (*TICKER_DESCRIPTIONS, PORTFOLIO_DESCRIPTION)}
+    descriptions = (*TICKER_DESCRIPTIONS, PORTFOLIO_DESCRIPTION, *MARKET_DESCRIPTIONS)
+    keys = {d.translation_key for d in descriptions}
     assert keys == set(english["entity"]["sensor"]) == set(icons["entity"]["sensor"])
 
 

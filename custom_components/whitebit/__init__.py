@@ -33,8 +33,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> 
         entry.data[CONF_URL],
     )
     coordinator = WhiteBitCoordinator(hass, entry, client)
-    if coordinator.tracking.quote is not None:
+    tracking = coordinator.tracking
+    if tracking.quote is not None or tracking.markets:
         coordinator.prices = await async_get_prices(hass, client.base_url)
+    if coordinator.prices is not None and tracking.quote is not None:
         entry.async_on_unload(
             coordinator.prices.async_add_listener(coordinator.async_prices_updated)
         )

@@ -140,6 +140,8 @@ class Market:
     quote: str
     last_price: Decimal
     frozen: bool
+    # The change over 24 hours, in percent; None when the ticker's figure is not a number.
+    change: Decimal | None = None
 
 
 def _parse_balances[T](data: object, read: Callable[[object], T]) -> Balances[T]:
@@ -226,8 +228,18 @@ def parse_markets(data: object) -> dict[str, Market]:
             price = parse_amount(entry.get("last_price"))
         except InvalidAmountError:
             continue
-        markets[name] = Market(base, quote, price, frozen)
+        markets[name] = Market(base, quote, price, frozen, _signed(entry.get("change")))
     return markets
+
+
+def _signed(value: object) -> Decimal | None:
+    """A signed decimal such as "-1.25", or None: a bad change never costs the market."""
+    negative = isinstance(value, str) and value.startswith("-")
+    try:
+        amount = parse_amount(value[1:] if negative and isinstance(value, str) else value)
+    except InvalidAmountError:
+        return None
+    return -amount if negative else amount
 
 
 def retry_after_seconds(header: str | None, now: float) -> float:

@@ -30,6 +30,7 @@ from .const import (
     CONF_ACCOUNTS,
     CONF_API_SECRET,
     CONF_AUTO_TRACK,
+    CONF_MARKETS,
     CONF_QUOTE,
     CONF_SERVER,
     CONF_TICKERS,
@@ -56,6 +57,7 @@ from .errors import (
     WhiteBitRequestError,
     WhiteBitResponseError,
 )
+from .prices import async_get_prices
 from .servers import (
     InvalidUrlError,
     entry_title,
@@ -415,12 +417,26 @@ class WhiteBitOptionsFlow(_WhiteBitFlow, OptionsFlowWithReload):
                 vol.Required(CONF_AUTO_TRACK): BooleanSelector(),
                 vol.Required(CONF_ZERO_BALANCE): _ZERO_SELECTOR,
                 vol.Required(CONF_QUOTE): _QUOTE_SELECTOR,
+                vol.Optional(CONF_MARKETS): await self._async_markets_selector(options),
             }
         )
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(schema, user_input or options),
             errors=errors,
+        )
+
+    async def _async_markets_selector(self, options: Mapping[str, Any]) -> SelectSelector:
+        """The markets WhiteBIT's ticker lists, from the server's shared prices.
+
+        Fresh prices cost no request; stale or missing ones are fetched once, for every entry
+        on the server. Markets picked before stay offered, listed or not.
+        """
+        prices = await async_get_prices(self.hass, self.config_entry.data[CONF_URL])
+        listed = set(prices.data or {}) if prices.last_update_success else set()
+        names = sorted(listed | set(options.get(CONF_MARKETS, ())))
+        return SelectSelector(
+            SelectSelectorConfig(options=names, multiple=True, mode=SelectSelectorMode.DROPDOWN)
         )
 
     async def _async_check(

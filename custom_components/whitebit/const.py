@@ -14,6 +14,8 @@ CONF_ACCOUNTS: Final = "accounts"
 CONF_AUTO_TRACK: Final = "auto_track"
 CONF_ZERO_BALANCE: Final = "zero_balance"
 CONF_QUOTE: Final = "quote_currency"
+# Markets (BASE_QUOTE) that get price sensors; absent from entries made before them.
+CONF_MARKETS: Final = "markets"
 
 ACCOUNT_MAIN: Final = "main"
 ACCOUNT_TRADE: Final = "trade"

@@ -24,6 +24,7 @@ from .const import (
     ACCOUNT_TRADE,
     CONF_ACCOUNTS,
     CONF_AUTO_TRACK,
+    CONF_MARKETS,
     CONF_QUOTE,
     CONF_TICKERS,
     CONF_ZERO_BALANCE,
@@ -63,6 +64,7 @@ class Tracking:
     auto_track: bool
     zero_balance: str
     quote: str | None
+    markets: tuple[str, ...] = ()
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Tracking:
@@ -73,6 +75,7 @@ class Tracking:
             auto_track=options[CONF_AUTO_TRACK],
             zero_balance=options[CONF_ZERO_BALANCE],
             quote=QUOTE_TICKERS.get(options[CONF_QUOTE]),
+            markets=tuple(options.get(CONF_MARKETS, ())),
         )
 
 

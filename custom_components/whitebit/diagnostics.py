@@ -48,5 +48,7 @@ async def async_get_config_entry_diagnostics(
             "quote": tracking.quote,
             "prices_fetched": data.portfolio is not None,
             "unvalued": list(data.portfolio.unvalued) if data.portfolio else None,
+            # Names only: prices are public, but nothing a bug report needs.
+            "markets": list(tracking.markets),
         },
     }

@@ -1,10 +1,36 @@
-"""Base entity for WhiteBIT."""
+"""Base entity for WhiteBIT, and what every WhiteBIT sensor shares."""
+
+from decimal import Decimal
 
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import WhiteBitCoordinator
+
+
+def account_device(coordinator: WhiteBitCoordinator) -> DeviceInfo:
+    """The service device of one account, which all of its entities are part of."""
+    entry = coordinator.config_entry
+    # The entry ID, not the key: a reauth with a new key keeps the same device and history.
+    return DeviceInfo(
+        identifiers={(DOMAIN, entry.entry_id)},
+        entry_type=DeviceEntryType.SERVICE,
+        manufacturer="WhiteBIT",
+        name=entry.title,
+        configuration_url=f"{coordinator.client.base_url}/settings/api",
+    )
+
+
+def exact_state(amount: Decimal | None) -> str | None:
+    """Return an amount exactly, as the shortest fixed-point string.
+
+    Not the Decimal: Home Assistant turns a state into text with str(), which writes small
+    Decimals in exponent form (0.00000001 becomes 1E-8). Trailing zeros go ("0.00100000"
+    is 0.001): the same number, and the frontend shows a state's own digits when the
+    sensor suggests no display precision, so a zero reads 0.
+    """
+    return None if amount is None else f"{amount.normalize():f}"
 
 
 class WhiteBitEntity(CoordinatorEntity[WhiteBitCoordinator]):
@@ -15,12 +41,4 @@ class WhiteBitEntity(CoordinatorEntity[WhiteBitCoordinator]):
     def __init__(self, coordinator: WhiteBitCoordinator) -> None:
         """Attach the entity to the account's device."""
         super().__init__(coordinator)
-        entry = coordinator.config_entry
-        # The entry ID, not the key: a reauth with a new key keeps the same device and history.
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, entry.entry_id)},
-            entry_type=DeviceEntryType.SERVICE,
-            manufacturer="WhiteBIT",
-            name=entry.title,
-            configuration_url=f"{coordinator.client.base_url}/settings/api",
-        )
+        self._attr_device_info = account_device(coordinator)

@@ -59,7 +59,8 @@ async def async_get_prices(hass: HomeAssistant, base_url: str) -> WhiteBitPriceC
     and refreshes them first. A failed refresh does not fail the entry: its balances work
     without prices, and the coordinator tries again at its next interval.
     """
-    coordinators = hass.data[PRICES_KEY]
+    # Set up by async_setup; an options flow can come before it for an entry never loaded.
+    coordinators = hass.data.setdefault(PRICES_KEY, {})
     if (prices := coordinators.get(base_url)) is None:
         prices = coordinators[base_url] = WhiteBitPriceCoordinator(hass, base_url)
     fetched = prices.last_update_success_time

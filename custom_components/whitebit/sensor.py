@@ -26,7 +26,8 @@ from .const import (
     ZERO_UNAVAILABLE,
 )
 from .coordinator import Tracking, WhiteBitConfigEntry, WhiteBitCoordinator, WhiteBitData
-from .entity import WhiteBitEntity
+from .entity import WhiteBitEntity, exact_state
+from .market import market_sensors
 
 # The coordinator does all I/O; entities only read its data.
 PARALLEL_UPDATES = 0
@@ -125,6 +126,7 @@ async def async_setup_entry(
     entities: list[SensorEntity] = tracker.start()
     if coordinator.tracking.quote is not None:
         entities.append(WhiteBitPortfolioSensor(coordinator, PORTFOLIO_DESCRIPTION))
+    entities.extend(market_sensors(coordinator))
     keep = {entity.unique_id for entity in entities}
     _remove_entities(er.async_get(hass), entry.entry_id, lambda unique_id: unique_id not in keep)
     async_add_entities(entities)
@@ -215,17 +217,6 @@ class _TickerTracker:
         return tickers
 
 
-def _state(amount: Decimal | None) -> str | None:
-    """Return an amount exactly, as the shortest fixed-point string.
-
-    Not the Decimal: Home Assistant turns a state into text with str(), which writes small
-    Decimals in exponent form (0.00000001 becomes 1E-8). Trailing zeros go ("0.00100000"
-    is 0.001): the same number, and the frontend shows a state's own digits when the
-    sensor suggests no display precision, so a zero reads 0.
-    """
-    return None if amount is None else f"{amount.normalize():f}"
-
-
 class WhiteBitSensor(WhiteBitEntity, SensorEntity):
     """A WhiteBIT sensor whose unit is a currency."""
 
@@ -291,7 +282,7 @@ class WhiteBitTickerSensor(WhiteBitSensor):
     @override
     def native_value(self) -> str | None:
         """Return the figure exactly."""
-        return _state(self._amount)
+        return exact_state(self._amount)
 
 
 class WhiteBitPortfolioSensor(WhiteBitSensor):
@@ -320,7 +311,7 @@ class WhiteBitPortfolioSensor(WhiteBitSensor):
     def native_value(self) -> str | None:
         """Return the value of what could be valued."""
         portfolio = self.coordinator.data.portfolio
-        return None if portfolio is None else _state(portfolio.value)
+        return None if portfolio is None else exact_state(portfolio.value)
 
     @property
     @override
