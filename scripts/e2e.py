@@ -237,9 +237,11 @@ async def add_integration(run: Run) -> None:
         await expect(page.get_by_role("textbox", name=user["data"][field])).to_be_visible()
     # The custom URL is asked for on its own step, only when that server is chosen.
     await expect(page.locator("input[name=url]")).to_have_count(0)
-    # Both accounts are tracked unless the user unticks one.
-    for label in ENGLISH["selector"]["accounts"]["options"].values():
-        await expect(page.get_by_role("checkbox", name=label)).to_be_checked()
+    # Main and trade are tracked unless the user unticks one; collateral is offered, unticked.
+    labels = ENGLISH["selector"]["accounts"]["options"]
+    for account in ("main", "trade"):
+        await expect(page.get_by_role("checkbox", name=labels[account])).to_be_checked()
+    await expect(page.get_by_role("checkbox", name=labels["collateral"])).not_to_be_checked()
     await page.get_by_role("radio", name="Custom URL").click()
     await page.locator("input[name=api_key]").fill(DEMO_KEY)
     await page.locator("input[name=api_secret]").fill(WRONG_SECRET)

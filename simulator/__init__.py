@@ -2,6 +2,7 @@
 
 from .server import (
     BALANCE_PATHS,
+    COLLATERAL_BALANCE_PATH,
     CURRENCY_NOT_FOUND,
     DEMO_BALANCES,
     DEMO_KEY,
@@ -32,6 +33,7 @@ from .server import (
 
 __all__ = [
     "BALANCE_PATHS",
+    "COLLATERAL_BALANCE_PATH",
     "CURRENCY_NOT_FOUND",
     "DEMO_BALANCES",
     "DEMO_KEY",

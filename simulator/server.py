@@ -28,15 +28,18 @@ TRADE_BALANCE_PATH: Final = "/api/v4/trade-account/balance"
 PUBLIC_TICKER_PATH: Final = "/api/v4/public/ticker"
 PUBLIC_MARKETS_PATH: Final = "/api/v4/public/markets"
 PUBLIC_ASSETS_PATH: Final = "/api/v4/public/assets"
+COLLATERAL_BALANCE_PATH: Final = "/api/v4/collateral-account/balance"
 WEBSOCKET_TOKEN_PATH: Final = "/api/v4/profile/websocket_token"  # noqa: S105 - a path
 STREAM_PATH: Final = "/ws"
-BALANCE_PATHS: Final = (MAIN_BALANCE_PATH, TRADE_BALANCE_PATH)
+BALANCE_PATHS: Final = (MAIN_BALANCE_PATH, TRADE_BALANCE_PATH, COLLATERAL_BALANCE_PATH)
 PRIVATE_PATHS: Final = (*BALANCE_PATHS, WEBSOCKET_TOKEN_PATH)
 PUBLIC_PATHS: Final = (PUBLIC_TICKER_PATH, PUBLIC_MARKETS_PATH, PUBLIC_ASSETS_PATH)
 # Requests per IP address and endpoint in one window, as WhiteBIT documents them.
 RATE_LIMITS: Final = {
     MAIN_BALANCE_PATH: 1000,
     TRADE_BALANCE_PATH: 12000,
+    # Under /trade-account/* in WhiteBIT's table? Not documented on its own: the main's limit.
+    COLLATERAL_BALANCE_PATH: 1000,
     WEBSOCKET_TOKEN_PATH: 10,
     **dict.fromkeys(PUBLIC_PATHS, 2000),
 }
@@ -154,6 +157,10 @@ class SimAccount:
     balances: dict[str, str] = field(default_factory=dict)
     # The trade account: ticker -> (available, in orders).
     trade: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The collateral account: ticker -> amount. Answered as JSON numbers, as WhiteBIT documents
+    # it, or as strings (what its Go SDK reads) when collateral_as_strings is set.
+    collateral: dict[str, str] = field(default_factory=dict)
+    collateral_as_strings: bool = False
     enabled: bool = True
     permissions: set[str] = field(default_factory=lambda: set(PRIVATE_PATHS))
     last_nonce: int = 0
@@ -307,6 +314,7 @@ class WhiteBitSimulator:
         app.on_shutdown.append(self.stream.close_all)
         app.router.add_post(MAIN_BALANCE_PATH, self._main_balance)
         app.router.add_post(TRADE_BALANCE_PATH, self._trade_balance)
+        app.router.add_post(COLLATERAL_BALANCE_PATH, self._collateral_balance)
         app.router.add_post(WEBSOCKET_TOKEN_PATH, self._websocket_token)
         app.router.add_get(STREAM_PATH, self.stream.handle)
         app.router.add_get(PUBLIC_TICKER_PATH, self._public_ticker)
@@ -394,6 +402,17 @@ class WhiteBitSimulator:
                 if any(Decimal(amount) for amount in account.trade.get(ticker, ()))
             },
         )
+
+    async def _collateral_balance(self, request: web.Request) -> web.StreamResponse:
+        def answer(account: SimAccount, _body: dict[str, Any]) -> web.Response:
+            self.stats.count(request.path, 200)
+            if account.collateral_as_strings:
+                return web.json_response(account.collateral)
+            # Numbers written from the decimal text itself, never through a float.
+            numbers = ",".join(f"{json.dumps(t)}:{a}" for t, a in account.collateral.items())
+            return web.Response(text="{" + numbers + "}", content_type="application/json")
+
+        return await self._private(request, answer)
 
     async def _websocket_token(self, request: web.Request) -> web.StreamResponse:
         return await self._private(

@@ -9,6 +9,7 @@ from aiohttp import ClientSession
 import pytest
 
 from simulator import (
+    COLLATERAL_BALANCE_PATH,
     CURRENCY_NOT_FOUND,
     DEMO_BALANCES,
     DEMO_KEY,
@@ -296,7 +297,11 @@ async def test_rate_limits_per_endpoint() -> None:
     And 10 WebSocket tokens per 60 s.
     """
     simulator = WhiteBitSimulator()
-    others = {**dict.fromkeys(PUBLIC_PATHS, 2000), WEBSOCKET_TOKEN_PATH: 10}
+    others = {
+        **dict.fromkeys(PUBLIC_PATHS, 2000),
+        WEBSOCKET_TOKEN_PATH: 10,
+        COLLATERAL_BALANCE_PATH: 1000,
+    }
     assert simulator.rate_limits == {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 12000, **others}
     simulator.set_rate_limit(5, TRADE_BALANCE_PATH)
     assert simulator.rate_limits == {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 5, **others}

@@ -186,6 +186,27 @@ def parse_trade_balances(data: object) -> Balances[TradeBalance]:
     )
 
 
+def parse_collateral_balances(data: object) -> Balances[Decimal]:
+    """Parse the collateral answer, `{"BTC": 1, "USDT": "1000.5"}`: numbers or strings.
+
+    WhiteBIT documents numbers and its Go SDK reads strings; both are taken exactly. A number
+    arrives as the Decimal of its JSON text (the decoder never makes it a float).
+    """
+    return _parse_balances(data, _collateral_amount)
+
+
+def _collateral_amount(value: object) -> Decimal:
+    if isinstance(value, bool):
+        raise InvalidAmountError
+    if isinstance(value, int | Decimal):
+        amount = Decimal(value)
+        # Checked before it is written out: 1e999999999 would be a billion digits.
+        if not amount.is_finite() or abs(amount.adjusted()) > _MAX_DIGITS:
+            raise InvalidAmountError
+        return parse_amount(f"{amount:f}")
+    return parse_amount(value)
+
+
 def merge_balances[T](old: Balances[T], changes: Balances[T]) -> Balances[T]:
     """An account's balances after `changes`, which name only the currencies that changed."""
     changed = set(changes.amounts) | changes.invalid
@@ -275,7 +296,10 @@ def http_date(text: str | None) -> float | None:
 def decode(body: bytes) -> object:
     """Parse a body as JSON; anything that is not (bad bytes, too deep, too big) is _NOT_JSON."""
     try:
-        return json.loads(body)
+        # Decimal, not float, for numbers with a fraction: the collateral answer sends amounts
+        # as JSON numbers, and 0.1 must stay 0.1. Where WhiteBIT documents strings, a number is
+        # still refused as an amount.
+        return json.loads(body, parse_float=Decimal)
     except ValueError, RecursionError:
         # ValueError includes UnicodeDecodeError and json's own errors; 100,000 nested "["
         # exhaust the parser's recursion instead.

@@ -28,6 +28,7 @@ from .answers import (
     TradeBalance,
     http_date,
     interpret,
+    parse_collateral_balances,
     parse_main_balances,
     parse_markets,
     parse_trade_balances,
@@ -46,6 +47,7 @@ from .errors import (
 MAIN_BALANCE_PATH: Final = "/api/v4/main-account/balance"
 TRADE_BALANCE_PATH: Final = "/api/v4/trade-account/balance"
 PUBLIC_TICKER_PATH: Final = "/api/v4/public/ticker"
+COLLATERAL_BALANCE_PATH: Final = "/api/v4/collateral-account/balance"
 WEBSOCKET_TOKEN_PATH: Final = "/api/v4/profile/websocket_token"  # noqa: S105 - a path
 DEFAULT_TIMEOUT: Final = 10.0
 # A full main-balance answer is tens of KB and the public ticker a few hundred: 4 MiB is far
@@ -236,6 +238,10 @@ class WhiteBitClient(WhiteBitPublicClient):
     async def trade_balances(self) -> Balances[TradeBalance]:
         """Return the trade-account balance of every currency that has one, in one request."""
         return parse_trade_balances(await self._private(TRADE_BALANCE_PATH))
+
+    async def collateral_balances(self) -> Balances[Decimal]:
+        """Return the collateral (margin and futures) account's balances, in one request."""
+        return parse_collateral_balances(await self._private(COLLATERAL_BALANCE_PATH))
 
     async def websocket_token(self) -> str:
         """Return a new, short-lived token for one connection to the private WebSocket."""

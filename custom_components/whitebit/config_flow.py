@@ -35,6 +35,7 @@ from .const import (
     CONF_SERVER,
     CONF_TICKERS,
     CONF_ZERO_BALANCE,
+    DEFAULT_ACCOUNTS,
     DEFAULT_QUOTE,
     DOMAIN,
     LEGACY_OPTIONS,
@@ -115,10 +116,8 @@ _LIST, _DROPDOWN = SelectSelectorMode.LIST, SelectSelectorMode.DROPDOWN
 _ACCOUNTS_SELECTOR = _select(list(ACCOUNTS), CONF_ACCOUNTS, _LIST, multiple=True)
 _QUOTE_SELECTOR = _select([QUOTE_NONE, *QUOTE_TICKERS], CONF_QUOTE, _DROPDOWN)
 _ZERO_SELECTOR = _select([ZERO_REMOVE, ZERO_UNAVAILABLE], CONF_ZERO_BALANCE, _LIST)
-# Both accounts by default: coins bought on WhiteBIT sit on the trade account, deposits and
-# withdrawals go through the main one, and the total only means something with both.
 _USER_SCHEMA = _ACCOUNT_SCHEMA.extend(
-    {vol.Required(CONF_ACCOUNTS, default=list(ACCOUNTS)): _ACCOUNTS_SELECTOR}
+    {vol.Required(CONF_ACCOUNTS, default=list(DEFAULT_ACCOUNTS)): _ACCOUNTS_SELECTOR}
 )
 
 

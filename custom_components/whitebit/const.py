@@ -19,7 +19,13 @@ CONF_MARKETS: Final = "markets"
 
 ACCOUNT_MAIN: Final = "main"
 ACCOUNT_TRADE: Final = "trade"
-ACCOUNTS: Final = (ACCOUNT_MAIN, ACCOUNT_TRADE)
+# The collateral (margin and futures) account.
+ACCOUNT_COLLATERAL: Final = "collateral"
+ACCOUNTS: Final = (ACCOUNT_MAIN, ACCOUNT_TRADE, ACCOUNT_COLLATERAL)
+# What a new entry tracks unless the user changes it: coins bought on WhiteBIT sit on the trade
+# account, deposits and withdrawals go through the main one, and the total needs both.
+# Collateral is for who trades on margin, and needs its own key permission.
+DEFAULT_ACCOUNTS: Final = (ACCOUNT_MAIN, ACCOUNT_TRADE)
 
 # What happens to an automatically tracked currency's sensors when its balance goes to zero.
 ZERO_REMOVE: Final = "remove"

@@ -20,6 +20,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from .answers import Balances, TradeBalance, merge_balances
 from .api import NONCE_WINDOW, WhiteBitClient
 from .const import (
+    ACCOUNT_COLLATERAL,
     ACCOUNT_MAIN,
     ACCOUNT_TRADE,
     CONF_ACCOUNTS,
@@ -98,6 +99,7 @@ class WhiteBitData:
 
     main: Mapping[str, Decimal] | None = None
     trade: Mapping[str, TradeBalance] | None = None
+    collateral: Mapping[str, Decimal] | None = None
     # Currencies whose entry was wrong on a tracked account: amount unknown, sensors unavailable.
     invalid: frozenset[str] = frozenset()
     # Names that cannot be currencies, escaped: skipped, and reported once.
@@ -110,11 +112,19 @@ class WhiteBitData:
 
     def listed(self) -> set[str]:
         """Every currency WhiteBIT reported on a tracked account, valid or not."""
-        return set(self.main or ()) | set(self.trade or ()) | self.invalid
+        return (
+            set(self.main or ()) | set(self.trade or ()) | set(self.collateral or ()) | self.invalid
+        )
 
     def main_balance(self, ticker: str) -> Decimal | None:
         """The main balance; None when not tracked, not listed, or not a valid amount."""
         return None if self.main is None else self.main.get(ticker)
+
+    def collateral_balance(self, ticker: str) -> Decimal | None:
+        """The collateral balance; an asset the answer leaves out holds zero, as on trade."""
+        if self.collateral is None or ticker in self.invalid:
+            return None
+        return self.collateral.get(ticker, Decimal(0))
 
     def trade_balance(self, ticker: str) -> TradeBalance | None:
         """The trade balance; the answer leaves out currencies without one, which hold zero."""
@@ -123,7 +133,7 @@ class WhiteBitData:
         return self.trade.get(ticker, _NO_TRADE)
 
     def total(self, ticker: str) -> Decimal | None:
-        """Main plus trade (available and frozen), over the tracked accounts.
+        """Main plus trade (available and frozen) plus collateral, over the tracked accounts.
 
         None when an amount is unknown: the main account no longer lists the currency, or an
         account sent something that is not an amount. Unknown is not the same as zero.
@@ -138,6 +148,8 @@ class WhiteBitData:
         trade = self.trade_balance(ticker)
         if trade is not None:
             total += trade.total
+        if (collateral := self.collateral_balance(ticker)) is not None:
+            total += collateral
         return total
 
     def held(self) -> frozenset[str]:
@@ -153,15 +165,21 @@ async def async_fetch_balances(client: WhiteBitClient, accounts: Collection[str]
     """Fetch the balances of `accounts`: one request per account, never one per currency."""
     main = await client.main_balances() if ACCOUNT_MAIN in accounts else None
     trade = await client.trade_balances() if ACCOUNT_TRADE in accounts else None
-    return combine(main, trade)
+    collateral = await client.collateral_balances() if ACCOUNT_COLLATERAL in accounts else None
+    return combine(main, trade, collateral)
 
 
-def combine(main: Balances[Decimal] | None, trade: Balances[TradeBalance] | None) -> WhiteBitData:
-    """The data of an account's answers, None for an account not tracked."""
-    answers = [answer for answer in (main, trade) if answer is not None]
+def combine(
+    main: Balances[Decimal] | None,
+    trade: Balances[TradeBalance] | None,
+    collateral: Balances[Decimal] | None = None,
+) -> WhiteBitData:
+    """The data of the accounts' answers, None for an account not tracked."""
+    answers: list[Balances[Any]] = [a for a in (main, trade, collateral) if a is not None]
     return WhiteBitData(
         main=None if main is None else main.amounts,
         trade=None if trade is None else trade.amounts,
+        collateral=None if collateral is None else collateral.amounts,
         invalid=frozenset().union(*(answer.invalid for answer in answers)),
         rejected=frozenset().union(*(answer.rejected for answer in answers)),
     )
@@ -197,6 +215,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         # The accounts' last answers: the trade one may come from the stream, between polls.
         self._main: Balances[Decimal] | None = None
         self._trade: Balances[TradeBalance] | None = None
+        self._collateral: Balances[Decimal] | None = None
         self._trade_version = 0
         self._polls_since_trade = 0
         # What the last poll reported, so each problem is logged once, not on every poll.
@@ -212,6 +231,9 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         try:
             main = await self.client.main_balances() if ACCOUNT_MAIN in accounts else None
             trade = await self.client.trade_balances() if fetch_trade else None
+            collateral = (
+                await self.client.collateral_balances() if ACCOUNT_COLLATERAL in accounts else None
+            )
         except WhiteBitAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
@@ -238,7 +260,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self._report_clock(self.client.clock_skew, refused=False)
-        self._main = main
+        self._main, self._collateral = main, collateral
         # An update the stream applied while this answer was on its way is newer: it stays.
         if trade is not None and version == self._trade_version:
             self._trade = trade
@@ -277,7 +299,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
 
     def _build(self) -> WhiteBitData:
         """The data of the last answers: reported once, tracked, and valued."""
-        data = combine(self._main, self._trade)
+        data = combine(self._main, self._trade, self._collateral)
         self._report_answer(data)
         data = replace(data, tickers=self._follow(data))
         if self.tracking.quote is None:

@@ -38,6 +38,9 @@ async def async_get_config_entry_diagnostics(
             "accounts": sorted(tracking.accounts),
             "main_currencies_reported": None if data.main is None else len(data.main),
             "trade_currencies_reported": None if data.trade is None else len(data.trade),
+            "collateral_currencies_reported": (
+                None if data.collateral is None else len(data.collateral)
+            ),
             "currencies_with_balance": len(data.held()),
             "tracked": {ticker: REDACTED for ticker in tracked if data.total(ticker) is not None},
             "tracked_missing": [ticker for ticker in tracked if data.total(ticker) is None],

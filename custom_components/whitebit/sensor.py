@@ -18,6 +18,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import (
+    ACCOUNT_COLLATERAL,
     ACCOUNT_MAIN,
     ACCOUNT_TRADE,
     CRYPTO_PRECISION,
@@ -87,14 +88,21 @@ TICKER_DESCRIPTIONS: tuple[WhiteBitTickerEntityDescription, ...] = (
         value_fn=_trade_frozen,
         exists_fn=lambda tracking: ACCOUNT_TRADE in tracking.accounts,
     ),
+    WhiteBitTickerEntityDescription(
+        key="collateral",
+        translation_key="collateral",
+        state_class=SensorStateClass.TOTAL,
+        value_fn=lambda data, ticker: data.collateral_balance(ticker),
+        exists_fn=lambda tracking: ACCOUNT_COLLATERAL in tracking.accounts,
+    ),
     # With the main account alone, the total would repeat the main balance; it only adds
-    # something once the trade account's two figures are in it.
+    # something once another account's figures are in it.
     WhiteBitTickerEntityDescription(
         key="total_balance",
         translation_key="total_balance",
         state_class=SensorStateClass.TOTAL,
         value_fn=lambda data, ticker: data.total(ticker),
-        exists_fn=lambda tracking: ACCOUNT_TRADE in tracking.accounts,
+        exists_fn=lambda tracking: bool(tracking.accounts - {ACCOUNT_MAIN}),
     ),
     # One per currency is many sensors few users want; the portfolio value covers most needs.
     WhiteBitTickerEntityDescription(
