@@ -337,8 +337,8 @@ async def expect_rows_fit(run: Run, names: dict[str, str]) -> None:
     Measured on the rendered rows (the page is 1280 px wide): a name the frontend cuts with
     an ellipsis is wider than its box. The rows' names must include each figure's translated
     name, so a page in the wrong language fails. A state that wraps (taller than one line) is
-    reported, not failed: the frontend gives a state about 110 px, which no name can widen,
-    and a balance keeps its digits (12,345.12345678 DOGE takes two lines).
+    reported, not failed: 2026.10's frontend gives a state about 110 px, which no name can widen,
+    and a balance keeps its digits (12,345.12345678 DOGE takes two lines there).
     """
     rows = await run.page.evaluate(
         """() => {
@@ -450,6 +450,35 @@ async def trade_pushed(run: Run) -> None:
     await run.shot("pushed")
 
 
+async def price_sensor(run: Run) -> None:
+    """The entry's options (the cog on its row) add a market: its price shows on the device."""
+    page = run.page
+    options = ENGLISH["options"]["step"]["init"]
+    await page.goto(f"{run.stack.hass_url}/config/integrations/integration/whitebit")
+    await page.get_by_role("button", name="Configure").first.click()
+    await expect(page.get_by_text(options["title"])).to_be_visible()
+    label = options["data"]["markets"]
+    # The picker opens from a button named after the field (2026.10) or from the field's own
+    # "Add" (2026.11); the form has another multi-select, so "Add" is looked up in this one.
+    field = page.locator("ha-selector-select, ha-selector").filter(has_text=label).last
+    opener = page.get_by_role("button", name=label, exact=True).or_(
+        field.get_by_role("button", name="Add", exact=True)
+    )
+    await opener.first.click()
+    await page.locator("ha-picker-combo-box input").fill("BTC_USDT")
+    await page.locator("ha-combo-box-item").filter(has_text="BTC_USDT").first.click()
+    await run.shot("options-market")
+    await run.click_button("Submit")
+    await expect(page.get_by_text("Options successfully saved.")).to_be_visible()
+    await run.close_dialog("Finish")
+    await page.locator("a[href*='/config/devices/device/']").first.click()
+    sensors = page.locator("ha-card").filter(has_text="Sensors")
+    await expect(sensors).to_contain_text("BTC/USDT")
+    await expect(sensors).to_contain_text("91,640.09 USDT")
+    await expect_rows_fit(run, {"market_price": "BTC/USDT"})
+    await run.shot("price-sensor")
+
+
 async def balance_changes(run: Run) -> None:
     """A balance changed at WhiteBIT appears once the entry is reloaded (a fresh poll)."""
     await run.sim("balance", {"api_key": DEMO_KEY, "ticker": "BTC", "amount": CHANGED_BTC})
@@ -531,6 +560,7 @@ STEPS: tuple[Callable[[Run], Awaitable[None]], ...] = (
     pick_tickers,
     see_sensors,
     trade_pushed,
+    price_sensor,
     balance_changes,
     revoke_and_reauthenticate,
     two_accounts,
