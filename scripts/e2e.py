@@ -450,8 +450,8 @@ async def trade_pushed(run: Run) -> None:
     await run.shot("pushed")
 
 
-async def price_sensor(run: Run) -> None:
-    """The entry's options (the cog on its row) add a market: its price shows on the device."""
+async def options_add_earn_and_a_price(run: Run) -> None:
+    """The entry's options (the cog on its row) add Earn and a market; both show on the device."""
     page = run.page
     options = ENGLISH["options"]["step"]["init"]
     await page.goto(f"{run.stack.hass_url}/config/integrations/integration/whitebit")
@@ -464,6 +464,10 @@ async def price_sensor(run: Run) -> None:
     opener = page.get_by_role("button", name=label, exact=True).or_(
         field.get_by_role("button", name="Add", exact=True)
     )
+    earn_label = ENGLISH["selector"]["accounts"]["options"]["earn"]
+    # The checkbox's own input is drawn over by its ripple; a person clicks the label anyway.
+    await page.get_by_text(earn_label, exact=True).click()
+    await expect(page.get_by_role("checkbox", name=earn_label)).to_be_checked()
     await opener.first.click()
     await page.locator("ha-picker-combo-box input").fill("BTC_USDT")
     await page.locator("ha-combo-box-item").filter(has_text="BTC_USDT").first.click()
@@ -475,7 +479,10 @@ async def price_sensor(run: Run) -> None:
     sensors = page.locator("ha-card").filter(has_text="Sensors")
     await expect(sensors).to_contain_text("BTC/USDT")
     await expect(sensors).to_contain_text("91,640.09 USDT")
-    await expect_rows_fit(run, {"market_price": "BTC/USDT"})
+    # The demo's active investments: 150.25 USDT flex, 0.05 BTC fixed (a closed ETH one is not).
+    await expect(sensors).to_contain_text("150.25 USDT")
+    await expect(sensors).to_contain_text("0.05 BTC")
+    await expect_rows_fit(run, {"market_price": "BTC/USDT", "earn": "USDT in Earn"})
     await run.shot("price-sensor")
 
 
@@ -560,7 +567,7 @@ STEPS: tuple[Callable[[Run], Awaitable[None]], ...] = (
     pick_tickers,
     see_sensors,
     trade_pushed,
-    price_sensor,
+    options_add_earn_and_a_price,
     balance_changes,
     revoke_and_reauthenticate,
     two_accounts,

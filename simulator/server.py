@@ -29,10 +29,13 @@ PUBLIC_TICKER_PATH: Final = "/api/v4/public/ticker"
 PUBLIC_MARKETS_PATH: Final = "/api/v4/public/markets"
 PUBLIC_ASSETS_PATH: Final = "/api/v4/public/assets"
 COLLATERAL_BALANCE_PATH: Final = "/api/v4/collateral-account/balance"
+FLEX_INVESTMENTS_PATH: Final = "/api/v4/main-account/smart-flex/investments"
+FIXED_INVESTMENTS_PATH: Final = "/api/v4/main-account/smart/investments"
+EARN_PATHS: Final = (FLEX_INVESTMENTS_PATH, FIXED_INVESTMENTS_PATH)
 WEBSOCKET_TOKEN_PATH: Final = "/api/v4/profile/websocket_token"  # noqa: S105 - a path
 STREAM_PATH: Final = "/ws"
 BALANCE_PATHS: Final = (MAIN_BALANCE_PATH, TRADE_BALANCE_PATH, COLLATERAL_BALANCE_PATH)
-PRIVATE_PATHS: Final = (*BALANCE_PATHS, WEBSOCKET_TOKEN_PATH)
+PRIVATE_PATHS: Final = (*BALANCE_PATHS, *EARN_PATHS, WEBSOCKET_TOKEN_PATH)
 PUBLIC_PATHS: Final = (PUBLIC_TICKER_PATH, PUBLIC_MARKETS_PATH, PUBLIC_ASSETS_PATH)
 # Requests per IP address and endpoint in one window, as WhiteBIT documents them.
 RATE_LIMITS: Final = {
@@ -40,6 +43,7 @@ RATE_LIMITS: Final = {
     TRADE_BALANCE_PATH: 12000,
     # Under /trade-account/* in WhiteBIT's table? Not documented on its own: the main's limit.
     COLLATERAL_BALANCE_PATH: 1000,
+    **dict.fromkeys(EARN_PATHS, 1000),
     WEBSOCKET_TOKEN_PATH: 10,
     **dict.fromkeys(PUBLIC_PATHS, 2000),
 }
@@ -59,6 +63,12 @@ UNAUTHORIZED: Final = {"code": 10, "message": "Unauthorized request."}
 KEY_DISABLED: Final = {
     "code": 2,
     "message": "This action is unauthorized. Enable your key in API settings",
+}
+# What the lending endpoints answer a key without lending access (HTTP 403).
+NO_LENDING_ACCESS: Final = {
+    "code": 0,
+    "message": "You don't have permission to use this endpoint. Please contact support for more "
+    "details",
 }
 NO_PERMISSION: Final = {
     "code": 0,
@@ -97,6 +107,9 @@ DEMO_TRADE: Final = {
     "SOL": ("1.5", "0"),
     "TON": ("42", "0"),
 }
+# Earn: a flex investment in USDT and a fixed one in BTC (and a closed one, which counts nothing).
+DEMO_FLEX: Final = [("USDT", "150.25")]
+DEMO_FIXED: Final = [("BTC", "0.05", 1), ("ETH", "1", 2)]
 # Last prices; SOL_USDT is frozen, so SOL is valued through BTC instead.
 DEMO_MARKETS: Final = {
     "BTC_USDT": ("91640.09", False),
@@ -161,6 +174,9 @@ class SimAccount:
     # it, or as strings (what its Go SDK reads) when collateral_as_strings is set.
     collateral: dict[str, str] = field(default_factory=dict)
     collateral_as_strings: bool = False
+    # Earn: flex investments (currency, invested) and fixed ones (ticker, amount, status).
+    flex: list[tuple[str, str]] = field(default_factory=list)
+    fixed: list[tuple[str, str, int]] = field(default_factory=list)
     enabled: bool = True
     permissions: set[str] = field(default_factory=lambda: set(PRIVATE_PATHS))
     last_nonce: int = 0
@@ -315,6 +331,8 @@ class WhiteBitSimulator:
         app.router.add_post(MAIN_BALANCE_PATH, self._main_balance)
         app.router.add_post(TRADE_BALANCE_PATH, self._trade_balance)
         app.router.add_post(COLLATERAL_BALANCE_PATH, self._collateral_balance)
+        app.router.add_post(FLEX_INVESTMENTS_PATH, self._investments)
+        app.router.add_post(FIXED_INVESTMENTS_PATH, self._investments)
         app.router.add_post(WEBSOCKET_TOKEN_PATH, self._websocket_token)
         app.router.add_get(STREAM_PATH, self.stream.handle)
         app.router.add_get(PUBLIC_TICKER_PATH, self._public_ticker)
@@ -411,6 +429,55 @@ class WhiteBitSimulator:
             # Numbers written from the decimal text itself, never through a float.
             numbers = ",".join(f"{json.dumps(t)}:{a}" for t, a in account.collateral.items())
             return web.Response(text="{" + numbers + "}", content_type="application/json")
+
+        return await self._private(request, answer)
+
+    async def _investments(self, request: web.Request) -> web.StreamResponse:
+        """Active or closed flex or fixed investments, a page of limit (≤ 100) from offset."""
+
+        def answer(account: SimAccount, body: dict[str, Any]) -> web.Response:
+            limit, offset = body.get("limit", 100), body.get("offset", 0)
+            status_field = "investmentStatus" if request.path == FLEX_INVESTMENTS_PATH else "status"
+            status = body.get(status_field)
+            errors = {}
+            if not isinstance(limit, int) or not 1 <= limit <= 100:  # noqa: PLR2004 - documented
+                errors["limit"] = ["The limit must be between 1 and 100."]
+            if not isinstance(offset, int) or not 0 <= offset <= 10000:  # noqa: PLR2004
+                errors["offset"] = ["The offset must be between 0 and 10000."]
+            if status not in {None, 1, 2}:
+                errors[status_field] = [f"The selected {status_field} is invalid."]
+            if errors:
+                return self._answer(request, 422, _validation(errors))
+            if request.path == FLEX_INVESTMENTS_PATH:
+                flex = [
+                    {
+                        "id": f"flex-{n}",
+                        "planId": "plan",
+                        "currency": currency,
+                        "invested": amount,
+                        "withAutoReinvest": True,
+                        "status": 1,
+                        "createdAt": 0,
+                        "updatedAt": 0,
+                    }
+                    for n, (currency, amount) in enumerate(account.flex)
+                    if status in {None, 1}
+                ]
+                page = flex[offset : offset + limit]
+                return self._answer(request, 200, {"data": page, "limit": limit, "offset": offset})
+            fixed = [
+                {
+                    "id": f"fixed-{n}",
+                    "plan": {"id": "plan", "ticker": ticker, "status": 1},
+                    "status": state,
+                    "amount": amount,
+                    "interestPaid": "0",
+                }
+                for n, (ticker, amount, state) in enumerate(account.fixed)
+                if status is None or state == status
+            ]
+            page = fixed[offset : offset + limit]
+            return self._answer(request, 200, {"offset": offset, "limit": limit, "records": page})
 
         return await self._private(request, answer)
 
@@ -529,7 +596,9 @@ class WhiteBitSimulator:
         body = self._valid_body(request, raw)
         self._check_nonce(account, body)
         if request.path not in account.permissions:
-            raise _RejectedError(403, NO_PERMISSION)
+            raise _RejectedError(
+                403, NO_LENDING_ACCESS if request.path in EARN_PATHS else NO_PERMISSION
+            )
         return account, body
 
     def _signed_by(self, request: web.Request, payload: str) -> SimAccount:
@@ -748,7 +817,8 @@ def _decimals(*amounts: str) -> bool:
 def demo_simulator() -> WhiteBitSimulator:
     """Return a simulator with the demo account, its markets, and a few more currencies."""
     simulator = WhiteBitSimulator([*DEMO_BALANCES, "LTC", "TRX", "TON", "USDC", "WBT"])
-    simulator.add_account(DEMO_KEY, DEMO_SECRET, DEMO_BALANCES, DEMO_TRADE)
+    account = simulator.add_account(DEMO_KEY, DEMO_SECRET, DEMO_BALANCES, DEMO_TRADE)
+    account.flex, account.fixed = list(DEMO_FLEX), list(DEMO_FIXED)
     for market, (price, frozen) in DEMO_MARKETS.items():
         simulator.set_price(market, price, frozen=frozen)
     return simulator

@@ -15,6 +15,7 @@ from simulator import (
     DEMO_KEY,
     DEMO_SECRET,
     DEMO_TRADE,
+    EARN_PATHS,
     INVALID_PAYLOAD,
     MAIN_BALANCE_PATH,
     PUBLIC_ASSETS_PATH,
@@ -301,6 +302,7 @@ async def test_rate_limits_per_endpoint() -> None:
         **dict.fromkeys(PUBLIC_PATHS, 2000),
         WEBSOCKET_TOKEN_PATH: 10,
         COLLATERAL_BALANCE_PATH: 1000,
+        **dict.fromkeys(EARN_PATHS, 1000),
     }
     assert simulator.rate_limits == {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 12000, **others}
     simulator.set_rate_limit(5, TRADE_BALANCE_PATH)

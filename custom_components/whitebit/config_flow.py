@@ -53,6 +53,7 @@ from .errors import (
     WhiteBitAuthenticationError,
     WhiteBitClockError,
     WhiteBitConnectionError,
+    WhiteBitEarnPermissionError,
     WhiteBitPermissionError,
     WhiteBitRateLimitError,
     WhiteBitRequestError,
@@ -168,6 +169,8 @@ class _WhiteBitFlow:
             return await request, {}
         except WhiteBitAuthenticationError:
             error = "invalid_auth"
+        except WhiteBitEarnPermissionError:
+            error = "earn_no_access"
         except WhiteBitPermissionError:
             error = "no_permission"
         except WhiteBitRateLimitError:

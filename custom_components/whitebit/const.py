@@ -21,7 +21,9 @@ ACCOUNT_MAIN: Final = "main"
 ACCOUNT_TRADE: Final = "trade"
 # The collateral (margin and futures) account.
 ACCOUNT_COLLATERAL: Final = "collateral"
-ACCOUNTS: Final = (ACCOUNT_MAIN, ACCOUNT_TRADE, ACCOUNT_COLLATERAL)
+# Crypto lending: active flex and fixed investments.
+ACCOUNT_EARN: Final = "earn"
+ACCOUNTS: Final = (ACCOUNT_MAIN, ACCOUNT_TRADE, ACCOUNT_COLLATERAL, ACCOUNT_EARN)
 # What a new entry tracks unless the user changes it: coins bought on WhiteBIT sit on the trade
 # account, deposits and withdrawals go through the main one, and the total needs both.
 # Collateral is for who trades on margin, and needs its own key permission.
@@ -53,6 +55,8 @@ MAX_AUTO_TRACKED: Final = 100
 
 # The repair issue raised while this machine's clock is too far from WhiteBIT's.
 ISSUE_CLOCK: Final = "clock_off"
+# Raised per entry while WhiteBIT refuses the key's Earn requests (lending access withdrawn).
+ISSUE_EARN: Final = "earn_no_access"
 
 SERVER_GLOBAL: Final = "global"
 SERVER_EU: Final = "eu"

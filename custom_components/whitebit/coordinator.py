@@ -21,6 +21,7 @@ from .answers import Balances, TradeBalance, merge_balances
 from .api import NONCE_WINDOW, WhiteBitClient
 from .const import (
     ACCOUNT_COLLATERAL,
+    ACCOUNT_EARN,
     ACCOUNT_MAIN,
     ACCOUNT_TRADE,
     CONF_ACCOUNTS,
@@ -31,6 +32,7 @@ from .const import (
     CONF_ZERO_BALANCE,
     DOMAIN,
     ISSUE_CLOCK,
+    ISSUE_EARN,
     LOGGER,
     MAX_AUTO_TRACKED,
     QUOTE_TICKERS,
@@ -40,9 +42,12 @@ from .const import (
 from .errors import (
     WhiteBitAuthenticationError,
     WhiteBitClockError,
+    WhiteBitConnectionError,
+    WhiteBitEarnPermissionError,
     WhiteBitError,
     WhiteBitPermissionError,
     WhiteBitRateLimitError,
+    WhiteBitResponseError,
 )
 from .prices import WhiteBitPriceCoordinator
 from .stream import WhiteBitStream
@@ -100,6 +105,9 @@ class WhiteBitData:
     main: Mapping[str, Decimal] | None = None
     trade: Mapping[str, TradeBalance] | None = None
     collateral: Mapping[str, Decimal] | None = None
+    earn: Mapping[str, Decimal] | None = None
+    # False while Earn is tracked but WhiteBIT would not say (no access, or a failed request).
+    earn_known: bool = True
     # Currencies whose entry was wrong on a tracked account: amount unknown, sensors unavailable.
     invalid: frozenset[str] = frozenset()
     # Names that cannot be currencies, escaped: skipped, and reported once.
@@ -112,9 +120,8 @@ class WhiteBitData:
 
     def listed(self) -> set[str]:
         """Every currency WhiteBIT reported on a tracked account, valid or not."""
-        return (
-            set(self.main or ()) | set(self.trade or ()) | set(self.collateral or ()) | self.invalid
-        )
+        accounts = (self.main, self.trade, self.collateral, self.earn)
+        return set[str]().union(*(account or () for account in accounts)) | self.invalid
 
     def main_balance(self, ticker: str) -> Decimal | None:
         """The main balance; None when not tracked, not listed, or not a valid amount."""
@@ -125,6 +132,12 @@ class WhiteBitData:
         if self.collateral is None or ticker in self.invalid:
             return None
         return self.collateral.get(ticker, Decimal(0))
+
+    def earn_balance(self, ticker: str) -> Decimal | None:
+        """What is placed in Earn; None when not tracked or not known this poll."""
+        if self.earn is None or not self.earn_known or ticker in self.invalid:
+            return None
+        return self.earn.get(ticker, Decimal(0))
 
     def trade_balance(self, ticker: str) -> TradeBalance | None:
         """The trade balance; the answer leaves out currencies without one, which hold zero."""
@@ -150,6 +163,10 @@ class WhiteBitData:
             total += trade.total
         if (collateral := self.collateral_balance(ticker)) is not None:
             total += collateral
+        if self.earn is not None:
+            if (earn := self.earn_balance(ticker)) is None:
+                return None  # a total without what is in Earn would pass for the whole
+            total += earn
         return total
 
     def held(self) -> frozenset[str]:
@@ -166,20 +183,31 @@ async def async_fetch_balances(client: WhiteBitClient, accounts: Collection[str]
     main = await client.main_balances() if ACCOUNT_MAIN in accounts else None
     trade = await client.trade_balances() if ACCOUNT_TRADE in accounts else None
     collateral = await client.collateral_balances() if ACCOUNT_COLLATERAL in accounts else None
-    return combine(main, trade, collateral)
+    earn = None
+    if ACCOUNT_EARN in accounts:
+        try:
+            earn = await client.earn_balances()
+        except WhiteBitPermissionError as err:
+            raise WhiteBitEarnPermissionError(str(err)) from err
+    return combine(main, trade, collateral, earn)
 
 
 def combine(
     main: Balances[Decimal] | None,
     trade: Balances[TradeBalance] | None,
     collateral: Balances[Decimal] | None = None,
+    earn: Balances[Decimal] | None = None,
+    *,
+    earn_known: bool = True,
 ) -> WhiteBitData:
     """The data of the accounts' answers, None for an account not tracked."""
-    answers: list[Balances[Any]] = [a for a in (main, trade, collateral) if a is not None]
+    answers: list[Balances[Any]] = [a for a in (main, trade, collateral, earn) if a is not None]
     return WhiteBitData(
         main=None if main is None else main.amounts,
         trade=None if trade is None else trade.amounts,
         collateral=None if collateral is None else collateral.amounts,
+        earn=None if earn is None else earn.amounts,
+        earn_known=earn_known,
         invalid=frozenset().union(*(answer.invalid for answer in answers)),
         rejected=frozenset().union(*(answer.rejected for answer in answers)),
     )
@@ -216,6 +244,8 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         self._main: Balances[Decimal] | None = None
         self._trade: Balances[TradeBalance] | None = None
         self._collateral: Balances[Decimal] | None = None
+        self._earn: Balances[Decimal] | None = None
+        self._earn_error: str | None = None
         self._trade_version = 0
         self._polls_since_trade = 0
         # What the last poll reported, so each problem is logged once, not on every poll.
@@ -234,6 +264,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
             collateral = (
                 await self.client.collateral_balances() if ACCOUNT_COLLATERAL in accounts else None
             )
+            earn = await self._async_earn() if ACCOUNT_EARN in accounts else None
         except WhiteBitAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
@@ -260,7 +291,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self._report_clock(self.client.clock_skew, refused=False)
-        self._main, self._collateral = main, collateral
+        self._main, self._collateral, self._earn = main, collateral, earn
         # An update the stream applied while this answer was on its way is newer: it stays.
         if trade is not None and version == self._trade_version:
             self._trade = trade
@@ -299,12 +330,46 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
 
     def _build(self) -> WhiteBitData:
         """The data of the last answers: reported once, tracked, and valued."""
-        data = combine(self._main, self._trade, self._collateral)
+        earn_known = self._earn is not None or ACCOUNT_EARN not in self.tracking.accounts
+        earn = self._earn if earn_known else Balances[Decimal]({})
+        data = combine(self._main, self._trade, self._collateral, earn, earn_known=earn_known)
         self._report_answer(data)
         data = replace(data, tickers=self._follow(data))
         if self.tracking.quote is None:
             return data
         return self._value(data, self.tracking.quote)
+
+    async def _async_earn(self) -> Balances[Decimal] | None:
+        """The Earn balances; None, with the figures unknown, when WhiteBIT would not give them.
+
+        Lending access is granted by WhiteBIT on request and can be withdrawn: that is a repair
+        issue for Earn alone, not a reauthentication of the whole entry, and other accounts go
+        on. A refused key, a rate limit or a clock refusal concern every account and are raised.
+        """
+        issue_id = f"{ISSUE_EARN}_{self.config_entry.entry_id}"
+        try:
+            earn = await self.client.earn_balances()
+        except WhiteBitPermissionError:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=ISSUE_EARN,
+                translation_placeholders={"entry": self.config_entry.title},
+            )
+            return None
+        except (WhiteBitConnectionError, WhiteBitResponseError) as err:
+            if self._earn_error is None:
+                LOGGER.warning("WhiteBIT's Earn figures could not be read: %s", err)
+            self._earn_error = str(err)
+            return None
+        ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        if self._earn_error is not None:
+            LOGGER.info("WhiteBIT's Earn figures can be read again")
+            self._earn_error = None
+        return earn
 
     def _report_clock(self, skew: float | None, *, refused: bool) -> None:
         """Raise a repair issue while this machine's clock is too far from WhiteBIT's.
@@ -387,6 +452,9 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         """
         prices = self.prices
         if prices is None or not prices.last_update_success or prices.data is None:
+            return replace(data, values=None, portfolio=None)
+        if not data.earn_known:
+            # Every total lacks what is in Earn: no sum of them is the portfolio.
             return replace(data, values=None, portfolio=None)
         book = PriceBook(prices.data, quote)
         values: dict[str, Decimal | None] = {}

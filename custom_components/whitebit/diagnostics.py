@@ -41,6 +41,8 @@ async def async_get_config_entry_diagnostics(
             "collateral_currencies_reported": (
                 None if data.collateral is None else len(data.collateral)
             ),
+            "earn_currencies_reported": None if data.earn is None else len(data.earn),
+            "earn_known": data.earn_known,
             "currencies_with_balance": len(data.held()),
             "tracked": {ticker: REDACTED for ticker in tracked if data.total(ticker) is not None},
             "tracked_missing": [ticker for ticker in tracked if data.total(ticker) is None],

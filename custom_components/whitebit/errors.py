@@ -37,6 +37,10 @@ class WhiteBitPermissionError(WhiteBitError):
     """The key is valid but may not use this endpoint."""
 
 
+class WhiteBitEarnPermissionError(WhiteBitPermissionError):
+    """The key may not read crypto lending (Earn): WhiteBIT grants that access on request."""
+
+
 class WhiteBitRateLimitError(WhiteBitError):
     """HTTP 429: WhiteBIT sends it both for too many requests and for a nonce it refused."""
 

@@ -19,6 +19,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import (
     ACCOUNT_COLLATERAL,
+    ACCOUNT_EARN,
     ACCOUNT_MAIN,
     ACCOUNT_TRADE,
     CRYPTO_PRECISION,
@@ -94,6 +95,13 @@ TICKER_DESCRIPTIONS: tuple[WhiteBitTickerEntityDescription, ...] = (
         state_class=SensorStateClass.TOTAL,
         value_fn=lambda data, ticker: data.collateral_balance(ticker),
         exists_fn=lambda tracking: ACCOUNT_COLLATERAL in tracking.accounts,
+    ),
+    WhiteBitTickerEntityDescription(
+        key="earn",
+        translation_key="earn",
+        state_class=SensorStateClass.TOTAL,
+        value_fn=lambda data, ticker: data.earn_balance(ticker),
+        exists_fn=lambda tracking: ACCOUNT_EARN in tracking.accounts,
     ),
     # With the main account alone, the total would repeat the main balance; it only adds
     # something once another account's figures are in it.

@@ -1,0 +1,199 @@
+"""Earn (crypto lending): active flex and fixed investments, paginated, with access on request."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.helpers import issue_registry as ir
+import pytest
+
+from custom_components.whitebit.const import CONF_ACCOUNTS, DOMAIN
+from custom_components.whitebit.earn import fixed_page, flex_page, sum_holdings
+from custom_components.whitebit.errors import WhiteBitResponseError
+from simulator import (
+    DEMO_KEY,
+    DEMO_SECRET,
+    EARN_PATHS,
+    FIXED_INVESTMENTS_PATH,
+    FLEX_INVESTMENTS_PATH,
+    MAIN_BALANCE_PATH,
+    Fault,
+)
+
+from .common import INTERVAL, tick, warning_lines
+
+if TYPE_CHECKING:
+    from freezegun.api import FrozenDateTimeFactory
+    from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    from simulator import WhiteBitSimulator
+
+pytestmark = pytest.mark.usefixtures("freeze_first")
+
+PREFIX = "sensor.whitebit_127_0_0_1"
+
+
+def test_documented_pages_are_read() -> None:
+    """WhiteBIT's documented examples: flex `data[].invested`, fixed `records[].amount`."""
+    flex = {
+        "data": [
+            {
+                "id": "f1",
+                "planId": "p",
+                "currency": "USDT",
+                "invested": "1500.75",
+                "withAutoReinvest": True,
+                "status": 1,
+                "createdAt": 1,
+                "updatedAt": 1,
+            }
+        ],
+        "limit": 100,
+        "offset": 0,
+    }
+    fixed = {
+        "offset": 0,
+        "limit": 100,
+        "records": [
+            {
+                "id": "0d7b66ff-1909-4938-ab7a-d16d9a64dcd5",
+                "plan": {"id": "8e66", "ticker": "USDT", "status": 1, "percent": "10"},
+                "status": 1,
+                "amount": "100",
+                "interestPaid": "0",
+            },
+            {"id": "closed", "plan": {"ticker": "BTC"}, "status": 2, "amount": "5"},
+        ],
+    }
+    balances = sum_holdings(flex_page(flex) + fixed_page(fixed))
+    assert balances.amounts == {"USDT": Decimal("1600.75")}
+    with pytest.raises(WhiteBitResponseError, match="no records list"):
+        fixed_page({"offset": 0})
+    odd = sum_holdings([("BTC", "1"), ("BTC", "-1"), ("\x1b[31m", "1"), (5, "1"), ("ETH", "2")])
+    assert odd.amounts == {"ETH": Decimal(2)}
+    assert odd.invalid == {"BTC"}
+    assert len(odd.rejected) == 2
+
+
+def _earning(simulator: WhiteBitSimulator, flex: int = 1) -> None:
+    account = simulator.accounts[DEMO_KEY]
+    # USDT: `flex` flex investments of 1.5, and a fixed 100; a closed fixed BTC counts nothing.
+    account.flex = [("USDT", "1.5")] * flex
+    account.fixed = [("USDT", "100", 1), ("BTC", "5", 2)]
+
+
+@pytest.fixture
+async def with_earn(
+    hass: HomeAssistant, full_config_entry: MockConfigEntry, simulator: WhiteBitSimulator
+) -> MockConfigEntry:
+    """The full entry with Earn tracked too."""
+    _earning(simulator)
+    full_config_entry.add_to_hass(hass)
+    options = {**full_config_entry.options, CONF_ACCOUNTS: ["main", "trade", "earn"]}
+    hass.config_entries.async_update_entry(full_config_entry, options=options)
+    await hass.config_entries.async_setup(full_config_entry.entry_id)
+    await hass.async_block_till_done()
+    return full_config_entry
+
+
+async def test_earn_in_totals_and_portfolio(
+    hass: HomeAssistant, with_earn: MockConfigEntry
+) -> None:
+    """Active investments per currency, in the total and the portfolio, to the last digit."""
+    assert hass.states.get(f"{PREFIX}_usdt_in_earn").state == "101.5"
+    assert hass.states.get(f"{PREFIX}_btc_in_earn").state == "0"
+    # 1234.56 main + 1000.50 + 100.00 trade + 101.5 Earn.
+    assert hass.states.get(f"{PREFIX}_usdt_total").state == "2436.56"
+    # The demo's 62924.48821707 USDT, plus 101.5 USDT in Earn.
+    assert hass.states.get(f"{PREFIX}_portfolio_value").state == "63025.98821707"
+
+
+async def test_pagination_is_bounded(
+    hass: HomeAssistant,
+    with_earn: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """250 flex investments: three pages; more than 1,000: no partial sum, and a warning."""
+    _earning(simulator, flex=250)
+    before = dict(simulator.stats.requests)
+    await tick(hass, freezer, INTERVAL)
+    assert simulator.stats.requests[FLEX_INVESTMENTS_PATH] - before[FLEX_INVESTMENTS_PATH] == 3
+    assert simulator.stats.requests[FIXED_INVESTMENTS_PATH] - before[FIXED_INVESTMENTS_PATH] == 1
+    assert hass.states.get(f"{PREFIX}_usdt_in_earn").state == "475"
+
+    _earning(simulator, flex=1001)
+    before = dict(simulator.stats.requests)
+    await tick(hass, freezer, INTERVAL)
+    assert simulator.stats.requests[FLEX_INVESTMENTS_PATH] - before[FLEX_INVESTMENTS_PATH] == 10
+    assert hass.states.get(f"{PREFIX}_usdt_in_earn").state == STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_usdt_total").state == STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_usdt_main").state == "1234.56"
+
+
+async def test_access_withdrawn_is_a_repair_issue_not_a_reauth(
+    hass: HomeAssistant,
+    with_earn: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """403 on Earn while running: Earn figures unknown, a repair issue; the rest goes on."""
+    simulator.accounts[DEMO_KEY].permissions.difference_update(EARN_PATHS)
+    for _ in range(3):
+        await tick(hass, freezer, INTERVAL)
+    issue = issue_registry.async_get_issue(DOMAIN, f"earn_no_access_{with_earn.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"entry": with_earn.title}
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert hass.states.get(f"{PREFIX}_usdt_in_earn").state == STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_portfolio_value").state == STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_usdt_main").state == "1234.56"
+    assert not [line for line in warning_lines(caplog) if "Earn" in line]
+
+    simulator.accounts[DEMO_KEY].permissions.update(EARN_PATHS)
+    await tick(hass, freezer, INTERVAL)
+    assert issue_registry.async_get_issue(DOMAIN, f"earn_no_access_{with_earn.entry_id}") is None
+    assert hass.states.get(f"{PREFIX}_usdt_in_earn").state == "101.5"
+
+
+async def test_a_failing_earn_request_is_logged_once(
+    hass: HomeAssistant,
+    with_earn: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A broken Earn answer: one warning, Earn unknown, main polled as usual; then one info."""
+    before = simulator.stats.requests[MAIN_BALANCE_PATH]
+    simulator.inject(*[Fault(503, "busy", path=FLEX_INVESTMENTS_PATH)] * 2)
+    for _ in range(2):
+        await tick(hass, freezer, INTERVAL)
+        assert hass.states.get(f"{PREFIX}_usdt_in_earn").state == STATE_UNAVAILABLE
+        assert hass.states.get(f"{PREFIX}_usdt_main").state == "1234.56"
+    assert simulator.stats.requests[MAIN_BALANCE_PATH] == before + 2
+    assert [line for line in warning_lines(caplog) if "Earn" in line] == [
+        "WhiteBIT's Earn figures could not be read: WhiteBIT answered HTTP 503: busy"
+    ]
+    await tick(hass, freezer, INTERVAL)
+    assert "WhiteBIT's Earn figures can be read again" in caplog.text
+    assert hass.states.get(f"{PREFIX}_usdt_in_earn").state == "101.5"
+
+
+async def test_the_flow_names_the_missing_lending_access(
+    hass: HomeAssistant, simulator: WhiteBitSimulator, sim_url: str
+) -> None:
+    """Earn ticked without lending access: a form error saying what to ask WhiteBIT for."""
+    simulator.accounts[DEMO_KEY].permissions.difference_update(EARN_PATHS)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    user = {"server": "custom", "api_key": DEMO_KEY, "api_secret": DEMO_SECRET}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**user, CONF_ACCOUNTS: ["main", "earn"]}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"url": sim_url})
+    assert result["errors"] == {"base": "earn_no_access"}
