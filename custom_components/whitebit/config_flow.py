@@ -48,7 +48,8 @@ from .const import (
     ZERO_REMOVE,
     ZERO_UNAVAILABLE,
 )
-from .coordinator import WhiteBitConfigEntry, WhiteBitData, async_fetch_balances
+from .coordinator import WhiteBitConfigEntry
+from .data import WhiteBitData, async_fetch_balances
 from .errors import (
     WhiteBitAuthenticationError,
     WhiteBitClockError,

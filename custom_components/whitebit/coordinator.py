@@ -5,11 +5,10 @@ coordinator). While WhiteBIT's stream is up, the trade account is the stream's, 
 fetches it only every TRADE_RESYNC_POLLS-th time.
 """
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, override
+from typing import TYPE_CHECKING, Final, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -24,26 +23,19 @@ from .const import (
     ACCOUNT_EARN,
     ACCOUNT_MAIN,
     ACCOUNT_TRADE,
-    CONF_ACCOUNTS,
-    CONF_AUTO_TRACK,
-    CONF_MARKETS,
-    CONF_QUOTE,
-    CONF_TICKERS,
-    CONF_ZERO_BALANCE,
     DOMAIN,
     ISSUE_CLOCK,
     ISSUE_EARN,
     LOGGER,
     MAX_AUTO_TRACKED,
-    QUOTE_TICKERS,
     SCAN_INTERVAL,
     TRADE_RESYNC_POLLS,
 )
+from .data import Portfolio, Tracking, WhiteBitData, combine
 from .errors import (
     WhiteBitAuthenticationError,
     WhiteBitClockError,
     WhiteBitConnectionError,
-    WhiteBitEarnPermissionError,
     WhiteBitError,
     WhiteBitPermissionError,
     WhiteBitRateLimitError,
@@ -55,162 +47,8 @@ from .valuation import PriceBook, sum_values, value_of
 
 type WhiteBitConfigEntry = ConfigEntry[WhiteBitCoordinator]
 
-
-_NO_TRADE: Final = TradeBalance(available=Decimal(0), freeze=Decimal(0))
 # Impossible currency names quoted in one warning, at most.
 _MAX_NAMES_LOGGED: Final = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Tracking:
-    """What an entry tracks, read once from its options."""
-
-    accounts: frozenset[str]
-    tickers: frozenset[str]
-    auto_track: bool
-    zero_balance: str
-    quote: str | None
-    markets: tuple[str, ...] = ()
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> Tracking:
-        """Read the options as the current minor version writes them."""
-        return cls(
-            accounts=frozenset(options[CONF_ACCOUNTS]),
-            tickers=frozenset(options[CONF_TICKERS]),
-            auto_track=options[CONF_AUTO_TRACK],
-            zero_balance=options[CONF_ZERO_BALANCE],
-            quote=QUOTE_TICKERS.get(options[CONF_QUOTE]),
-            markets=tuple(options.get(CONF_MARKETS, ())),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Portfolio:
-    """The value of every tracked balance, and the currencies that could not be valued."""
-
-    value: Decimal
-    unvalued: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class WhiteBitData:
-    """One poll's result.
-
-    Balances cover every currency WhiteBIT reported, tracked or not: they come in the same
-    answer, and they let the options flow offer the full list without another request. `main`
-    or `trade` is None when that account is not tracked.
-    """
-
-    main: Mapping[str, Decimal] | None = None
-    trade: Mapping[str, TradeBalance] | None = None
-    collateral: Mapping[str, Decimal] | None = None
-    earn: Mapping[str, Decimal] | None = None
-    # False while Earn is tracked but WhiteBIT would not say (no access, or a failed request).
-    earn_known: bool = True
-    # Currencies whose entry was wrong on a tracked account: amount unknown, sensors unavailable.
-    invalid: frozenset[str] = frozenset()
-    # Names that cannot be currencies, escaped: skipped, and reported once.
-    rejected: frozenset[str] = frozenset()
-    # The currencies tracked this poll: the selected ones, or those holding a balance.
-    tickers: frozenset[str] = frozenset()
-    # Filled only when valuation is on and the prices could be fetched.
-    values: Mapping[str, Decimal | None] | None = None
-    portfolio: Portfolio | None = None
-
-    def listed(self) -> set[str]:
-        """Every currency WhiteBIT reported on a tracked account, valid or not."""
-        accounts = (self.main, self.trade, self.collateral, self.earn)
-        return set[str]().union(*(account or () for account in accounts)) | self.invalid
-
-    def main_balance(self, ticker: str) -> Decimal | None:
-        """The main balance; None when not tracked, not listed, or not a valid amount."""
-        return None if self.main is None else self.main.get(ticker)
-
-    def collateral_balance(self, ticker: str) -> Decimal | None:
-        """The collateral balance; an asset the answer leaves out holds zero, as on trade."""
-        if self.collateral is None or ticker in self.invalid:
-            return None
-        return self.collateral.get(ticker, Decimal(0))
-
-    def earn_balance(self, ticker: str) -> Decimal | None:
-        """What is placed in Earn; None when not tracked or not known this poll."""
-        if self.earn is None or not self.earn_known or ticker in self.invalid:
-            return None
-        return self.earn.get(ticker, Decimal(0))
-
-    def trade_balance(self, ticker: str) -> TradeBalance | None:
-        """The trade balance; the answer leaves out currencies without one, which hold zero."""
-        if self.trade is None or ticker in self.invalid:
-            return None
-        return self.trade.get(ticker, _NO_TRADE)
-
-    def total(self, ticker: str) -> Decimal | None:
-        """Main plus trade (available and frozen) plus collateral, over the tracked accounts.
-
-        None when an amount is unknown: the main account no longer lists the currency, or an
-        account sent something that is not an amount. Unknown is not the same as zero.
-        """
-        if ticker in self.invalid:
-            return None
-        total = Decimal(0)
-        if self.main is not None:
-            if ticker not in self.main:
-                return None
-            total += self.main[ticker]
-        trade = self.trade_balance(ticker)
-        if trade is not None:
-            total += trade.total
-        if (collateral := self.collateral_balance(ticker)) is not None:
-            total += collateral
-        if self.earn is not None:
-            if (earn := self.earn_balance(ticker)) is None:
-                return None  # a total without what is in Earn would pass for the whole
-            total += earn
-        return total
-
-    def held(self) -> frozenset[str]:
-        """The currencies with a balance on a tracked account, or an amount not known.
-
-        A currency whose amount stopped making sense may still hold money: its sensors stay,
-        unavailable, rather than being taken for a zero and removed.
-        """
-        return frozenset(t for t in self.listed() if t in self.invalid or self.total(t))
-
-
-async def async_fetch_balances(client: WhiteBitClient, accounts: Collection[str]) -> WhiteBitData:
-    """Fetch the balances of `accounts`: one request per account, never one per currency."""
-    main = await client.main_balances() if ACCOUNT_MAIN in accounts else None
-    trade = await client.trade_balances() if ACCOUNT_TRADE in accounts else None
-    collateral = await client.collateral_balances() if ACCOUNT_COLLATERAL in accounts else None
-    earn = None
-    if ACCOUNT_EARN in accounts:
-        try:
-            earn = await client.earn_balances()
-        except WhiteBitPermissionError as err:
-            raise WhiteBitEarnPermissionError(str(err)) from err
-    return combine(main, trade, collateral, earn)
-
-
-def combine(
-    main: Balances[Decimal] | None,
-    trade: Balances[TradeBalance] | None,
-    collateral: Balances[Decimal] | None = None,
-    earn: Balances[Decimal] | None = None,
-    *,
-    earn_known: bool = True,
-) -> WhiteBitData:
-    """The data of the accounts' answers, None for an account not tracked."""
-    answers: list[Balances[Any]] = [a for a in (main, trade, collateral, earn) if a is not None]
-    return WhiteBitData(
-        main=None if main is None else main.amounts,
-        trade=None if trade is None else trade.amounts,
-        collateral=None if collateral is None else collateral.amounts,
-        earn=None if earn is None else earn.amounts,
-        earn_known=earn_known,
-        invalid=frozenset().union(*(answer.invalid for answer in answers)),
-        rejected=frozenset().union(*(answer.rejected for answer in answers)),
-    )
 
 
 class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):

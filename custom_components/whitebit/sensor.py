@@ -27,7 +27,8 @@ from .const import (
     FIAT_PRECISION,
     ZERO_UNAVAILABLE,
 )
-from .coordinator import Tracking, WhiteBitConfigEntry, WhiteBitCoordinator, WhiteBitData
+from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
+from .data import Tracking, WhiteBitData
 from .entity import WhiteBitEntity, exact_state
 from .market import market_sensors
 
