@@ -197,3 +197,26 @@ async def test_the_flow_names_the_missing_lending_access(
     )
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"url": sim_url})
     assert result["errors"] == {"base": "earn_no_access"}
+
+
+async def test_options_refuse_earn_without_lending_access(
+    hass: HomeAssistant, init_full: MockConfigEntry, simulator: WhiteBitSimulator
+) -> None:
+    """Ticking Earn in the options checks the key first; without access the entry is unchanged."""
+    simulator.accounts[DEMO_KEY].permissions.difference_update(EARN_PATHS)
+    before = dict(init_full.options)
+    result = await hass.config_entries.options.async_init(init_full.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**before, CONF_ACCOUNTS: ["main", "trade", "earn"]}
+    )
+    assert result["errors"] == {"base": "earn_no_access"}
+    assert dict(init_full.options) == before
+    simulator.accounts[DEMO_KEY].permissions.update(EARN_PATHS)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**before, CONF_ACCOUNTS: ["main", "trade", "earn"]}
+    )
+    await hass.async_block_till_done()
+    assert init_full.options[CONF_ACCOUNTS] == ["main", "trade", "earn"]
+    # The demo's active investments: 150.25 USDT flex and 0.05 BTC fixed.
+    assert hass.states.get(f"{PREFIX}_usdt_in_earn").state == "150.25"
+    assert hass.states.get(f"{PREFIX}_btc_in_earn").state == "0.05"
