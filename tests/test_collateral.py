@@ -15,6 +15,8 @@ from simulator import (
     COLLATERAL_BALANCE_PATH,
     DEMO_KEY,
     DEMO_SECRET,
+    FIXED_INVESTMENTS_PATH,
+    FLEX_INVESTMENTS_PATH,
     MAIN_BALANCE_PATH,
     PUBLIC_TICKER_PATH,
     TRADE_BALANCE_PATH,
@@ -57,12 +59,12 @@ def test_numbers_and_strings_are_read_exactly() -> None:
 async def _everything_on(
     hass: HomeAssistant, entry: MockConfigEntry, simulator: WhiteBitSimulator
 ) -> MockConfigEntry:
-    """The full entry with the collateral account too, and a market sensor."""
+    """The full entry with every account (collateral and Earn too), and a market sensor."""
     simulator.accounts[DEMO_KEY].collateral = dict(COLLATERAL)
     entry.add_to_hass(hass)
     options = {
         **entry.options,
-        CONF_ACCOUNTS: ["main", "trade", "collateral"],
+        CONF_ACCOUNTS: ["main", "trade", "collateral", "earn"],
         CONF_MARKETS: ["BTC_USDT"],
     }
     hass.config_entries.async_update_entry(entry, options=options)
@@ -75,7 +77,7 @@ async def _everything_on(
 async def with_collateral(
     hass: HomeAssistant, full_config_entry: MockConfigEntry, simulator: WhiteBitSimulator
 ) -> MockConfigEntry:
-    """Everything on: three accounts, valuation, a market sensor."""
+    """Everything on: every account, valuation, a market sensor."""
     return await _everything_on(hass, full_config_entry, simulator)
 
 
@@ -88,6 +90,8 @@ async def test_collateral_in_the_totals_and_portfolio(
 ) -> None:
     """Each currency's collateral, in its total and, valued, in the portfolio, to the digit."""
     simulator.accounts[DEMO_KEY].collateral_as_strings = as_strings
+    # Nothing in Earn here: the sums below are the collateral's.
+    simulator.accounts[DEMO_KEY].flex, simulator.accounts[DEMO_KEY].fixed = [], []
     await _everything_on(hass, full_config_entry, simulator)
     assert hass.states.get(f"{PREFIX}_btc_collateral").state == "0.3"
     assert hass.states.get(f"{PREFIX}_usdt_collateral").state == "100.000000000000000000001"
@@ -112,7 +116,10 @@ async def test_requests_per_poll_with_everything_on(
     simulator: WhiteBitSimulator,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Three accounts, valuation and a market sensor: one request each, four in all."""
+    """Every account, valuation and a market sensor: one request each, six in all.
+
+    Earn is two lists (flex and fixed), one page each for the demo's few investments.
+    """
     before = dict(simulator.stats.requests)
     await tick(hass, freezer, INTERVAL)
     after = simulator.stats.requests
@@ -120,6 +127,8 @@ async def test_requests_per_poll_with_everything_on(
         MAIN_BALANCE_PATH: 1,
         TRADE_BALANCE_PATH: 1,
         COLLATERAL_BALANCE_PATH: 1,
+        FLEX_INVESTMENTS_PATH: 1,
+        FIXED_INVESTMENTS_PATH: 1,
         PUBLIC_TICKER_PATH: 1,
     }
 
