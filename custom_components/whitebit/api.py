@@ -50,6 +50,8 @@ from .earn import (
 from .errors import (
     WhiteBitClockError,
     WhiteBitConnectionError,
+    WhiteBitEarnPermissionError,
+    WhiteBitPermissionError,
     WhiteBitRedirectError,
     WhiteBitResponseError,
     WhiteBitTooLargeError,
@@ -257,7 +259,9 @@ class WhiteBitClient(WhiteBitPublicClient):
     async def earn_balances(self) -> Balances[Decimal]:
         """Everything placed in crypto lending, per currency: active flex and fixed investments.
 
-        At most MAX_PAGES pages of each; more would be a partial sum, so none is given.
+        At most MAX_PAGES pages of each; more would be a partial sum, so none is given. A key
+        refused here lacks lending access, which WhiteBIT grants apart from every other
+        permission: WhiteBitEarnPermissionError says so.
         """
         holdings: list[Holding] = []
         kinds = (
@@ -267,7 +271,11 @@ class WhiteBitClient(WhiteBitPublicClient):
         for path, status, key, read in kinds:
             offset = 0
             while True:
-                data = await self._private(path, {status: 1, "limit": PAGE, "offset": offset})
+                params = {status: 1, "limit": PAGE, "offset": offset}
+                try:
+                    data = await self._private(path, params)
+                except WhiteBitPermissionError as err:
+                    raise WhiteBitEarnPermissionError(str(err)) from err
                 holdings += read(data)
                 if page_size(data, key) < PAGE:
                     break

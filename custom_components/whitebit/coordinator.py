@@ -36,6 +36,7 @@ from .errors import (
     WhiteBitAuthenticationError,
     WhiteBitClockError,
     WhiteBitConnectionError,
+    WhiteBitEarnPermissionError,
     WhiteBitError,
     WhiteBitPermissionError,
     WhiteBitRateLimitError,
@@ -187,7 +188,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         issue_id = f"{ISSUE_EARN}_{self.config_entry.entry_id}"
         try:
             earn = await self.client.earn_balances()
-        except WhiteBitPermissionError:
+        except WhiteBitEarnPermissionError:
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,
@@ -289,10 +290,13 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         must not make the balances, which did arrive, unavailable too.
         """
         prices = self.prices
-        if prices is None or not prices.last_update_success or prices.data is None:
-            return replace(data, values=None, portfolio=None)
-        if not data.earn_known:
-            # Every total lacks what is in Earn: no sum of them is the portfolio.
+        # Nor when Earn is unknown: every total lacks it, so no sum of them is the portfolio.
+        if (
+            prices is None
+            or not prices.last_update_success
+            or prices.data is None
+            or not data.earn_known
+        ):
             return replace(data, values=None, portfolio=None)
         book = PriceBook(prices.data, quote)
         values: dict[str, Decimal | None] = {}

@@ -24,7 +24,6 @@ from .const import (
     CONF_ZERO_BALANCE,
     QUOTE_TICKERS,
 )
-from .errors import WhiteBitEarnPermissionError, WhiteBitPermissionError
 
 _NO_TRADE: Final = TradeBalance(available=Decimal(0), freeze=Decimal(0))
 
@@ -151,12 +150,7 @@ async def async_fetch_balances(client: WhiteBitClient, accounts: Collection[str]
     main = await client.main_balances() if ACCOUNT_MAIN in accounts else None
     trade = await client.trade_balances() if ACCOUNT_TRADE in accounts else None
     collateral = await client.collateral_balances() if ACCOUNT_COLLATERAL in accounts else None
-    earn = None
-    if ACCOUNT_EARN in accounts:
-        try:
-            earn = await client.earn_balances()
-        except WhiteBitPermissionError as err:
-            raise WhiteBitEarnPermissionError(str(err)) from err
+    earn = await client.earn_balances() if ACCOUNT_EARN in accounts else None
     return combine(main, trade, collateral, earn)
 
 
