@@ -29,7 +29,7 @@ from custom_components.whitebit.const import (
     CONF_ZERO_BALANCE,
     DOMAIN,
 )
-from custom_components.whitebit.servers import entry_unique_id
+from custom_components.whitebit.identity import entry_unique_id
 from simulator import DEMO_KEY, DEMO_SECRET, WhiteBitSimulator, demo_simulator
 
 if TYPE_CHECKING:
@@ -116,7 +116,8 @@ def no_stream(request: pytest.FixtureRequest) -> Generator[None]:
         yield
         return
     with patch(
-        "custom_components.whitebit.stream.WhiteBitStream.run", AsyncMock(return_value=None)
+        "custom_components.whitebit.pywhitebit.stream.WhiteBitStream.run",
+        AsyncMock(return_value=None),
     ):
         yield
 

@@ -15,8 +15,8 @@ import time
 
 from aiohttp import ClientSession
 
-from custom_components.whitebit.api import WhiteBitClient
-from custom_components.whitebit.errors import WhiteBitError
+from custom_components.whitebit.pywhitebit.client import WhiteBitClient
+from custom_components.whitebit.pywhitebit.errors import WhiteBitError
 
 
 async def main() -> None:

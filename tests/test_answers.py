@@ -4,20 +4,17 @@ from decimal import Decimal
 
 import pytest
 
-from custom_components.whitebit.answers import (
-    InvalidAmountError,
-    Market,
-    TradeBalance,
-    http_date,
-    is_currency,
-    parse_amount,
+from custom_components.whitebit.pywhitebit.amounts import InvalidAmountError, parse_amount
+from custom_components.whitebit.pywhitebit.errors import WhiteBitResponseError
+from custom_components.whitebit.pywhitebit.models import Market, TradeBalance
+from custom_components.whitebit.pywhitebit.parse import (
     parse_main_balances,
     parse_markets,
     parse_trade_balances,
     parse_websocket_token,
-    safe_text,
 )
-from custom_components.whitebit.errors import WhiteBitResponseError
+from custom_components.whitebit.pywhitebit.responses import http_date
+from custom_components.whitebit.pywhitebit.text import is_currency, safe_text
 
 
 @pytest.mark.parametrize(

@@ -14,16 +14,8 @@ from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 import pytest
 
-from custom_components.whitebit.answers import DEFAULT_RETRY_AFTER, TradeBalance
-from custom_components.whitebit.api import (
-    PUBLIC_TICKER_PATH,
-    WhiteBitClient,
-    _RecentNonces,
-    encode_body,
-    key_fingerprint,
-    sign,
-)
-from custom_components.whitebit.errors import (
+from custom_components.whitebit.pywhitebit.client import PUBLIC_TICKER_PATH, WhiteBitClient
+from custom_components.whitebit.pywhitebit.errors import (
     WhiteBitAuthenticationError,
     WhiteBitClockError,
     WhiteBitConnectionError,
@@ -32,6 +24,14 @@ from custom_components.whitebit.errors import (
     WhiteBitRateLimitError,
     WhiteBitRequestError,
     WhiteBitResponseError,
+)
+from custom_components.whitebit.pywhitebit.models import TradeBalance
+from custom_components.whitebit.pywhitebit.responses import DEFAULT_RETRY_AFTER
+from custom_components.whitebit.pywhitebit.signing import (
+    _RecentNonces,
+    encode_body,
+    key_fingerprint,
+    sign,
 )
 from simulator import DEMO_BALANCES, DEMO_KEY, DEMO_SECRET
 

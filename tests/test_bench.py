@@ -24,8 +24,8 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from PIL import Image, ImageDraw
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whitebit.api import encode_body, sign
 from custom_components.whitebit.const import CONF_API_SECRET, CONF_TICKERS, DOMAIN
+from custom_components.whitebit.pywhitebit.signing import encode_body, sign
 from simulator import DEMO_KEY, DEMO_SECRET, MAIN_BALANCE_PATH, WhiteBitSimulator
 
 if TYPE_CHECKING:

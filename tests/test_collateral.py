@@ -9,8 +9,9 @@ from homeassistant.config_entries import SOURCE_USER
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
-from custom_components.whitebit.answers import interpret, parse_collateral_balances
 from custom_components.whitebit.const import CONF_ACCOUNTS, CONF_MARKETS, DOMAIN
+from custom_components.whitebit.pywhitebit.parse import parse_collateral_balances
+from custom_components.whitebit.pywhitebit.responses import interpret
 from simulator import (
     COLLATERAL_BALANCE_PATH,
     DEMO_KEY,

@@ -13,7 +13,6 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whitebit.answers import Balances
 from custom_components.whitebit.const import (
     CONF_ACCOUNTS,
     CONF_API_SECRET,
@@ -28,12 +27,13 @@ from custom_components.whitebit.const import (
     SERVER_EU,
     SERVER_GLOBAL,
 )
-from custom_components.whitebit.errors import (
+from custom_components.whitebit.identity import entry_unique_id
+from custom_components.whitebit.pywhitebit.errors import (
     WhiteBitClockError,
     WhiteBitRequestError,
     WhiteBitResponseError,
 )
-from custom_components.whitebit.servers import entry_unique_id
+from custom_components.whitebit.pywhitebit.models import Balances
 from simulator import (
     DEMO_KEY,
     DEMO_SECRET,

@@ -27,7 +27,7 @@ from custom_components.whitebit.const import (
     DOMAIN,
     LEGACY_OPTIONS,
 )
-from custom_components.whitebit.data import WhiteBitData
+from custom_components.whitebit.holdings import WhiteBitData
 from simulator import (
     DEMO_KEY,
     MAIN_BALANCE_PATH,

@@ -11,8 +11,8 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 
 from custom_components.whitebit.const import CONF_ACCOUNTS, DOMAIN
-from custom_components.whitebit.earn import fixed_page, flex_page, sum_holdings
-from custom_components.whitebit.errors import WhiteBitResponseError
+from custom_components.whitebit.pywhitebit.earn import fixed_page, flex_page, sum_holdings
+from custom_components.whitebit.pywhitebit.errors import WhiteBitResponseError
 from simulator import (
     DEMO_KEY,
     DEMO_SECRET,

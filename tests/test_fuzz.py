@@ -17,21 +17,24 @@ from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from custom_components.whitebit.answers import (
-    MAX_RETRY_AFTER,
-    MIN_RETRY_AFTER,
-    interpret,
-    parse_main_balances,
-    parse_markets,
-    parse_trade_balances,
-    retry_after_seconds,
-)
-from custom_components.whitebit.api import NONCE_WINDOW, _RecentNonces, encode_body, sign
-from custom_components.whitebit.errors import (
+from custom_components.whitebit.pywhitebit.client import NONCE_WINDOW
+from custom_components.whitebit.pywhitebit.errors import (
     WhiteBitError,
     WhiteBitRateLimitError,
     WhiteBitResponseError,
 )
+from custom_components.whitebit.pywhitebit.parse import (
+    parse_main_balances,
+    parse_markets,
+    parse_trade_balances,
+)
+from custom_components.whitebit.pywhitebit.responses import (
+    MAX_RETRY_AFTER,
+    MIN_RETRY_AFTER,
+    interpret,
+    retry_after_seconds,
+)
+from custom_components.whitebit.pywhitebit.signing import _RecentNonces, encode_body, sign
 
 PLAIN_DECIMAL = re.compile(r"[0-9]{1,40}(\.[0-9]{1,40})?", re.ASCII)
 # Every notation an accepted amount may be in: ASCII digits, one point, an exponent.

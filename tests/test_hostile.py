@@ -25,14 +25,15 @@ from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whitebit.api import MAX_ANSWER_BYTES, WhiteBitClient
 from custom_components.whitebit.const import CONF_AUTO_TRACK, MAX_AUTO_TRACKED
-from custom_components.whitebit.errors import (
+from custom_components.whitebit.pywhitebit.client import WhiteBitClient
+from custom_components.whitebit.pywhitebit.errors import (
     WhiteBitConnectionError,
     WhiteBitError,
     WhiteBitRedirectError,
     WhiteBitTooLargeError,
 )
+from custom_components.whitebit.pywhitebit.transport import MAX_ANSWER_BYTES
 from simulator import DEMO_KEY, DEMO_SECRET, Fault, WhiteBitSimulator
 
 from .common import error_lines, warning_lines

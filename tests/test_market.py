@@ -8,8 +8,8 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.helpers import entity_registry as er
 import pytest
 
-from custom_components.whitebit.answers import parse_markets
 from custom_components.whitebit.const import CONF_MARKETS, CONF_QUOTE
+from custom_components.whitebit.pywhitebit.parse import parse_markets
 from simulator import MAIN_BALANCE_PATH, PUBLIC_TICKER_PATH, TRADE_BALANCE_PATH
 
 from .common import INTERVAL, tick

@@ -4,14 +4,14 @@ from homeassistant.const import CONF_URL
 import pytest
 
 from custom_components.whitebit.const import CONF_SERVER, SERVER_CUSTOM
-from custom_components.whitebit.servers import (
-    InvalidUrlError,
+from custom_components.whitebit.identity import (
     entry_title,
     entry_unique_id,
     generated_titles,
     resolve_base_url,
     server_of,
 )
+from custom_components.whitebit.pywhitebit.servers import InvalidUrlError
 
 
 @pytest.mark.parametrize(

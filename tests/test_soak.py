@@ -22,7 +22,7 @@ from unittest.mock import patch
 from homeassistant.const import STATE_UNAVAILABLE
 import pytest
 
-from custom_components.whitebit.api import WhiteBitClient
+from custom_components.whitebit.pywhitebit.client import WhiteBitClient
 from simulator import DEMO_KEY, DEMO_SECRET, Fault, WhiteBitSimulator
 
 from .conftest import SELECTED

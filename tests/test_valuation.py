@@ -7,7 +7,7 @@ from decimal import Decimal, localcontext
 from hypothesis import given, strategies as st
 import pytest
 
-from custom_components.whitebit.api import Market
+from custom_components.whitebit.pywhitebit.models import Market
 from custom_components.whitebit.valuation import PriceBook, sum_values, value_of
 
 

@@ -24,7 +24,6 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
-from .api import WhiteBitClient
 from .const import (
     ACCOUNTS,
     CONF_ACCOUNTS,
@@ -49,9 +48,19 @@ from .const import (
     ZERO_UNAVAILABLE,
 )
 from .coordinator import WhiteBitConfigEntry
-from .data import WhiteBitData, async_fetch_balances
-from .errors import (
+from .holdings import WhiteBitData, async_fetch_balances
+from .identity import (
+    entry_title,
+    entry_unique_id,
+    generated_titles,
+    resolve_base_url,
+    server_of,
+)
+from .prices import async_get_prices
+from .pywhitebit import (
+    InvalidUrlError,
     WhiteBitAuthenticationError,
+    WhiteBitClient,
     WhiteBitClockError,
     WhiteBitConnectionError,
     WhiteBitEarnPermissionError,
@@ -59,15 +68,6 @@ from .errors import (
     WhiteBitRateLimitError,
     WhiteBitRequestError,
     WhiteBitResponseError,
-)
-from .prices import async_get_prices
-from .servers import (
-    InvalidUrlError,
-    entry_title,
-    entry_unique_id,
-    generated_titles,
-    resolve_base_url,
-    server_of,
 )
 from .valuation import PriceBook
 

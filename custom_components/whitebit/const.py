@@ -4,6 +4,8 @@ from datetime import timedelta
 import logging
 from typing import Final
 
+from .pywhitebit import WHITEBIT_EU, WHITEBIT_GLOBAL
+
 DOMAIN: Final = "whitebit"
 LOGGER = logging.getLogger(__package__)
 
@@ -61,15 +63,7 @@ ISSUE_EARN: Final = "earn_no_access"
 SERVER_GLOBAL: Final = "global"
 SERVER_EU: Final = "eu"
 SERVER_CUSTOM: Final = "custom"
-SERVER_URLS: Final = {
-    SERVER_GLOBAL: "https://whitebit.com",
-    SERVER_EU: "https://whitebit.eu",
-}
-# WhiteBIT's private WebSocket lives on the api. host of each server.
-STREAM_URLS: Final = {
-    SERVER_GLOBAL: "wss://api.whitebit.com/ws",
-    SERVER_EU: "wss://api.whitebit.eu/ws",
-}
+SERVER_URLS: Final = {SERVER_GLOBAL: WHITEBIT_GLOBAL, SERVER_EU: WHITEBIT_EU}
 SERVER_TITLES: Final = {
     SERVER_GLOBAL: "WhiteBIT Global",
     SERVER_EU: "WhiteBIT EU",

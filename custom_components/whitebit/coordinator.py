@@ -16,8 +16,6 @@ from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .answers import Balances, TradeBalance, merge_balances
-from .api import NONCE_WINDOW, WhiteBitClient
 from .const import (
     ACCOUNT_COLLATERAL,
     ACCOUNT_EARN,
@@ -31,9 +29,14 @@ from .const import (
     SCAN_INTERVAL,
     TRADE_RESYNC_POLLS,
 )
-from .data import Portfolio, Tracking, WhiteBitData, combine
-from .errors import (
+from .holdings import Portfolio, Tracking, WhiteBitData, combine
+from .prices import WhiteBitPriceCoordinator
+from .pywhitebit import (
+    NONCE_WINDOW,
+    Balances,
+    TradeBalance,
     WhiteBitAuthenticationError,
+    WhiteBitClient,
     WhiteBitClockError,
     WhiteBitConnectionError,
     WhiteBitEarnPermissionError,
@@ -41,9 +44,9 @@ from .errors import (
     WhiteBitPermissionError,
     WhiteBitRateLimitError,
     WhiteBitResponseError,
+    WhiteBitStream,
+    merge_balances,
 )
-from .prices import WhiteBitPriceCoordinator
-from .stream import WhiteBitStream
 from .valuation import PriceBook, sum_values, value_of
 
 type WhiteBitConfigEntry = ConfigEntry[WhiteBitCoordinator]

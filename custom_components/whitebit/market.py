@@ -17,10 +17,10 @@ from homeassistant.components.sensor import (
 from homeassistant.const import PERCENTAGE
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .answers import Market
 from .coordinator import WhiteBitCoordinator
 from .entity import account_device, exact_state
 from .prices import WhiteBitPriceCoordinator
+from .pywhitebit import Market
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,10 +15,8 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 from yarl import URL
 
-from .answers import Market
-from .api import WhiteBitPublicClient
 from .const import DOMAIN, LOGGER, SCAN_INTERVAL
-from .errors import WhiteBitError
+from .pywhitebit import Market, WhiteBitError, WhiteBitPublicClient
 
 # The price coordinator of each server, by base URL; filled as entries need them.
 PRICES_KEY: HassKey[dict[str, WhiteBitPriceCoordinator]] = HassKey(f"{DOMAIN}_prices")

@@ -28,8 +28,8 @@ from .const import (
     ZERO_UNAVAILABLE,
 )
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
-from .data import Tracking, WhiteBitData
 from .entity import WhiteBitEntity, exact_state
+from .holdings import Tracking, WhiteBitData
 from .market import market_sensors
 
 # The coordinator does all I/O; entities only read its data.

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal, localcontext
 from typing import Final
 
-from .answers import Market
+from .pywhitebit import Market
 
 # When a currency has no market with the quote currency, it is valued through one intermediate.
 # Several usually qualify; the deepest markets come first, so the price is the most reliable

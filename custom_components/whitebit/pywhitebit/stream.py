@@ -14,20 +14,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 import json
+import logging
 import random
 from typing import Any, Final, Protocol
 
 import aiohttp
 
-from .answers import Balances, TradeBalance, parse_trade_balances, safe_text
-from .api import MAX_ANSWER_BYTES, WhiteBitClient
-from .const import LOGGER
+from .client import WhiteBitClient
 from .errors import (
     WhiteBitAuthenticationError,
     WhiteBitError,
     WhiteBitPermissionError,
     WhiteBitRateLimitError,
 )
+from .models import Balances, TradeBalance
+from .parse import parse_trade_balances
+from .text import safe_text
+from .transport import MAX_ANSWER_BYTES
 
 # WhiteBIT closes a connection 60 s after the client's last message.
 PING_INTERVAL: Final = 50.0
@@ -40,6 +43,7 @@ BACKOFF_MAX: Final = 300.0
 # A connection that stayed up this long was not a failed attempt: the next wait starts small.
 STABLE_AFTER: Final = 60.0
 _PING_ID: Final = 0
+LOGGER = logging.getLogger(__name__)
 
 
 class TradeSink(Protocol):

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
-from .answers import Balances, TradeBalance
-from .api import WhiteBitClient
 from .const import (
     ACCOUNT_COLLATERAL,
     ACCOUNT_EARN,
@@ -24,6 +22,7 @@ from .const import (
     CONF_ZERO_BALANCE,
     QUOTE_TICKERS,
 )
+from .pywhitebit import Balances, TradeBalance, WhiteBitClient
 
 _NO_TRADE: Final = TradeBalance(available=Decimal(0), freeze=Decimal(0))
 

@@ -10,8 +10,10 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Final
 
-from .answers import Balances, InvalidAmountError, is_currency, parse_amount, safe_text
+from .amounts import InvalidAmountError, parse_amount
 from .errors import WhiteBitResponseError
+from .models import Balances
+from .text import is_currency, safe_text
 
 FLEX_PATH: Final = "/api/v4/main-account/smart-flex/investments"
 FIXED_PATH: Final = "/api/v4/main-account/smart/investments"

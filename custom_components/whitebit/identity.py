@@ -1,50 +1,26 @@
-"""WhiteBIT's servers: which URL a choice means, what a custom URL may be, how entries are named."""
+"""How an entry is named and identified: its server choice, title and unique ID."""
 
 from collections.abc import Mapping
 import hashlib
-import ipaddress
 from typing import Any, Final
 
 from homeassistant.const import CONF_URL
 from yarl import URL
 
-from .const import CONF_SERVER, SERVER_CUSTOM, SERVER_TITLES, SERVER_URLS, STREAM_URLS
+from .const import CONF_SERVER, SERVER_CUSTOM, SERVER_TITLES, SERVER_URLS
+from .pywhitebit import check_base_url
 
 # How much of the key a title shows, and how long a key must be for that to be harmless.
 _KEY_SHOWN: Final = 4
 _MIN_KEY_SHOWN: Final = 16
 
 
-class InvalidUrlError(Exception):
-    """The custom server URL is not one the integration will send a key to."""
-
-
 def resolve_base_url(user_input: Mapping[str, Any]) -> str:
-    """Return the base URL for the chosen server.
-
-    A custom URL must be https, except on a loopback address (a local proxy or the
-    simulator), where nothing crosses a network. URLs with credentials or a query are refused
-    too: they would end up in diagnostics and logs.
-    """
+    """Return the base URL for the chosen server; a custom URL must pass the client's rules."""
     server = user_input[CONF_SERVER]
     if server in SERVER_URLS:
         return SERVER_URLS[server]
-    try:
-        url = URL(str(user_input.get(CONF_URL, "")).strip())
-    except ValueError as err:
-        raise InvalidUrlError from err
-    if not url.absolute or not url.host or url.user or url.password or url.query_string:
-        raise InvalidUrlError
-    if url.scheme not in {"http", "https"} or (url.scheme == "http" and not _loopback(url.host)):
-        raise InvalidUrlError
-    return str(url).rstrip("/")
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return check_base_url(str(user_input.get(CONF_URL, "")))
 
 
 def entry_unique_id(base_url: str, api_key: str) -> str:
@@ -84,16 +60,3 @@ def generated_titles(base_url: str, api_key: str) -> set[str]:
 def server_of(base_url: str) -> str:
     """Return the server choice that gives `base_url`."""
     return next((s for s, url in SERVER_URLS.items() if url == base_url), SERVER_CUSTOM)
-
-
-def stream_url(base_url: str) -> str:
-    """Return the private WebSocket's URL for a server.
-
-    WhiteBIT's own servers have it on their api. host. A custom URL (a proxy, the simulator)
-    serves it at /ws beside the REST API, ws:// where the REST API is http:// (loopback only).
-    """
-    if (server := server_of(base_url)) in STREAM_URLS:
-        return STREAM_URLS[server]
-    url = URL(base_url)
-    scheme = "wss" if url.scheme == "https" else "ws"
-    return str(url.with_scheme(scheme)).rstrip("/") + "/ws"

@@ -6,36 +6,15 @@ signed headers go to the configured origin only: no redirect is ever followed.
 """
 
 import asyncio
-import base64
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
-import hashlib
-import hmac
 from http import HTTPStatus
-import json
-import threading
 import time
 from types import MappingProxyType
 from typing import Final
-import zlib
 
 import aiohttp
 
-from .answers import (
-    Balances,
-    Market,
-    TradeBalance,
-    http_date,
-    interpret,
-    parse_collateral_balances,
-    parse_main_balances,
-    parse_markets,
-    parse_trade_balances,
-    parse_websocket_token,
-    retry_after_seconds,
-    safe_text,
-)
 from .earn import (
     FIXED_PATH,
     FLEX_PATH,
@@ -54,8 +33,19 @@ from .errors import (
     WhiteBitPermissionError,
     WhiteBitRedirectError,
     WhiteBitResponseError,
-    WhiteBitTooLargeError,
 )
+from .models import Balances, Market, TradeBalance
+from .parse import (
+    parse_collateral_balances,
+    parse_main_balances,
+    parse_markets,
+    parse_trade_balances,
+    parse_websocket_token,
+)
+from .responses import http_date, interpret, retry_after_seconds
+from .signing import NONCES, encode_body, key_fingerprint, sign
+from .text import safe_text
+from .transport import read_bounded
 
 MAIN_BALANCE_PATH: Final = "/api/v4/main-account/balance"
 TRADE_BALANCE_PATH: Final = "/api/v4/trade-account/balance"
@@ -63,17 +53,11 @@ PUBLIC_TICKER_PATH: Final = "/api/v4/public/ticker"
 COLLATERAL_BALANCE_PATH: Final = "/api/v4/collateral-account/balance"
 WEBSOCKET_TOKEN_PATH: Final = "/api/v4/profile/websocket_token"  # noqa: S105 - a path
 DEFAULT_TIMEOUT: Final = 10.0
-# A full main-balance answer is tens of KB and the public ticker a few hundred: 4 MiB is far
-# above any real answer, and far below what would hurt Home Assistant's memory.
-MAX_ANSWER_BYTES: Final = 4 * 1024 * 1024
-_CHUNK: Final = 64 * 1024
 # WhiteBIT takes a nonceWindow nonce within ±5 s of its own clock.
 NONCE_WINDOW: Final = 5.0
 # Past this much difference,
 # measured from its Date header (whole seconds), nonces are shifted onto WhiteBIT's clock.
 CLOCK_TOLERANCE: Final = 2.0
-# Nonces remembered per key, to never sign one twice within WhiteBIT's window.
-_REMEMBERED: Final = 256
 # A Date header further off than this is not a clock to follow, it is a broken server.
 _MAX_SKEW: Final = 366 * 24 * 3600.0
 
@@ -83,59 +67,6 @@ type Clock = Callable[[], float]
 def _wall_clock() -> float:
     # Looked up at each call, so a test that freezes time.time freezes the client too.
     return time.time()
-
-
-class _RecentNonces:
-    """The last nonces signed for each key in this process.
-
-    WhiteBIT refuses a nonceWindow nonce used twice, and two clients of one key can sign in the
-    same millisecond: a config flow checking the key while the entry polls, or an entry and its
-    reload. Order does not matter with the window, so no lock is held across a request, and the
-    clock's reading is followed even when it steps back, rather than outrun by a stale,
-    far-ahead nonce. The last _REMEMBERED are kept: a poll signs one or two, so that is minutes
-    of requests, far more than fit in WhiteBIT's ±5 s; counting rather than timing them stays
-    right when the clock jumps.
-    """
-
-    def __init__(self) -> None:
-        self._recent: dict[str, deque[int]] = {}
-        self._lock = threading.Lock()
-
-    def next(self, key_id: str, now_ms: int) -> int:
-        """The first millisecond from `now_ms` on not signed lately for this key."""
-        with self._lock:
-            recent = self._recent.setdefault(key_id, deque(maxlen=_REMEMBERED))
-            nonce = now_ms
-            while nonce in recent:
-                nonce += 1
-            recent.append(nonce)
-        return nonce
-
-
-_NONCES: Final = _RecentNonces()
-
-
-def key_fingerprint(api_key: str) -> str:
-    """Return a stable identifier for a key that does not reveal it."""
-    return hashlib.sha256(api_key.encode()).hexdigest()
-
-
-def sign(secret: str, body: bytes) -> tuple[str, str]:
-    """Return the X-TXC-PAYLOAD and X-TXC-SIGNATURE headers for a request body."""
-    payload = base64.b64encode(body).decode("ascii")
-    signature = hmac.new(secret.encode(), payload.encode("ascii"), hashlib.sha512).hexdigest()
-    return payload, signature
-
-
-def encode_body(request: str, nonce: int, params: Mapping[str, object] | None = None) -> bytes:
-    """Serialise a request body the way it is signed: compact JSON, as WhiteBIT requires.
-
-    `nonceWindow` asks WhiteBIT to accept any unused nonce within ±5 s of its clock instead of
-    one larger than every nonce it has seen for the key. So a restart with the clock stepped
-    back, or two Home Assistant instances sharing a key, cannot lock each other out.
-    """
-    body = {"request": request, "nonce": nonce, "nonceWindow": True, **(params or {})}
-    return json.dumps(body, separators=(",", ":")).encode()
 
 
 class WhiteBitPublicClient:
@@ -203,7 +134,11 @@ class WhiteBitPublicClient:
                 self._note_clock(response.headers.get("Date"))
                 if HTTPStatus.MULTIPLE_CHOICES <= response.status < HTTPStatus.BAD_REQUEST:
                     raise WhiteBitRedirectError(response.status)
-                return response.status, await _read(response), response.headers.get("Retry-After")
+                return (
+                    response.status,
+                    await read_bounded(response),
+                    response.headers.get("Retry-After"),
+                )
         except TimeoutError as err:
             msg = f"Timed out after {self._timeout:g} s waiting for WhiteBIT"
             raise WhiteBitConnectionError(msg) from err
@@ -313,7 +248,7 @@ class WhiteBitClient(WhiteBitPublicClient):
 
     def _nonce(self) -> int:
         """A millisecond nonce on WhiteBIT's clock, never repeated for this key."""
-        return _NONCES.next(self._key_id, int((self._clock() + self._offset) * 1000))
+        return NONCES.next(self._key_id, int((self._clock() + self._offset) * 1000))
 
     async def _signed_post(
         self, path: str, params: Mapping[str, object] | None
@@ -327,55 +262,3 @@ class WhiteBitClient(WhiteBitPublicClient):
             "X-TXC-SIGNATURE": signature,
         }
         return await self._send("POST", path, body, headers)
-
-
-async def _read(response: aiohttp.ClientResponse) -> bytes:
-    """Read at most MAX_ANSWER_BYTES of the decompressed body, or raise.
-
-    Content-Length is checked first; then the bytes are counted as they are inflated, so an
-    endless stream or a small gzip that inflates to gigabytes stops at the limit. The client
-    inflates itself (auto_decompress is off): aiohttp 3.13, in Home Assistant 2026.5, inflated
-    a 256 KiB gzip to 32 MiB in one go before the first byte could be counted.
-    """
-    if (response.content_length or 0) > MAX_ANSWER_BYTES:
-        raise _too_large()
-    inflater = _inflater(response.headers.get("Content-Encoding", ""))
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.content.iter_chunked(_CHUNK):
-        data = chunk
-        while data:
-            if inflater is None:
-                piece, data = data, b""
-            else:
-                try:
-                    piece = inflater.decompress(data, MAX_ANSWER_BYTES - size + 1)
-                except zlib.error as err:
-                    msg = "WhiteBIT's answer is not the compressed data it said it was"
-                    raise WhiteBitResponseError(msg) from err
-                data = inflater.unconsumed_tail
-            size += len(piece)
-            if size > MAX_ANSWER_BYTES:
-                raise _too_large()
-            chunks.append(piece)
-    return b"".join(chunks)
-
-
-def _inflater(encoding: str) -> zlib._Decompress | None:
-    """A decompressor for the body's Content-Encoding; only what the request asked for."""
-    match encoding.strip().lower():
-        case "" | "identity":
-            return None
-        case "gzip" | "x-gzip":
-            return zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        case "deflate":
-            return zlib.decompressobj(wbits=zlib.MAX_WBITS)
-        case other:
-            msg = f"WhiteBIT answered in an encoding it was not asked for: {safe_text(other, 40)}"
-            raise WhiteBitResponseError(msg)
-
-
-def _too_large() -> WhiteBitTooLargeError:
-    return WhiteBitTooLargeError(
-        f"WhiteBIT's answer is larger than {MAX_ANSWER_BYTES // 1024 // 1024} MiB; not read"
-    )

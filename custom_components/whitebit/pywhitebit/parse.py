@@ -1,0 +1,105 @@
+"""What WhiteBIT's answers mean: decoded JSON into balances, prices and tokens.
+
+Nothing here trusts the data: a currency name that cannot be one is dropped, one wrong amount
+takes down only its own currency.
+"""
+
+from collections.abc import Callable
+from decimal import Decimal
+import re
+from types import MappingProxyType
+from typing import Final
+
+from .amounts import InvalidAmountError, number_amount, parse_amount, signed_amount
+from .errors import WhiteBitResponseError
+from .models import Balances, Market, TradeBalance
+from .text import is_currency, safe_text
+
+# A WebSocket token: WhiteBIT documents no format; printable ASCII, no space, up to 1 KiB.
+_TOKEN: Final = re.compile(r"[!-~]{1,1024}")
+
+
+def _parse_balances[T](data: object, read: Callable[[object], T]) -> Balances[T]:
+    """Read ticker -> entry, with `read` raising for an entry that is not as documented."""
+    if not isinstance(data, dict):
+        msg = f"WhiteBIT returned {type(data).__name__} where balances were expected"
+        raise WhiteBitResponseError(msg)
+    amounts: dict[str, T] = {}
+    invalid: set[str] = set()
+    rejected: set[str] = set()
+    for ticker, entry in data.items():
+        if not is_currency(ticker):
+            rejected.add(safe_text(ticker, 40))
+            continue
+        try:
+            amounts[ticker] = read(entry)
+        except InvalidAmountError:
+            invalid.add(ticker)
+    return Balances(MappingProxyType(amounts), frozenset(invalid), frozenset(rejected))
+
+
+def _field(entry: object, name: str) -> object:
+    """A field of a balance entry; raises for an entry that is not an object or lacks it."""
+    if not isinstance(entry, dict) or name not in entry:
+        raise InvalidAmountError
+    return entry[name]
+
+
+def parse_main_balances(data: object) -> Balances[Decimal]:
+    """Parse the main-account answer: `{"BTC": {"main_balance": "0.5"}, ...}`."""
+    return _parse_balances(data, lambda entry: parse_amount(_field(entry, "main_balance")))
+
+
+def parse_trade_balances(data: object) -> Balances[TradeBalance]:
+    """Parse the trade-account answer; it lists only currencies with a balance."""
+    return _parse_balances(
+        data,
+        lambda entry: TradeBalance(
+            available=parse_amount(_field(entry, "available")),
+            freeze=parse_amount(_field(entry, "freeze")),
+        ),
+    )
+
+
+def parse_collateral_balances(data: object) -> Balances[Decimal]:
+    """Parse the collateral answer, `{"BTC": 1, "USDT": "1000.5"}`: numbers or strings.
+
+    WhiteBIT documents numbers and its Go SDK reads strings; both are taken exactly. A number
+    arrives as the Decimal of its JSON text (the decoder never makes it a float).
+    """
+    return _parse_balances(data, number_amount)
+
+
+def parse_websocket_token(data: object) -> str:
+    """Read `{"websocket_token": "…"}`; a token is printable ASCII of a sane length."""
+    token = data.get("websocket_token") if isinstance(data, dict) else None
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        msg = "WhiteBIT's answer holds no usable WebSocket token"
+        raise WhiteBitResponseError(msg)
+    return token
+
+
+def parse_markets(data: object) -> dict[str, Market]:
+    """Parse the public ticker into market name -> Market.
+
+    The answer lists hundreds of markets. One that is not in the documented shape (a name that
+    is not BASE_QUOTE of two currencies, a price that is not a decimal, a frozen flag that is
+    not a bool) is left out rather than failing the rest: a currency only it could value is then
+    reported as unvalued, which the user sees.
+    """
+    if not isinstance(data, dict):
+        msg = f"WhiteBIT returned {type(data).__name__} where markets were expected"
+        raise WhiteBitResponseError(msg)
+    markets: dict[str, Market] = {}
+    for name, entry in data.items():
+        base, _, quote = name.partition("_")
+        if not (is_currency(base) and is_currency(quote)) or "_" in quote:
+            continue
+        if not isinstance(entry, dict) or not isinstance(frozen := entry.get("isFrozen"), bool):
+            continue
+        try:
+            price = parse_amount(entry.get("last_price"))
+        except InvalidAmountError:
+            continue
+        markets[name] = Market(base, quote, price, frozen, signed_amount(entry.get("change")))
+    return markets
