@@ -227,6 +227,9 @@ async def test_error_classes(
     ("status", "text", "error"),
     [
         (502, "<html><body>Bad gateway</body></html>", WhiteBitConnectionError),
+        # A CDN's block page says nothing about the key: a transient fault, not "no permission".
+        (403, "<html><body>Access denied</body></html>", WhiteBitConnectionError),
+        (403, "", WhiteBitConnectionError),
         (503, "", WhiteBitConnectionError),
         (200, "<html>maintenance</html>", WhiteBitResponseError),
         (200, '{"BTC": {"main_balance": "1"', WhiteBitResponseError),

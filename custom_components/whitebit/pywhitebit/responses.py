@@ -122,8 +122,10 @@ def _classify(status: int, data: object) -> type[WhiteBitError] | None:
     # In this order: the first that holds decides.
     rules: tuple[tuple[bool, type[WhiteBitError]], ...] = (
         (status == HTTPStatus.UNAUTHORIZED or text in _AUTH_TEXTS, WhiteBitAuthenticationError),
+        # WhiteBIT's own refusal is JSON with a message. A 403 page that is not (a CDN's or a
+        # proxy's block page) says nothing about the key: it falls through to a transient fault.
         (
-            status == HTTPStatus.FORBIDDEN or text.startswith(_PERMISSION_TEXT),
+            (status == HTTPStatus.FORBIDDEN and bool(text)) or text.startswith(_PERMISSION_TEXT),
             WhiteBitPermissionError,
         ),
         (text.startswith(_WINDOW_TEXT), WhiteBitClockError),
