@@ -1,17 +1,19 @@
 """Earn (crypto lending) in Home Assistant: paginated, with access on request, and under attack.
 
 The client's own bounds on Earn pages are tested in tests/pywhitebit/test_earn.py; here, what a
-user sees of them.
+user sees of them, and the simulator's Earn endpoints against WhiteBIT's documentation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 import contextlib
+import itertools
+import time
 import tracemalloc
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_API_KEY, CONF_URL, STATE_UNAVAILABLE
@@ -33,6 +35,7 @@ from simulator import (
 
 from .common import INTERVAL, tick, warning_lines
 from .conftest import ENTRY_ID, FULL_OPTIONS, TITLE
+from .signer import documented_body, documented_headers
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.usefixtures("freeze_first")
 
 PREFIX = "sensor.whitebit_127_0_0_1"
+_STEPS = itertools.count()
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -266,3 +270,60 @@ async def test_an_earn_bomb_leaves_home_assistant_whole(
     finally:
         await hass.config_entries.async_unload(entry.entry_id)
         await server.close()
+
+
+async def _ask(sim_url: str, path: str, **params: object) -> tuple[int, dict[str, Any]]:
+    """One request signed by WhiteBIT's documented recipe, not by the client."""
+    # Time is frozen here: each request takes a millisecond more, never a nonce used already.
+    nonce = int(time.time() * 1000) + next(_STEPS)
+    body = documented_body(path, nonce, nonceWindow=True, **params)
+    headers = documented_headers(DEMO_KEY, DEMO_SECRET, body)
+    async with (
+        ClientSession() as session,
+        session.post(sim_url + path, data=body, headers=headers) as answer,
+    ):
+        return answer.status, await answer.json()
+
+
+async def test_the_simulator_pages_earn_as_documented(
+    sim_url: str, simulator: WhiteBitSimulator
+) -> None:
+    """As documented: `limit` ≤ 100, `offset`, both shapes, each list's status filter, else 400."""
+    simulator.accounts[DEMO_KEY].flex = [("USDT", "1")] * 150
+    status, page = await _ask(sim_url, FLEX_INVESTMENTS_PATH, investmentStatus=1, offset=100)
+    assert status == 200
+    assert set(page) == {"data", "limit", "offset"}
+    assert (page["limit"], page["offset"], len(page["data"])) == (100, 100, 50)
+    record = page["data"][0]
+    assert set(record) == {
+        "id",
+        "planId",
+        "currency",
+        "invested",
+        "withAutoReinvest",
+        "status",
+        "createdAt",
+        "updatedAt",
+    }
+    assert (record["currency"], record["invested"], record["status"]) == ("USDT", "1", 1)
+    status, page = await _ask(sim_url, FLEX_INVESTMENTS_PATH, investmentStatus=0)
+    assert (status, page["data"]) == (200, [])
+
+    status, page = await _ask(sim_url, FIXED_INVESTMENTS_PATH, status=2, limit=1)
+    assert status == 200
+    assert set(page) == {"offset", "limit", "records"}
+    [record] = page["records"]
+    assert (record["plan"]["ticker"], record["status"], record["amount"]) == ("ETH", 2, "1")
+    assert {"id", "created", "updated", "paymentTime", "interestPaid"} <= set(record)
+
+    for path, params, field in (
+        (FLEX_INVESTMENTS_PATH, {"limit": 101}, "limit"),
+        (FLEX_INVESTMENTS_PATH, {"offset": -1}, "offset"),
+        (FLEX_INVESTMENTS_PATH, {"investmentStatus": 2}, "investmentStatus"),
+        (FIXED_INVESTMENTS_PATH, {"status": 0}, "status"),
+        (FIXED_INVESTMENTS_PATH, {"limit": True}, "limit"),
+    ):
+        status, page = await _ask(sim_url, path, **params)
+        assert status == 400
+        assert page["message"] == "Validation failed"
+        assert set(page["errors"]) == {field}
