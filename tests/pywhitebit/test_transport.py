@@ -12,13 +12,12 @@ import zlib
 from aiohttp import ClientSession, web
 import pytest
 
-from custom_components.whitebit.pywhitebit.client import WhiteBitClient
+from custom_components.whitebit.pywhitebit.client import BALANCE_MAX_BYTES, WhiteBitClient
 from custom_components.whitebit.pywhitebit.errors import (
     WhiteBitError,
     WhiteBitResponseError,
     WhiteBitTooLargeError,
 )
-from custom_components.whitebit.pywhitebit.transport import MAX_ANSWER_BYTES
 from simulator import DEMO_KEY, DEMO_SECRET
 
 from .conftest import RawServer, Serve
@@ -42,7 +41,7 @@ async def _peak_memory(call: Awaitable[object]) -> tuple[BaseException | None, i
 async def test_an_endless_body_stops_at_the_limit(
     session: ClientSession, socket_enabled: None
 ) -> None:
-    """A body without end: a typed error once 4 MiB have arrived, memory near that bound.
+    """A body without end: a typed error once the balance bound (1 MiB) has arrived, memory near it.
 
     A raw stream server, so that the client hanging up mid-body (as it should) ends the
     server's loop cleanly, with every error it raises retrieved.
@@ -77,11 +76,11 @@ async def test_an_endless_body_stops_at_the_limit(
         await server.wait_closed()
     assert isinstance(error, WhiteBitTooLargeError)
     assert sent[0] < 64 * 2**20
-    assert peak < 3 * MAX_ANSWER_BYTES, f"peak {peak / 2**20:.1f} MiB"
+    assert peak < 3 * BALANCE_MAX_BYTES, f"peak {peak / 2**20:.1f} MiB"
 
 
 async def test_a_gzip_bomb_stops_at_the_limit(session: ClientSession, serve: Serve) -> None:
-    """256 KiB of gzip that inflate to 256 MiB: counted after inflating, stopped at 4 MiB."""
+    """256 KiB of gzip that inflate to 256 MiB: counted after inflating, stopped at 1 MiB."""
     packer = zlib.compressobj(9, zlib.DEFLATED, 31)
     block = b"\0" * 2**20
     bomb = b"".join(packer.compress(block) for _ in range(256)) + packer.flush()
@@ -94,7 +93,7 @@ async def test_a_gzip_bomb_stops_at_the_limit(session: ClientSession, serve: Ser
 
     error, peak = await _peak_memory(_client(session, await serve(gzip)).main_balances())
     assert isinstance(error, WhiteBitTooLargeError)
-    assert peak < 3 * MAX_ANSWER_BYTES, f"peak {peak / 2**20:.1f} MiB"
+    assert peak < 3 * BALANCE_MAX_BYTES, f"peak {peak / 2**20:.1f} MiB"
 
 
 async def test_an_announced_huge_body_is_not_read(session: ClientSession, serve: Serve) -> None:
