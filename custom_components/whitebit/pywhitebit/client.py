@@ -192,8 +192,9 @@ class WhiteBitClient(WhiteBitPublicClient):
         """Everything placed in crypto lending, per currency: active flex and fixed investments.
 
         Pages are bounded and checked in .earn (size, records, ids, at most MAX_PAGES of each
-        kind: more would be a partial sum, so none is given). A key refused here lacks lending access, which WhiteBIT grants apart from every other
-        permission: WhiteBitEarnPermissionError says so.
+        kind: more would be a partial sum, so none is given). A key refused here lacks lending
+        access, which WhiteBIT grants apart from every other permission:
+        WhiteBitEarnPermissionError says so.
         """
         holdings: list[Holding] = []
         for kind in (FLEX, FIXED):
