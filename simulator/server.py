@@ -433,25 +433,32 @@ class WhiteBitSimulator:
         return await self._private(request, answer)
 
     async def _investments(self, request: web.Request) -> web.StreamResponse:
-        """Active or closed flex or fixed investments, a page of limit (≤ 100) from offset."""
+        """Active or closed flex or fixed investments, a page of limit (≤ 100) from offset.
+
+        As documented: flex filters on `investmentStatus` (1 active, 0 closed), fixed on
+        `status` (1 active, 2 closed); a parameter out of range is a 400 "Validation failed".
+        """
+        flex_path = request.path == FLEX_INVESTMENTS_PATH
 
         def answer(account: SimAccount, body: dict[str, Any]) -> web.Response:
             limit, offset = body.get("limit", 100), body.get("offset", 0)
-            status_field = "investmentStatus" if request.path == FLEX_INVESTMENTS_PATH else "status"
+            status_field = "investmentStatus" if flex_path else "status"
             status = body.get(status_field)
             errors = {}
-            if not isinstance(limit, int) or not 1 <= limit <= 100:  # noqa: PLR2004 - documented
+            if type(limit) is not int or not 1 <= limit <= 100:  # noqa: PLR2004 - documented
                 errors["limit"] = ["The limit must be between 1 and 100."]
-            if not isinstance(offset, int) or not 0 <= offset <= 10000:  # noqa: PLR2004
+            if type(offset) is not int or not 0 <= offset <= 10000:  # noqa: PLR2004
                 errors["offset"] = ["The offset must be between 0 and 10000."]
-            if status not in {None, 1, 2}:
+            valid = (0, 1) if flex_path else (1, 2)
+            if status is not None and (type(status) is not int or status not in valid):
                 errors[status_field] = [f"The selected {status_field} is invalid."]
             if errors:
-                return self._answer(request, 422, _validation(errors))
-            if request.path == FLEX_INVESTMENTS_PATH:
+                return self._answer(request, 400, _validation(errors))
+            if flex_path:
+                # Every simulated flex investment is active.
                 flex = [
                     {
-                        "id": f"flex-{n}",
+                        "id": f"inv_flex-{n}",
                         "planId": "plan",
                         "currency": currency,
                         "invested": amount,
@@ -468,8 +475,11 @@ class WhiteBitSimulator:
             fixed = [
                 {
                     "id": f"fixed-{n}",
-                    "plan": {"id": "plan", "ticker": ticker, "status": 1},
+                    "plan": {"id": "plan", "ticker": ticker, "status": 1, "percent": "10"},
                     "status": state,
+                    "created": 0,
+                    "updated": 0,
+                    "paymentTime": 0,
                     "amount": amount,
                     "interestPaid": "0",
                 }

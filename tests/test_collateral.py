@@ -10,8 +10,6 @@ from homeassistant.data_entry_flow import FlowResultType
 import pytest
 
 from custom_components.whitebit.const import CONF_ACCOUNTS, CONF_MARKETS, DOMAIN
-from custom_components.whitebit.pywhitebit.parse import parse_collateral_balances
-from custom_components.whitebit.pywhitebit.responses import interpret
 from simulator import (
     COLLATERAL_BALANCE_PATH,
     DEMO_KEY,
@@ -37,24 +35,6 @@ pytestmark = pytest.mark.usefixtures("freeze_first")
 PREFIX = "sensor.whitebit_127_0_0_1"
 # 24 significant digits: a float would lose them.
 COLLATERAL = {"BTC": "0.3", "USDT": "100.000000000000000000001", "DOGE": "1000"}
-
-
-def test_numbers_and_strings_are_read_exactly() -> None:
-    """WhiteBIT's documented numbers and its Go SDK's strings; nothing through a float."""
-    body = (
-        b'{"BTC":0.1,"USDT":1000,"ETH":"2.5","DOGE":1.5E+3,"SOL":100.000000000000000000001,'
-        b'"X":-1,"Y":true,"Z":1e999999999,"W":null}'
-    )
-    balances = parse_collateral_balances(interpret(200, body, 10))
-    assert balances.amounts == {
-        "BTC": Decimal("0.1"),
-        "USDT": Decimal(1000),
-        "ETH": Decimal("2.5"),
-        "DOGE": Decimal(1500),
-        "SOL": Decimal("100.000000000000000000001"),
-    }
-    assert str(balances.amounts["BTC"]) == "0.1"
-    assert balances.invalid == {"X", "Y", "Z", "W"}
 
 
 async def _everything_on(

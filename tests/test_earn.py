@@ -1,18 +1,28 @@
-"""Earn (crypto lending): active flex and fixed investments, paginated, with access on request."""
+"""Earn (crypto lending) in Home Assistant: paginated, with access on request, and under attack.
+
+The client's own bounds on Earn pages are tested in tests/pywhitebit/test_earn.py; here, what a
+user sees of them, and the simulator's Earn endpoints against WhiteBIT's documentation.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+import contextlib
+import itertools
+import time
+import tracemalloc
+from typing import TYPE_CHECKING, Any
 
+from aiohttp import ClientSession, web
+from aiohttp.test_utils import TestServer
 from homeassistant.config_entries import SOURCE_USER
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import CONF_API_KEY, CONF_URL, STATE_UNAVAILABLE
 from homeassistant.helpers import issue_registry as ir
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whitebit.const import CONF_ACCOUNTS, DOMAIN
-from custom_components.whitebit.pywhitebit.earn import fixed_page, flex_page, sum_holdings
-from custom_components.whitebit.pywhitebit.errors import WhiteBitResponseError
+from custom_components.whitebit.const import CONF_ACCOUNTS, CONF_API_SECRET, DOMAIN
+from custom_components.whitebit.identity import entry_unique_id
 from simulator import (
     DEMO_KEY,
     DEMO_SECRET,
@@ -24,59 +34,20 @@ from simulator import (
 )
 
 from .common import INTERVAL, tick, warning_lines
+from .conftest import ENTRY_ID, FULL_OPTIONS, TITLE
+from .signer import documented_body, documented_headers
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
     from simulator import WhiteBitSimulator
 
 pytestmark = pytest.mark.usefixtures("freeze_first")
 
 PREFIX = "sensor.whitebit_127_0_0_1"
-
-
-def test_documented_pages_are_read() -> None:
-    """WhiteBIT's documented examples: flex `data[].invested`, fixed `records[].amount`."""
-    flex = {
-        "data": [
-            {
-                "id": "f1",
-                "planId": "p",
-                "currency": "USDT",
-                "invested": "1500.75",
-                "withAutoReinvest": True,
-                "status": 1,
-                "createdAt": 1,
-                "updatedAt": 1,
-            }
-        ],
-        "limit": 100,
-        "offset": 0,
-    }
-    fixed = {
-        "offset": 0,
-        "limit": 100,
-        "records": [
-            {
-                "id": "0d7b66ff-1909-4938-ab7a-d16d9a64dcd5",
-                "plan": {"id": "8e66", "ticker": "USDT", "status": 1, "percent": "10"},
-                "status": 1,
-                "amount": "100",
-                "interestPaid": "0",
-            },
-            {"id": "closed", "plan": {"ticker": "BTC"}, "status": 2, "amount": "5"},
-        ],
-    }
-    balances = sum_holdings(flex_page(flex) + fixed_page(fixed))
-    assert balances.amounts == {"USDT": Decimal("1600.75")}
-    with pytest.raises(WhiteBitResponseError, match="no records list"):
-        fixed_page({"offset": 0})
-    odd = sum_holdings([("BTC", "1"), ("BTC", "-1"), ("\x1b[31m", "1"), (5, "1"), ("ETH", "2")])
-    assert odd.amounts == {"ETH": Decimal(2)}
-    assert odd.invalid == {"BTC"}
-    assert len(odd.rejected) == 2
+_STEPS = itertools.count()
+type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _earning(simulator: WhiteBitSimulator, flex: int = 1) -> None:
@@ -220,3 +191,139 @@ async def test_options_refuse_earn_without_lending_access(
     # The demo's active investments: 150.25 USDT flex and 0.05 BTC fixed.
     assert hass.states.get(f"{PREFIX}_usdt_in_earn").state == "150.25"
     assert hass.states.get(f"{PREFIX}_btc_in_earn").state == "0.05"
+
+
+async def _bomb_server(simulator: WhiteBitSimulator) -> tuple[TestServer, list[str]]:
+    """The simulator, but each Earn page two million bare zeros, streamed without a length.
+
+    Balances, the ticker and the key's checks are the simulator's own; only Earn is hostile.
+    """
+    bomb = b'{"data":[' + b",".join([b"0"] * 2_090_000) + b'],"limit":100,"offset":0}'
+    asked: list[str] = []
+
+    @web.middleware
+    async def earn_bomb(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path not in EARN_PATHS:
+            return await handler(request)
+        asked.append(request.path)
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        with contextlib.suppress(ConnectionError):  # the client hangs up, as it should
+            for start in range(0, len(bomb), 2**16):
+                await response.write(bomb[start : start + 2**16])
+            await response.write_eof()
+        return response
+
+    app = simulator.app()
+    app.middlewares.append(earn_bomb)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server(access_log=None)
+    return server, asked
+
+
+async def test_an_earn_bomb_leaves_home_assistant_whole(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    socket_enabled: None,
+    entity_registry_enabled_by_default: None,
+) -> None:
+    """Every Earn page ~4 MiB of zeros: Earn unavailable, the rest fine, one warning, little memory.
+
+    Before the fix one poll against this server took 1.6 GB and over a minute of CPU.
+    """
+    server, asked = await _bomb_server(simulator)
+    url = str(server.make_url("")).rstrip("/")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=ENTRY_ID,
+        title=TITLE,
+        version=1,
+        minor_version=3,
+        unique_id=entry_unique_id(url, DEMO_KEY),
+        data={CONF_URL: url, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET},
+        options={**FULL_OPTIONS, CONF_ACCOUNTS: ["main", "trade", "earn"]},
+    )
+    entry.add_to_hass(hass)
+    try:
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        tracemalloc.start()
+        try:
+            await tick(hass, freezer, INTERVAL)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        print(f"Earn bomb, one poll through Home Assistant: peak {peak / 2**20:.1f} MiB traced")  # noqa: T201 - the measure asked for
+        assert peak < 100 * 2**20
+        # One refused page a poll, at setup and at the poll: never the ten pages of before.
+        assert asked == [FLEX_INVESTMENTS_PATH] * 2
+        assert hass.states.get(f"{PREFIX}_usdt_in_earn").state == STATE_UNAVAILABLE
+        assert hass.states.get(f"{PREFIX}_usdt_total").state == STATE_UNAVAILABLE
+        assert hass.states.get(f"{PREFIX}_usdt_main").state == "1234.56"
+        assert hass.states.get(f"{PREFIX}_btc_available").state == "0.1"
+        refused = "WhiteBIT's answer is larger than 512 KiB; not read"
+        assert [line for line in warning_lines(caplog) if "Earn" in line] == [
+            f"WhiteBIT's Earn figures could not be read: {refused}"
+        ]
+    finally:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await server.close()
+
+
+async def _ask(sim_url: str, path: str, **params: object) -> tuple[int, dict[str, Any]]:
+    """One request signed by WhiteBIT's documented recipe, not by the client."""
+    # Time is frozen here: each request takes a millisecond more, never a nonce used already.
+    nonce = int(time.time() * 1000) + next(_STEPS)
+    body = documented_body(path, nonce, nonceWindow=True, **params)
+    headers = documented_headers(DEMO_KEY, DEMO_SECRET, body)
+    async with (
+        ClientSession() as session,
+        session.post(sim_url + path, data=body, headers=headers) as answer,
+    ):
+        return answer.status, await answer.json()
+
+
+async def test_the_simulator_pages_earn_as_documented(
+    sim_url: str, simulator: WhiteBitSimulator
+) -> None:
+    """As documented: `limit` ≤ 100, `offset`, both shapes, each list's status filter, else 400."""
+    simulator.accounts[DEMO_KEY].flex = [("USDT", "1")] * 150
+    status, page = await _ask(sim_url, FLEX_INVESTMENTS_PATH, investmentStatus=1, offset=100)
+    assert status == 200
+    assert set(page) == {"data", "limit", "offset"}
+    assert (page["limit"], page["offset"], len(page["data"])) == (100, 100, 50)
+    record = page["data"][0]
+    assert set(record) == {
+        "id",
+        "planId",
+        "currency",
+        "invested",
+        "withAutoReinvest",
+        "status",
+        "createdAt",
+        "updatedAt",
+    }
+    assert (record["currency"], record["invested"], record["status"]) == ("USDT", "1", 1)
+    status, page = await _ask(sim_url, FLEX_INVESTMENTS_PATH, investmentStatus=0)
+    assert (status, page["data"]) == (200, [])
+
+    status, page = await _ask(sim_url, FIXED_INVESTMENTS_PATH, status=2, limit=1)
+    assert status == 200
+    assert set(page) == {"offset", "limit", "records"}
+    [record] = page["records"]
+    assert (record["plan"]["ticker"], record["status"], record["amount"]) == ("ETH", 2, "1")
+    assert {"id", "created", "updated", "paymentTime", "interestPaid"} <= set(record)
+
+    for path, params, field in (
+        (FLEX_INVESTMENTS_PATH, {"limit": 101}, "limit"),
+        (FLEX_INVESTMENTS_PATH, {"offset": -1}, "offset"),
+        (FLEX_INVESTMENTS_PATH, {"investmentStatus": 2}, "investmentStatus"),
+        (FIXED_INVESTMENTS_PATH, {"status": 0}, "status"),
+        (FIXED_INVESTMENTS_PATH, {"limit": True}, "limit"),
+    ):
+        status, page = await _ask(sim_url, path, **params)
+        assert status == 400
+        assert page["message"] == "Validation failed"
+        assert set(page["errors"]) == {field}

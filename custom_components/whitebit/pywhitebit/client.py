@@ -15,24 +15,13 @@ from typing import Final
 
 import aiohttp
 
-from .earn import (
-    FIXED_PATH,
-    FLEX_PATH,
-    MAX_PAGES,
-    PAGE,
-    Holding,
-    fixed_page,
-    flex_page,
-    page_size,
-    sum_holdings,
-)
+from .earn import FIXED, FLEX, MAX_PAGE_BYTES, Holding, Investments, sum_holdings
 from .errors import (
     WhiteBitClockError,
     WhiteBitConnectionError,
     WhiteBitEarnPermissionError,
     WhiteBitPermissionError,
     WhiteBitRedirectError,
-    WhiteBitResponseError,
 )
 from .models import Balances, Market, TradeBalance
 from .parse import (
@@ -45,13 +34,19 @@ from .parse import (
 from .responses import http_date, interpret, retry_after_seconds
 from .signing import NONCES, encode_body, key_fingerprint, sign
 from .text import safe_text
-from .transport import read_bounded
+from .transport import MAX_ANSWER_BYTES, read_bounded
 
 MAIN_BALANCE_PATH: Final = "/api/v4/main-account/balance"
 TRADE_BALANCE_PATH: Final = "/api/v4/trade-account/balance"
 PUBLIC_TICKER_PATH: Final = "/api/v4/public/ticker"
 COLLATERAL_BALANCE_PATH: Final = "/api/v4/collateral-account/balance"
 WEBSOCKET_TOKEN_PATH: Final = "/api/v4/profile/websocket_token"  # noqa: S105 - a path
+# What each answer may be, near what real ones can: the main balance lists every currency
+# WhiteBIT has (about a thousand, tens of KB), and 1 MiB holds 10,000 of them indented. The
+# WebSocket token is under 1 KiB; 64 KiB still takes any error page in full. The ticker, the
+# largest, gets MAX_ANSWER_BYTES.
+BALANCE_MAX_BYTES: Final = 1024 * 1024
+TOKEN_MAX_BYTES: Final = 64 * 1024
 DEFAULT_TIMEOUT: Final = 10.0
 # WhiteBIT takes a nonceWindow nonce within ±5 s of its own clock.
 NONCE_WINDOW: Final = 5.0
@@ -114,8 +109,9 @@ class WhiteBitPublicClient:
         path: str,
         body: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        max_bytes: int = MAX_ANSWER_BYTES,
     ) -> tuple[int, bytes, str | None]:
-        """Send one request; return the status, the body and any Retry-After."""
+        """Send one request; return the status, the body (at most `max_bytes`), any Retry-After."""
         try:
             async with (
                 asyncio.timeout(self._timeout),
@@ -136,7 +132,7 @@ class WhiteBitPublicClient:
                     raise WhiteBitRedirectError(response.status)
                 return (
                     response.status,
-                    await read_bounded(response),
+                    await read_bounded(response, max_bytes),
                     response.headers.get("Retry-After"),
                 )
         except TimeoutError as err:
@@ -181,50 +177,45 @@ class WhiteBitClient(WhiteBitPublicClient):
 
     async def main_balances(self) -> Balances[Decimal]:
         """Return every listed currency's main-account balance, in one request."""
-        return parse_main_balances(await self._private(MAIN_BALANCE_PATH))
+        return parse_main_balances(await self._private(MAIN_BALANCE_PATH, BALANCE_MAX_BYTES))
 
     async def trade_balances(self) -> Balances[TradeBalance]:
         """Return the trade-account balance of every currency that has one, in one request."""
-        return parse_trade_balances(await self._private(TRADE_BALANCE_PATH))
+        return parse_trade_balances(await self._private(TRADE_BALANCE_PATH, BALANCE_MAX_BYTES))
 
     async def collateral_balances(self) -> Balances[Decimal]:
         """Return the collateral (margin and futures) account's balances, in one request."""
-        return parse_collateral_balances(await self._private(COLLATERAL_BALANCE_PATH))
+        data = await self._private(COLLATERAL_BALANCE_PATH, BALANCE_MAX_BYTES)
+        return parse_collateral_balances(data)
 
     async def earn_balances(self) -> Balances[Decimal]:
         """Everything placed in crypto lending, per currency: active flex and fixed investments.
 
-        At most MAX_PAGES pages of each; more would be a partial sum, so none is given. A key
-        refused here lacks lending access, which WhiteBIT grants apart from every other
-        permission: WhiteBitEarnPermissionError says so.
+        Pages are bounded and checked in .earn (size, records, ids, at most MAX_PAGES of each
+        kind: more would be a partial sum, so none is given). A key refused here lacks lending
+        access, which WhiteBIT grants apart from every other permission:
+        WhiteBitEarnPermissionError says so.
         """
         holdings: list[Holding] = []
-        kinds = (
-            (FLEX_PATH, "investmentStatus", "data", flex_page),
-            (FIXED_PATH, "status", "records", fixed_page),
-        )
-        for path, status, key, read in kinds:
-            offset = 0
-            while True:
-                params = {status: 1, "limit": PAGE, "offset": offset}
+        for kind in (FLEX, FIXED):
+            investments = Investments(kind)
+            more = True
+            while more:
                 try:
-                    data = await self._private(path, params)
+                    data = await self._private(kind.path, MAX_PAGE_BYTES, investments.params())
                 except WhiteBitPermissionError as err:
                     raise WhiteBitEarnPermissionError(str(err)) from err
-                holdings += read(data)
-                if page_size(data, key) < PAGE:
-                    break
-                offset += PAGE
-                if offset >= MAX_PAGES * PAGE:
-                    msg = f"{MAX_PAGES * PAGE} or more active investments of one kind: not summed"
-                    raise WhiteBitResponseError(msg)
+                more = investments.add(data)
+            holdings += investments.holdings
         return sum_holdings(holdings)
 
     async def websocket_token(self) -> str:
         """Return a new, short-lived token for one connection to the private WebSocket."""
-        return parse_websocket_token(await self._private(WEBSOCKET_TOKEN_PATH))
+        return parse_websocket_token(await self._private(WEBSOCKET_TOKEN_PATH, TOKEN_MAX_BYTES))
 
-    async def _private(self, path: str, params: Mapping[str, object] | None = None) -> object:
+    async def _private(
+        self, path: str, max_bytes: int, params: Mapping[str, object] | None = None
+    ) -> object:
         """Sign, send and interpret one private request.
 
         A nonce WhiteBIT refuses as too far from its clock is sent again once, at once, if that
@@ -233,15 +224,17 @@ class WhiteBitClient(WhiteBitPublicClient):
         """
         offset = self._offset
         try:
-            return await self._signed(path, params)
+            return await self._signed(path, max_bytes, params)
         except WhiteBitClockError:
             if abs(self._offset - offset) < CLOCK_TOLERANCE:
                 raise
-        return await self._signed(path, params)
+        return await self._signed(path, max_bytes, params)
 
-    async def _signed(self, path: str, params: Mapping[str, object] | None) -> object:
+    async def _signed(
+        self, path: str, max_bytes: int, params: Mapping[str, object] | None
+    ) -> object:
         try:
-            return await self._answer(lambda: self._signed_post(path, params))
+            return await self._answer(lambda: self._signed_post(path, max_bytes, params))
         except WhiteBitClockError as err:
             err.skew = self.clock_skew
             raise
@@ -251,7 +244,7 @@ class WhiteBitClient(WhiteBitPublicClient):
         return NONCES.next(self._key_id, int((self._clock() + self._offset) * 1000))
 
     async def _signed_post(
-        self, path: str, params: Mapping[str, object] | None
+        self, path: str, max_bytes: int, params: Mapping[str, object] | None
     ) -> tuple[int, bytes, str | None]:
         body = encode_body(path, self._nonce(), params)
         payload, signature = sign(self._api_secret, body)
@@ -261,4 +254,4 @@ class WhiteBitClient(WhiteBitPublicClient):
             "X-TXC-PAYLOAD": payload,
             "X-TXC-SIGNATURE": signature,
         }
-        return await self._send("POST", path, body, headers)
+        return await self._send("POST", path, body, headers, max_bytes)

@@ -1,12 +1,16 @@
 """Crypto lending ("Earn"): active flex and fixed investments, summed per currency.
 
-Kept free of Home Assistant imports, like the client. Both lists are paginated (at most 100 a
-page); a poll reads at most MAX_PAGES pages of each, so at most twice MAX_PAGES requests, and
-stops at the first page that is not full (one request each for almost everyone).
+Both lists are paginated, at most PAGE records a page. Whatever a server sends, the work is
+bounded before any record is read: a page is at most MAX_PAGE_BYTES, holds no more records than
+were asked for, each an object with an id; a poll reads at most MAX_PAGES pages of each kind,
+and stops at the first page that is not full (one request each for almost everyone) or that
+brings no investment not seen already (a server ignoring `offset`). Each investment counts once,
+by its id, however often it is sent.
 """
 
-from collections.abc import Iterable
-from decimal import Decimal
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
 from types import MappingProxyType
 from typing import Final
 
@@ -20,60 +24,132 @@ FIXED_PATH: Final = "/api/v4/main-account/smart/investments"
 PAGE: Final = 100
 # 1,000 active investments of each kind: past that, the sum would be partial, so none is given.
 MAX_PAGES: Final = 10
-_ACTIVE: Final = 1
+# WhiteBIT's documented fixed record is 390 bytes of compact JSON, 544 indented (a flex record
+# 217 and 266): a page of 100 is 55 KB at most. 512 KiB leaves ten times that, and bounds what
+# a hostile page costs to parse (2 million bare zeros in 4 MiB took 5 s and 160 MB a page).
+MAX_PAGE_BYTES: Final = 512 * 1024
+# WhiteBIT's ids are UUIDs, with a prefix for flex ("inv_…"): 128 characters is far beyond.
+_MAX_ID: Final = 128
+# Digits enough to add MAX_PAGES * PAGE amounts of up to 80 digits each exactly.
+_SUM_DIGITS: Final = 100
 
 type Holding = tuple[object, object]
+type Record = dict[str, object]
 
 
-def flex_page(data: object) -> list[Holding]:
-    """(currency, invested) of each active flex investment on one page."""
-    return [
-        (entry.get("currency"), entry.get("invested"))
-        for entry in _records(data, "data")
-        if entry.get("status", _ACTIVE) == _ACTIVE
-    ]
+def _fixed_holding(record: Record) -> Holding:
+    """(currency, amount) of a fixed investment: its plan names the currency."""
+    plan = record.get("plan")
+    return (plan.get("ticker") if isinstance(plan, dict) else None, record.get("amount"))
 
 
-def fixed_page(data: object) -> list[Holding]:
-    """(currency, amount) of each active fixed investment on one page; the plan names it."""
-    holdings: list[Holding] = []
-    for entry in _records(data, "records"):
-        if entry.get("status") != _ACTIVE:
-            continue
-        plan = entry.get("plan")
-        holdings.append(
-            (plan.get("ticker") if isinstance(plan, dict) else None, entry.get("amount"))
-        )
-    return holdings
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One list of investments: where it is, how it is asked for, and how a record reads."""
+
+    path: str
+    status_param: str
+    key: str
+    holding: Callable[[Record], Holding]
 
 
-def _records(data: object, key: str) -> list[dict[str, object]]:
+FLEX: Final = Kind(
+    FLEX_PATH,
+    "investmentStatus",
+    "data",
+    lambda record: (record.get("currency"), record.get("invested")),
+)
+FIXED: Final = Kind(FIXED_PATH, "status", "records", _fixed_holding)
+
+
+class Investments:
+    """The active investments of one kind read so far, each once, by its id."""
+
+    def __init__(self, kind: Kind) -> None:
+        """Start before the first page."""
+        self.kind = kind
+        self.holdings: list[Holding] = []
+        self._seen: set[object] = set()
+        self._pages = 0
+
+    def params(self) -> dict[str, object]:
+        """The next page's request: active investments, PAGE of them, from where we are."""
+        return {self.kind.status_param: 1, "limit": PAGE, "offset": self._pages * PAGE}
+
+    def add(self, data: object) -> bool:
+        """Read one page; return whether the next one should be asked for.
+
+        Raises WhiteBitResponseError for a page not in the documented shape (then the sum would
+        be partial), and past MAX_PAGES full pages.
+        """
+        records = _records(data, self.kind.key)
+        new = False
+        for record in records:
+            if (record_id := record["id"]) in self._seen:
+                continue
+            self._seen.add(record_id)
+            new = True
+            if _active(record.get("status")):
+                self.holdings.append(self.kind.holding(record))
+        self._pages += 1
+        if len(records) < PAGE or not new:
+            return False
+        if self._pages >= MAX_PAGES:
+            msg = f"{MAX_PAGES * PAGE} or more active investments of one kind: not summed"
+            raise WhiteBitResponseError(msg)
+        return True
+
+
+def _records(data: object, key: str) -> list[Record]:
+    """A page's records, refused whole unless each is an object with an id, PAGE at most."""
     records = data.get(key) if isinstance(data, dict) else None
     if not isinstance(records, list):
         msg = f"WhiteBIT's investments answer has no {key} list"
         raise WhiteBitResponseError(msg)
-    # An entry that is not an object counts as a page entry (for pagination) but holds nothing.
-    return [entry if isinstance(entry, dict) else {} for entry in records]
+    # Checked before any record is looked at: the page was asked for PAGE.
+    if len(records) > PAGE:
+        msg = f"WhiteBIT sent {len(records)} investments on a page of {PAGE}: not read"
+        raise WhiteBitResponseError(msg)
+    if not all(isinstance(record, dict) and _usable_id(record.get("id")) for record in records):
+        msg = "WhiteBIT's investments answer holds a record that is not an investment with an id"
+        raise WhiteBitResponseError(msg)
+    return records
 
 
-def page_size(data: object, key: str) -> int:
-    """How many records a page held, to know whether another may follow."""
-    return len(_records(data, key))
+def _usable_id(value: object) -> bool:
+    # WhiteBIT documents strings; an integer id is taken too. Not a bool: True is not an id.
+    return (isinstance(value, str) and 0 < len(value) <= _MAX_ID) or type(value) is int
+
+
+def _active(status: object) -> bool:
+    """Status 1, as a number or a string; WhiteBIT's docs show the number but do not pin it.
+
+    Not True, though True == 1 in Python, nor 1.0; and a record without a status is not active.
+    """
+    return status == "1" or (type(status) is int and status == 1)
 
 
 def sum_holdings(holdings: Iterable[Holding]) -> Balances[Decimal]:
-    """Sum per currency; a currency with one wrong amount is unknown, not partly summed."""
+    """Sum per currency, exactly; a currency with one wrong amount is unknown, not partly summed.
+
+    Names and amounts pass the same rules as every balance: a name that cannot be a currency is
+    rejected (reported escaped, or by its type), an amount that is not a sane decimal is invalid.
+    """
     amounts: dict[str, Decimal] = {}
     invalid: set[str] = set()
     rejected: set[str] = set()
-    for currency, amount in holdings:
-        if not is_currency(currency) or not isinstance(currency, str):
-            rejected.add(safe_text(str(currency), 40))
-            continue
-        try:
-            amounts[currency] = amounts.get(currency, Decimal(0)) + parse_amount(amount)
-        except InvalidAmountError:
-            invalid.add(currency)
+    with localcontext(prec=_SUM_DIGITS):
+        for currency, amount in holdings:
+            if not isinstance(currency, str):
+                rejected.add(f"({type(currency).__name__})")
+                continue
+            if not is_currency(currency):
+                rejected.add(safe_text(currency, 40))
+                continue
+            try:
+                amounts[currency] = amounts.get(currency, Decimal(0)) + parse_amount(amount)
+            except InvalidAmountError:
+                invalid.add(currency)
     for currency in invalid:
         amounts.pop(currency, None)
     return Balances(MappingProxyType(amounts), frozenset(invalid), frozenset(rejected))

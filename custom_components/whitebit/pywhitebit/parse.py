@@ -17,13 +17,27 @@ from .text import is_currency, safe_text
 
 # A WebSocket token: WhiteBIT documents no format; printable ASCII, no space, up to 1 KiB.
 _TOKEN: Final = re.compile(r"[!-~]{1,1024}")
+# WhiteBIT lists about a thousand currencies and a thousand markets. Ten times that is refused
+# before a single entry is read: a hostile megabyte of `"A1":0,` would otherwise be 150,000
+# currencies read, reported and valued on every poll.
+MAX_CURRENCIES: Final = 10_000
+MAX_MARKETS: Final = 10_000
+
+
+def _entries(data: object, what: str, bound: int) -> dict[str, object]:
+    """The answer's object, refused whole if it is not one or has more than `bound` entries."""
+    if not isinstance(data, dict):
+        msg = f"WhiteBIT returned {type(data).__name__} where {what} were expected"
+        raise WhiteBitResponseError(msg)
+    if len(data) > bound:
+        msg = f"WhiteBIT returned {len(data)} {what}, more than {bound}: not read"
+        raise WhiteBitResponseError(msg)
+    return data
 
 
 def _parse_balances[T](data: object, read: Callable[[object], T]) -> Balances[T]:
     """Read ticker -> entry, with `read` raising for an entry that is not as documented."""
-    if not isinstance(data, dict):
-        msg = f"WhiteBIT returned {type(data).__name__} where balances were expected"
-        raise WhiteBitResponseError(msg)
+    data = _entries(data, "balances", MAX_CURRENCIES)
     amounts: dict[str, T] = {}
     invalid: set[str] = set()
     rejected: set[str] = set()
@@ -87,9 +101,7 @@ def parse_markets(data: object) -> dict[str, Market]:
     not a bool) is left out rather than failing the rest: a currency only it could value is then
     reported as unvalued, which the user sees.
     """
-    if not isinstance(data, dict):
-        msg = f"WhiteBIT returned {type(data).__name__} where markets were expected"
-        raise WhiteBitResponseError(msg)
+    data = _entries(data, "markets", MAX_MARKETS)
     markets: dict[str, Market] = {}
     for name, entry in data.items():
         base, _, quote = name.partition("_")

@@ -1,67 +1,21 @@
-"""Reading WhiteBIT's answers: amounts, currency names, balances, markets, escaping."""
+"""Answers into typed results: balances, markets, tokens; bounded before they are read."""
 
+from collections.abc import Callable, Sized
 from decimal import Decimal
 
 import pytest
 
-from custom_components.whitebit.pywhitebit.amounts import InvalidAmountError, parse_amount
 from custom_components.whitebit.pywhitebit.errors import WhiteBitResponseError
 from custom_components.whitebit.pywhitebit.models import Market, TradeBalance
 from custom_components.whitebit.pywhitebit.parse import (
+    parse_collateral_balances,
     parse_main_balances,
     parse_markets,
     parse_trade_balances,
     parse_websocket_token,
 )
-from custom_components.whitebit.pywhitebit.responses import http_date
-from custom_components.whitebit.pywhitebit.text import is_currency, safe_text
-
-
-@pytest.mark.parametrize(
-    ("text", "amount"),
-    [
-        ("0.5", "0.5"),
-        ("9.5e-07", "0.00000095"),  # seen from WhiteBIT in balance updates
-        ("1E-8", "0.00000001"),
-        ("1e5", "100000"),
-        ("1.", "1"),
-        (".5", "0.5"),
-        ("9" * 40 + "." + "1" * 40, "9" * 40 + "." + "1" * 40),
-    ],
-)
-def test_amounts_in_any_decimal_notation(text: str, amount: str) -> None:
-    """A finite, non-negative amount is that exact Decimal, written fixed-point as a state."""
-    assert f"{parse_amount(text):f}" == amount
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "-1",
-        "NaN",
-        "Infinity",
-        "inf",
-        " 1",
-        "0x10",
-        "",
-        ".",
-        "e5",
-        "1e",
-        "1" * 41,
-        "1e41",
-        "1e-41",
-        "1e999",
-        "\u0661",
-        1.5,
-        1,
-        True,
-        None,
-    ],
-)
-def test_amounts_that_are_not_amounts(value: object) -> None:
-    """Signs, NaN, other scripts' digits, absurd magnitudes and number types are refused."""
-    with pytest.raises(InvalidAmountError):
-        parse_amount(value)
+from custom_components.whitebit.pywhitebit.responses import interpret
+from custom_components.whitebit.pywhitebit.text import is_currency
 
 
 def test_one_bad_currency_leaves_the_others() -> None:
@@ -133,37 +87,6 @@ def test_markets_parse_and_skip_what_is_not_a_market() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "escaped"),
-    [
-        ("line\nERROR fake line", "line\\nERROR fake line"),
-        ("\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m"),
-        ("abc\u202eevil", "abc\\u202eevil"),
-        ("x" * 500, "x" * 200 + "…"),
-    ],
-)
-def test_server_text_is_escaped_and_bounded(text: str, escaped: str) -> None:
-    """No control character reaches a log line, and nothing longer than 200 characters."""
-    assert safe_text(text) == escaped
-
-
-@pytest.mark.parametrize(
-    ("header", "seconds"),
-    [
-        ("Wed, 25 Nov 2026 12:00:00 GMT", 1795608000.0),
-        ("Wed, 25 Nov 2026 12:00:00", 1795608000.0),
-        ("nan", None),
-        ("", None),
-        (None, None),
-        ("Wed, 25 Nov 99999 12:00:00 GMT", None),
-        ("x" * 100, None),
-    ],
-)
-def test_http_dates(header: str | None, seconds: float | None) -> None:
-    """Only a real HTTP date is a time; anything else is none."""
-    assert http_date(header) == seconds
-
-
-@pytest.mark.parametrize(
     "answer",
     [
         {},
@@ -180,3 +103,49 @@ def test_unusable_websocket_tokens(answer: object) -> None:
     with pytest.raises(WhiteBitResponseError, match="no usable WebSocket token"):
         parse_websocket_token(answer)
     assert parse_websocket_token({"websocket_token": "Ab1-_.~"}) == "Ab1-_.~"
+
+
+def test_numbers_and_strings_are_read_exactly() -> None:
+    """WhiteBIT's documented numbers and its Go SDK's strings; nothing through a float."""
+    body = (
+        b'{"BTC":0.1,"USDT":1000,"ETH":"2.5","DOGE":1.5E+3,"SOL":100.000000000000000000001,'
+        b'"X":-1,"Y":true,"Z":1e999999999,"W":null}'
+    )
+    balances = parse_collateral_balances(interpret(200, body, 10))
+    assert balances.amounts == {
+        "BTC": Decimal("0.1"),
+        "USDT": Decimal(1000),
+        "ETH": Decimal("2.5"),
+        "DOGE": Decimal(1500),
+        "SOL": Decimal("100.000000000000000000001"),
+    }
+    assert str(balances.amounts["BTC"]) == "0.1"
+    assert balances.invalid == {"X", "Y", "Z", "W"}
+
+
+@pytest.mark.parametrize(
+    ("parse", "name", "entry"),
+    [
+        (parse_main_balances, "C%d", b'{"main_balance":"1"}'),
+        (parse_trade_balances, "C%d", b'{"available":"1","freeze":"0"}'),
+        (parse_collateral_balances, "C%d", b'"1"'),
+        (parse_markets, "C%d_USDT", b'{"last_price":"1","isFrozen":false}'),
+    ],
+)
+def test_more_entries_than_any_real_answer_are_refused_unread(
+    parse: Callable[[object], Sized], name: str, entry: bytes
+) -> None:
+    """10,000 entries are read; one more, and the answer is refused before any entry is read.
+
+    Half a million bare `"A1":0` entries fit in 4 MiB: each was read, and reported as a currency
+    with a wrong amount, on every poll.
+    """
+
+    def answer(count: int) -> object:
+        entries = (b'"%s":%s' % ((name % n).encode(), entry) for n in range(count))
+        return interpret(200, b"{" + b",".join(entries) + b"}", 10)
+
+    result = parse(answer(10_000))
+    assert len(getattr(result, "amounts", result)) == 10_000
+    with pytest.raises(WhiteBitResponseError, match=r"10001 .*, more than 10000: not read"):
+        parse(answer(10_001))

@@ -1,14 +1,12 @@
-"""The API client: signing, nonces, parsing and error classification."""
+"""The client against the simulator and raw servers: requests, answers and typed errors."""
 
 from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-import gzip
-import threading
+import logging
 import time
 from typing import TYPE_CHECKING
-import zlib
 
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
@@ -22,97 +20,18 @@ from custom_components.whitebit.pywhitebit.errors import (
     WhiteBitError,
     WhiteBitPermissionError,
     WhiteBitRateLimitError,
+    WhiteBitRedirectError,
     WhiteBitRequestError,
     WhiteBitResponseError,
 )
 from custom_components.whitebit.pywhitebit.models import TradeBalance
 from custom_components.whitebit.pywhitebit.responses import DEFAULT_RETRY_AFTER
-from custom_components.whitebit.pywhitebit.signing import (
-    _RecentNonces,
-    encode_body,
-    key_fingerprint,
-    sign,
-)
 from simulator import DEMO_BALANCES, DEMO_KEY, DEMO_SECRET
 
-from .conftest import Serve
+from .conftest import RawServer, Serve
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
     from simulator import WhiteBitSimulator
-
-type RawServer = Callable[[web.Response | Callable[[], Awaitable[web.Response]]], Awaitable[str]]
-
-
-@pytest.fixture
-def raw_server(serve: Serve) -> RawServer:
-    """Serve one fixed answer (or handler) at every path; return the base URL."""
-
-    async def start(answer: web.Response | Callable[[], Awaitable[web.Response]]) -> str:
-        async def handler(_request: web.Request) -> web.Response:
-            return answer if isinstance(answer, web.Response) else await answer()
-
-        return await serve(handler)
-
-    return start
-
-
-def test_signature_matches_the_documented_vector() -> None:
-    """The issue's vector: the exact body bytes, payload and signature."""
-    body = encode_body("/api/v4/trade-account/balance", 1700000000000)
-    assert body == (
-        b'{"request":"/api/v4/trade-account/balance","nonce":1700000000000,"nonceWindow":true}'
-    )
-    payload, signature = sign("secret", body)
-    assert payload == (
-        "eyJyZXF1ZXN0IjoiL2FwaS92NC90cmFkZS1hY2NvdW50L2JhbGFuY2UiLCJub25jZSI6MTcwMDAwMDAwMDAwMC"
-        "wibm9uY2VXaW5kb3ciOnRydWV9"
-    )
-    assert signature == (
-        "2ac01358d26414ea938ab2cde3815535ac18e07c8cbe9d386e2b1cdb02e8ebfa"
-        "8e3806101dc9a77e532fc6f0fd9c72b0b3e0a7b57f6cdce2c2d827267d54d04a"
-    )
-
-
-def test_nonces_follow_the_clock_and_never_repeat_within_the_window() -> None:
-    """The clock's reading, or the next free millisecond: unique within WhiteBIT's ±5 s window.
-
-    A clock that steps back is followed, not outrun: following a stale, far-ahead nonce would
-    push every later one out of the window for as long as the clock had been wrong.
-    """
-    nonces = _RecentNonces()
-    times = [1_000_000, 1_000_000, 999_000, 1_000_500, 2_000_000, 1_000_000, 1_000_000]
-    issued = [nonces.next("key", now) for now in times]
-    assert issued == [1_000_000, 1_000_001, 999_000, 1_000_500, 2_000_000, 1_000_002, 1_000_003]
-
-
-def test_nonces_are_per_key() -> None:
-    """Another key has its own sequence and does not push this key's forward."""
-    nonces = _RecentNonces()
-    assert [nonces.next("a", 5000), nonces.next("b", 5000), nonces.next("a", 5000)] == [
-        5000,
-        5000,
-        5001,
-    ]
-
-
-def test_nonces_are_unique_across_threads() -> None:
-    """The registry is shared process-wide, so it must hold under threads too."""
-    nonces = _RecentNonces()
-    issued: list[list[int]] = [[] for _ in range(4)]
-
-    def take(out: list[int]) -> None:
-        out.extend(nonces.next("key", 1000) for _ in range(60))
-
-    threads = [threading.Thread(target=take, args=(out,)) for out in issued]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    everything = [nonce for out in issued for nonce in out]
-    # 240 in one millisecond: more than a poll signs in minutes, and every one different.
-    assert len(set(everything)) == 240
 
 
 async def test_balances_are_exact_decimals(
@@ -303,13 +222,6 @@ async def test_connection_refused(session: ClientSession, closed_url: str) -> No
     assert DEMO_SECRET not in str(caught.value)
 
 
-def test_key_fingerprint_hides_the_key() -> None:
-    """The fingerprint is stable and does not contain the key."""
-    assert key_fingerprint(DEMO_KEY) == key_fingerprint(DEMO_KEY)
-    assert DEMO_KEY not in key_fingerprint(DEMO_KEY)
-    assert key_fingerprint(DEMO_KEY) != key_fingerprint(DEMO_KEY + "x")
-
-
 async def test_trade_balances(session: ClientSession, sim_url: str) -> None:
     """One signed request; available and frozen amounts parse exactly; total adds them."""
     client = WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, sim_url)
@@ -355,42 +267,51 @@ async def test_a_date_years_off_is_not_a_clock(
     assert client.clock_skew is None
 
 
-@pytest.mark.parametrize(
-    ("encoding", "pack"),
-    [
-        ("gzip", gzip.compress),
-        ("deflate", zlib.compress),
-        ("identity", lambda body: body),
-    ],
-)
-async def test_compressed_answers_are_read(
-    session: ClientSession,
-    raw_server: RawServer,
-    encoding: str,
-    pack: Callable[[bytes], bytes],
-) -> None:
-    """Gzip and deflate, the encodings the client asks for, are inflated (by the client)."""
-    url = await raw_server(
-        web.Response(
-            body=pack(b'{"BTC":{"main_balance":"0.5"}}'),
-            headers={"Content-Encoding": encoding, "Content-Type": "application/json"},
-        )
-    )
-    balances = await WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, url).main_balances()
-    assert balances.amounts == {"BTC": Decimal("0.5")}
+def _client(session: ClientSession, url: str) -> WhiteBitClient:
+    return WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, url, timeout=5)
 
 
-@pytest.mark.parametrize(
-    ("encoding", "body", "message"),
-    [
-        ("gzip", b"\x1f\x8b not gzip at all", "not the compressed data it said"),
-        ("br", b"\x0b\x02\x80{}\x03", "an encoding it was not asked for: br"),
-    ],
-)
-async def test_compressed_answers_that_are_not(
-    session: ClientSession, raw_server: RawServer, encoding: str, body: bytes, message: str
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_a_redirect_is_never_followed(
+    session: ClientSession, serve: Serve, status: int
 ) -> None:
-    """Broken gzip, or an encoding the client never asked for: a typed error."""
-    url = await raw_server(web.Response(body=body, headers={"Content-Encoding": encoding}))
-    with pytest.raises(WhiteBitResponseError, match=message):
-        await WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, url).main_balances()
+    """The signed request stays with the configured server; the sink receives nothing."""
+    received: list[dict[str, str]] = []
+
+    async def sink(request: web.Request) -> web.Response:
+        received.append(dict(request.headers))
+        return web.json_response({"BTC": {"main_balance": "1"}})
+
+    sink_url = await serve(sink)
+
+    async def redirect(_request: web.Request) -> web.Response:
+        return web.Response(status=status, headers={"Location": f"{sink_url}/steal?x=" + "y" * 500})
+
+    client = _client(session, await serve(redirect))
+    with pytest.raises(WhiteBitRedirectError) as caught:
+        await client.main_balances()
+    with pytest.raises(WhiteBitRedirectError):
+        await client.markets()
+    assert received == []
+    # The error names the status, not where the server pointed.
+    assert str(status) in str(caught.value)
+    assert "steal" not in str(caught.value)
+
+
+async def test_connection_errors_quote_no_more_than_a_line(
+    session: ClientSession, serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Aiohttp's own texts quote what the server sent; they are escaped and bounded too."""
+
+    async def header_bomb(request: web.Request) -> web.StreamResponse:
+        transport = request.transport
+        assert transport is not None
+        transport.write(b"HTTP/1.1 200 OK\r\nX-A: " + b"\x1b" * 60_000 + b"\r\n\r\n")
+        transport.close()
+        return web.Response()
+
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(WhiteBitConnectionError) as caught:
+        await _client(session, await serve(header_bomb)).main_balances()
+    assert len(str(caught.value)) < 400
+    assert str(caught.value).isprintable()

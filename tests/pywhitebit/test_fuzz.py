@@ -18,6 +18,7 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from custom_components.whitebit.pywhitebit.client import NONCE_WINDOW
+from custom_components.whitebit.pywhitebit.earn import FLEX, PAGE, Investments, sum_holdings
 from custom_components.whitebit.pywhitebit.errors import (
     WhiteBitError,
     WhiteBitRateLimitError,
@@ -35,6 +36,7 @@ from custom_components.whitebit.pywhitebit.responses import (
     retry_after_seconds,
 )
 from custom_components.whitebit.pywhitebit.signing import _RecentNonces, encode_body, sign
+from custom_components.whitebit.pywhitebit.text import is_currency, safe_text
 
 PLAIN_DECIMAL = re.compile(r"[0-9]{1,40}(\.[0-9]{1,40})?", re.ASCII)
 # Every notation an accepted amount may be in: ASCII digits, one point, an exponent.
@@ -78,11 +80,12 @@ def _check_balances(data: object) -> None:
         return
     assert isinstance(data, dict)
     # Every currency is read, rejected as a name, or marked invalid: none is lost silently.
-    assert set(balances.amounts) | balances.invalid <= set(data)
-    assert (
-        len(balances.amounts) + len(balances.invalid) + len(balances.rejected) >= min(len(data), 1)
-        or not data
-    )
+    for ticker in data:
+        if is_currency(ticker):
+            assert (ticker in balances.amounts) != (ticker in balances.invalid), ticker
+        else:
+            assert safe_text(ticker, 40) in balances.rejected, ticker
+    assert len(balances.amounts) + len(balances.invalid) <= len(data)
     assert not set(balances.amounts) & balances.invalid
     for ticker, amount in balances.amounts.items():
         raw = data[ticker]["main_balance"]
@@ -120,7 +123,8 @@ def test_balance_shaped_answers(data: dict[str, Any]) -> None:
     | JSON.map(lambda value: json.dumps(value).encode()),
     retry_after=st.none() | st.text(max_size=40) | st.integers().map(str),
 )
-@settings(suppress_health_check=[HealthCheck.too_slow])
+# No deadline: the 100,000 brackets alone take longer than one on a loaded machine.
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @example(status=100, body=b"NaN", retry_after=None)
 @example(status=200, body=b"[" * 100_000, retry_after=None)
 @example(status=502, body=b"\xff\xfe<html>", retry_after=None)
@@ -206,23 +210,79 @@ def test_nonces_stay_in_the_window_and_never_repeat_inside_it(readings: list[int
         issued.append(nonce)
 
 
-@given(JSON)
+SHAPED = st.dictionaries(
+    st.text(max_size=10),
+    st.dictionaries(
+        st.sampled_from(["available", "freeze", "last_price", "isFrozen"]), AMOUNTS | st.booleans()
+    ),
+    max_size=6,
+)
+
+
+@given(JSON | SHAPED)
+@example({"BTC": {"available": "9.5e-07", "freeze": "1"}})
+@example({"BTC_USDT": {"last_price": "1e-5", "isFrozen": False}})
 def test_any_json_as_trade_balances_or_markets(data: object) -> None:
-    """The trade answer and the ticker parse to exact plain decimals, or raise a typed error."""
+    """The trade answer and the ticker parse to the exact decimals sent, or a typed error."""
     try:
         trade = parse_trade_balances(data)
     except WhiteBitResponseError:
         pass
     else:
-        for balance in trade.amounts.values():
-            assert balance.available.is_finite()
-            assert balance.freeze.is_finite()
+        assert isinstance(data, dict)
+        for ticker, balance in trade.amounts.items():
+            assert balance.available == Decimal(data[ticker]["available"])
+            assert balance.freeze == Decimal(data[ticker]["freeze"])
             assert balance.total >= 0
     try:
         markets = parse_markets(data)
     except WhiteBitResponseError:
         return
+    assert isinstance(data, dict)
     for name, market in markets.items():
         assert name == f"{market.base}_{market.quote}"
-        assert market.last_price.is_finite()
+        assert market.last_price == Decimal(data[name]["last_price"])
         assert market.last_price >= 0
+        assert market.frozen is data[name]["isFrozen"]
+
+
+EARN_RECORDS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "id": st.text(max_size=3) | st.integers(0, 5) | JSON_SCALARS,
+            "currency": st.sampled_from(["USDT", "BTC", "", "A B"]) | JSON_SCALARS,
+            "invested": AMOUNTS | JSON_SCALARS,
+            "status": st.sampled_from([1, "1", 0, 2, True, 1.0, None]),
+        }
+    )
+    | JSON,
+    max_size=120,
+)
+
+
+@given(st.fixed_dictionaries({"data": EARN_RECORDS}) | JSON)
+@example({"data": [{"id": 1, "currency": "USDT", "invested": "1", "status": 1}] * 2})
+@example({"data": [{"id": True, "currency": "USDT", "invested": "1", "status": 1}]})
+def test_any_json_as_an_earn_page(data: object) -> None:
+    """A page is read whole or refused: each id once, only status 1, at most a page of them."""
+    investments = Investments(FLEX)
+    try:
+        more = investments.add(data)
+    except WhiteBitResponseError:
+        return
+    assert isinstance(data, dict)
+    records = data["data"]
+    assert len(records) <= PAGE
+    assert all(isinstance(record, dict) and record.get("id") is not None for record in records)
+    first = {}
+    for record in records:
+        first.setdefault(record["id"], record)
+    statuses = [record.get("status") for record in first.values()]
+    active = [s for s in statuses if s in (1, "1") and not isinstance(s, bool | float | Decimal)]
+    assert len(investments.holdings) == len(active)
+    assert more == (len(records) == PAGE)
+    balances = sum_holdings(investments.holdings)
+    for currency, amount in balances.amounts.items():
+        assert is_currency(currency)
+        assert amount.is_finite()
+        assert amount >= 0
