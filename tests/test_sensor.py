@@ -253,8 +253,8 @@ async def test_prices_failing_leave_balances_alone(
     assert hass.states.get(f"{PREFIX}_btc_total").state == "1.12"
     assert error_lines(caplog) == [
         (
-            "Error fetching WhiteBIT prices (127.0.0.1) data: Could not fetch market prices "
-            "from WhiteBIT: WhiteBIT answered HTTP 503: (empty body)"
+            "Error fetching WhiteBIT prices (127.0.0.1) data: Could not reach WhiteBIT for the "
+            "market prices, or it answered with a server error"
         )
     ]
 

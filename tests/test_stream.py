@@ -21,8 +21,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 
-from custom_components.whitebit.pywhitebit import stream as stream_module
 from custom_components.whitebit.const import CONF_AUTO_TRACK, CONF_TICKERS
+from custom_components.whitebit.pywhitebit import stream as stream_module
 from custom_components.whitebit.pywhitebit.client import WhiteBitClient
 from custom_components.whitebit.pywhitebit.models import Balances, TradeBalance
 from custom_components.whitebit.pywhitebit.servers import stream_url
