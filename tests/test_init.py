@@ -75,18 +75,18 @@ async def test_unreachable_server_retries_setup(
 
 
 async def test_entry_from_before_trade_and_valuation_is_migrated(
-    hass: HomeAssistant, simulator: WhiteBitSimulator, mock_config_entry: MockConfigEntry
+    hass: HomeAssistant, simulator: WhiteBitSimulator, legacy_config_entry: MockConfigEntry
 ) -> None:
     """A 1.1 entry keeps doing what it did: main balances, no valuation, no new request."""
-    assert (mock_config_entry.version, mock_config_entry.minor_version) == (1, 1)
-    mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert (legacy_config_entry.version, legacy_config_entry.minor_version) == (1, 1)
+    legacy_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(legacy_config_entry.entry_id)
     await hass.async_block_till_done()
 
-    assert mock_config_entry.state is ConfigEntryState.LOADED
-    assert mock_config_entry.minor_version == 3
+    assert legacy_config_entry.state is ConfigEntryState.LOADED
+    assert legacy_config_entry.minor_version == 3
     # The interval it stored is gone: polling is Home Assistant's to switch off.
-    assert mock_config_entry.options == {**LEGACY_OPTIONS, CONF_TICKERS: SELECTED}
+    assert legacy_config_entry.options == {**LEGACY_OPTIONS, CONF_TICKERS: SELECTED}
     assert simulator.stats.requests == {MAIN_BALANCE_PATH: 1}
     assert hass.states.get("sensor.whitebit_127_0_0_1_portfolio_value") is None
 
