@@ -77,33 +77,34 @@ class AutoTracker:
         """The currencies to follow now, given those that hold a balance."""
         kept = self._tracked & held
         new = sorted(held - kept)
-        allowed = MAX_AUTO_TRACKED - len(kept)
+        room = MAX_AUTO_TRACKED - len(kept)
+        allowed = room
         now = dt_util.utcnow()
         if self._since is not None:
             hours = (now - self._since) / _HOUR
             self._budget = min(ADDITIONS_PER_HOUR, self._budget + hours * ADDITIONS_PER_HOUR)
-            allowed = min(allowed, int(self._budget))
+            allowed = min(room, int(self._budget))
             self._budget -= min(allowed, len(new))
         self._since = now
         self._tracked = kept | frozenset(new[:allowed])
-        self._warn(held, len(new) - allowed)
+        self._warn(held, len(new) - allowed, by_rate=allowed < min(room, len(new)))
         return self._tracked
 
-    def _warn(self, held: frozenset[str], waiting: int) -> None:
+    def _warn(self, held: frozenset[str], waiting: int, *, by_rate: bool) -> None:
         if waiting > 0 and not self._holding_back:
-            if len(held) > MAX_AUTO_TRACKED:
-                LOGGER.warning(
-                    "%d currencies hold a balance; automatic tracking follows %d of them. "
-                    "Select the currencies you want in the options instead",
-                    len(held),
-                    MAX_AUTO_TRACKED,
-                )
-            else:
+            if by_rate:
                 LOGGER.warning(
                     "%d currencies that began holding a balance wait: automatic tracking adds "
                     "at most %d an hour, so that entities do not churn. They follow within "
                     "the hour",
                     waiting,
                     ADDITIONS_PER_HOUR,
+                )
+            else:
+                LOGGER.warning(
+                    "%d currencies hold a balance; automatic tracking follows %d of them. "
+                    "Select the currencies you want in the options instead",
+                    len(held),
+                    MAX_AUTO_TRACKED,
                 )
         self._holding_back = waiting > 0
