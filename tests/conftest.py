@@ -9,6 +9,8 @@ entries pointing at it serve the end-to-end tests: signing, HTTP, faults, the st
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
+from decimal import Decimal
+import json
 from typing import TYPE_CHECKING, Any, override
 from unittest.mock import AsyncMock, MagicMock, PropertyMock, patch
 
@@ -18,10 +20,7 @@ from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL
 from homeassistant.core import State
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    load_json_object_fixture,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, load_fixture
 from pytest_homeassistant_custom_component.syrupy import (
     HomeAssistantSnapshotExtension,
     HomeAssistantSnapshotSerializer,
@@ -258,7 +257,8 @@ def global_entry() -> MockConfigEntry:
 
 
 def _fixture(name: str) -> Any:
-    return load_json_object_fixture(name)
+    """A fixture decoded as the client decodes an answer: a number is the Decimal of its text."""
+    return json.loads(load_fixture(name), parse_float=Decimal)
 
 
 @pytest.fixture
