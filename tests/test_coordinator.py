@@ -260,6 +260,44 @@ async def test_clock_issue_is_per_server(
     await server.close()
 
 
+async def test_repairs_go_with_the_last_entry_of_a_server(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    sim_url: str,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A removed entry leaves no repair behind.
+
+    The clock issue stays while another entry on the same server still measures that clock.
+    """
+    simulator.add_account("second-key", "second-secret-1111111111111111", {"BTC": "2"})
+    second = MockConfigEntry(
+        domain=DOMAIN,
+        title="WhiteBIT (127.0.0.1) 2",
+        version=1,
+        minor_version=3,
+        unique_id="second",
+        data={
+            CONF_URL: sim_url,
+            CONF_API_KEY: "second-key",
+            CONF_API_SECRET: "second-secret-1111111111111111",
+        },
+        options={**MAIN_OPTIONS, CONF_TICKERS: ["BTC"]},
+    )
+    second.add_to_hass(hass)
+    await hass.config_entries.async_setup(second.entry_id)
+    await hass.async_block_till_done()
+    simulator.inject(Fault(422, json.dumps(NONCE_OUTSIDE_WINDOW)))
+    await second.runtime_data.async_refresh()
+    assert issue_registry.async_get_issue(DOMAIN, clock_issue_id(sim_url)) is not None
+
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    assert issue_registry.async_get_issue(DOMAIN, clock_issue_id(sim_url)) is not None
+    await hass.config_entries.async_remove(second.entry_id)
+    assert issue_registry.async_get_issue(DOMAIN, clock_issue_id(sim_url)) is None
+
+
 def test_an_invalid_amount_is_unknown_not_zero() -> None:
     """A currency whose entry was wrong has no total, and stays held (its sensors unavailable)."""
     data = WhiteBitData(

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import override
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -190,6 +191,20 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         if self._earn_failing:
             LOGGER.info("WhiteBIT's Earn figures can be read again")
             self._earn_failing = False
+
+    @override
+    async def async_shutdown(self) -> None:
+        """Take this entry's repair issues along when it unloads (removed, disabled, reloaded).
+
+        A reloaded entry raises them again at its first poll if they still apply. The server's
+        clock issue goes with the last entry on that server only: the others still measure it.
+        """
+        await super().async_shutdown()
+        entry, url = self.config_entry, self.client.base_url
+        async_report_earn(self.hass, entry.entry_id, entry.title, refused=False)
+        others = self.hass.config_entries.async_loaded_entries(DOMAIN)
+        if not any(o.entry_id != entry.entry_id and o.data[CONF_URL] == url for o in others):
+            async_report_clock(self.hass, url, None, refused=False)
 
     @callback
     def async_prices_updated(self) -> None:
