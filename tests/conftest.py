@@ -2,8 +2,12 @@
 
 `mock_whitebit_client` is the client autospec'd, answering with the JSON fixtures in
 tests/fixtures/ (WhiteBIT's documented examples) read through pywhitebit's own parsers; with
-`global_entry` it serves tests of what the integration does with answers. The simulator and the
-entries pointing at it serve the end-to-end tests: signing, HTTP, faults, the stream.
+`global_entry` it serves tests of what the integration does with answers (the flows, setup,
+the whole sensor surface). The simulator and the entries pointing at it serve the end-to-end
+tests, kept on purpose where the wire is the point: polling over time and its request counts
+(test_coordinator), faults on the wire (test_faults, test_hostile), the stream (test_stream),
+pushed updates (test_tracking, test_answer_warnings, test_valuation), and one flow from the
+first form to a loaded entry (test_config_flow).
 """
 
 from __future__ import annotations
