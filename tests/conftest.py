@@ -282,7 +282,13 @@ def mock_whitebit_client() -> Generator[MagicMock]:
         ) as public_class,
     ):
         client = client_class.return_value
-        public_class.return_value = client
+
+        def made(_session: object, *args: str, **_options: object) -> MagicMock:
+            # The server it was made for: the last argument, after the key and secret if any.
+            client.base_url = args[-1]
+            return client
+
+        client_class.side_effect = public_class.side_effect = made
         client.base_url = WHITEBIT_GLOBAL
         client.clock_skew = None
         client.main_balances.return_value = parse_main_balances(_fixture("main_balance.json"))

@@ -267,6 +267,34 @@ async def test_user_flow_errors_recover(
     assert result["result"].data[CONF_API_SECRET] == DEMO_SECRET
 
 
+async def test_quote_checked_against_the_shared_prices(
+    hass: HomeAssistant, mock_whitebit_client: MagicMock
+) -> None:
+    """The quote currency is checked with the server's prices: a failure is a typed error.
+
+    Prices fetched for the check are the server's shared ones: the new entry values its
+    balances with them, without a ticker request of its own.
+    """
+    result = await _start(hass)
+    result = await _configure(hass, result["flow_id"])
+    mock_whitebit_client.markets.side_effect = WhiteBitConnectionError("unreachable")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TICKERS: ["BTC"], CONF_QUOTE: "eur"}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert _default(result, CONF_QUOTE) == "eur"
+
+    mock_whitebit_client.markets.side_effect = None
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TICKERS: ["BTC"], CONF_QUOTE: "eur"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert mock_whitebit_client.markets.call_count == 2
+    portfolio = hass.states.get("sensor.whitebit_proxy_example_key_0000_portfolio_value")
+    assert portfolio.attributes["unit_of_measurement"] == "EUR"
+
+
 @pytest.mark.usefixtures("mock_whitebit_client")
 async def test_no_tickers_selected(hass: HomeAssistant) -> None:
     """At least one currency must be chosen, unless they are tracked automatically."""
