@@ -1,10 +1,22 @@
-"""Fixtures: a simulator on loopback and a config entry pointing at it."""
+"""Fixtures: WhiteBIT's client mocked with its documented answers, or a simulator on loopback.
+
+`mock_whitebit_client` is the client autospec'd, answering with the JSON fixtures in
+tests/fixtures/ (WhiteBIT's documented examples) read through pywhitebit's own parsers; with
+`global_entry` it serves tests of what the integration does with answers (the flows, setup,
+the whole sensor surface). The simulator and the entries pointing at it serve the end-to-end
+tests, kept on purpose where the wire is the point: polling over time and its request counts
+(test_coordinator), faults on the wire (test_faults, test_hostile), the stream (test_stream),
+pushed updates (test_tracking, test_answer_warnings, test_valuation), and one flow from the
+first form to a loaded entry (test_config_flow).
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
+from decimal import Decimal
+import json
 from typing import TYPE_CHECKING, Any, override
-from unittest.mock import AsyncMock, PropertyMock, patch
+from unittest.mock import AsyncMock, MagicMock, PropertyMock, patch
 
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
@@ -12,7 +24,7 @@ from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL
 from homeassistant.core import State
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, load_fixture
 from pytest_homeassistant_custom_component.syrupy import (
     HomeAssistantSnapshotExtension,
     HomeAssistantSnapshotSerializer,
@@ -28,8 +40,17 @@ from custom_components.whitebit.const import (
     CONF_TICKERS,
     CONF_ZERO_BALANCE,
     DOMAIN,
+    LEGACY_OPTIONS,
 )
 from custom_components.whitebit.identity import entry_unique_id
+from custom_components.whitebit.pywhitebit import WHITEBIT_GLOBAL
+from custom_components.whitebit.pywhitebit.earn import fixed_page, flex_page, sum_holdings
+from custom_components.whitebit.pywhitebit.parse import (
+    parse_collateral_balances,
+    parse_main_balances,
+    parse_markets,
+    parse_trade_balances,
+)
 from simulator import DEMO_KEY, DEMO_SECRET, WhiteBitSimulator, demo_simulator
 
 if TYPE_CHECKING:
@@ -47,6 +68,8 @@ FULL_OPTIONS = {
     CONF_ZERO_BALANCE: "remove",
     CONF_QUOTE: "usdt",
 }
+# What the 1.3 flow makes of a 1.1 entry: main balances of the selected currencies, no values.
+MAIN_OPTIONS = {**LEGACY_OPTIONS, CONF_TICKERS: SELECTED}
 # Every secret a test hands to the integration; none may ever show up in a log line.
 TEST_SECRETS = (DEMO_SECRET, "second-secret-1111111111111111", "wrong-secret-2222222222222")
 
@@ -204,11 +227,13 @@ def closed_url(socket_enabled: None) -> str:
     return "http://127.0.0.1:9"
 
 
-def _entry(sim_url: str, options: dict[str, Any], minor_version: int) -> MockConfigEntry:
+def _entry(
+    sim_url: str, options: dict[str, Any], minor_version: int, title: str = TITLE
+) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         entry_id=ENTRY_ID,
-        title=TITLE,
+        title=title,
         version=1,
         minor_version=minor_version,
         unique_id=entry_unique_id(sim_url, DEMO_KEY),
@@ -219,8 +244,74 @@ def _entry(sim_url: str, options: dict[str, Any], minor_version: int) -> MockCon
 
 @pytest.fixture
 def mock_config_entry(sim_url: str) -> MockConfigEntry:
+    """Return an entry for the demo account on the simulator: main balances, no values."""
+    return _entry(sim_url, MAIN_OPTIONS, minor_version=3)
+
+
+@pytest.fixture
+def legacy_config_entry(sim_url: str) -> MockConfigEntry:
     """Return an entry for the demo account as version 1.1 stored it: main balances only."""
     return _entry(sim_url, {CONF_TICKERS: SELECTED, CONF_SCAN_INTERVAL: 300}, minor_version=1)
+
+
+@pytest.fixture
+def global_entry() -> MockConfigEntry:
+    """Return an entry on WhiteBIT Global, tracking main balances, for the mocked client."""
+    return _entry(WHITEBIT_GLOBAL, MAIN_OPTIONS, 3, title="WhiteBIT Global (key …0000)")
+
+
+def _fixture(name: str) -> Any:
+    """A fixture decoded as the client decodes an answer: a number is the Decimal of its text."""
+    return json.loads(load_fixture(name), parse_float=Decimal)
+
+
+@pytest.fixture
+def mock_whitebit_client() -> Generator[MagicMock]:
+    """WhiteBIT's clients where the integration makes them, autospec'd, with fixture answers.
+
+    One mock stands for both the signed client and the public one the prices use, so a test
+    sets any answer or failure (`markets` included) on it alone.
+    """
+    with (
+        patch(
+            "custom_components.whitebit.config_flow.WhiteBitClient", autospec=True
+        ) as client_class,
+        patch("custom_components.whitebit.WhiteBitClient", new=client_class),
+        patch(
+            "custom_components.whitebit.prices.WhiteBitPublicClient", autospec=True
+        ) as public_class,
+    ):
+        client = client_class.return_value
+
+        def made(_session: object, *args: str, **_options: object) -> MagicMock:
+            # The server it was made for: the last argument, after the key and secret if any.
+            client.base_url = args[-1]
+            return client
+
+        client_class.side_effect = public_class.side_effect = made
+        client.base_url = WHITEBIT_GLOBAL
+        client.clock_skew = None
+        client.main_balances.return_value = parse_main_balances(_fixture("main_balance.json"))
+        client.trade_balances.return_value = parse_trade_balances(_fixture("trade_balance.json"))
+        client.collateral_balances.return_value = parse_collateral_balances(
+            _fixture("collateral_balance.json")
+        )
+        client.earn_balances.return_value = sum_holdings(
+            flex_page(_fixture("earn_flex.json")) + fixed_page(_fixture("earn_fixed.json"))
+        )
+        client.markets.return_value = parse_markets(_fixture("ticker.json"))
+        yield client
+
+
+@pytest.fixture
+async def init_global(
+    hass: HomeAssistant, global_entry: MockConfigEntry, mock_whitebit_client: MagicMock
+) -> MockConfigEntry:
+    """Set up the entry on WhiteBIT Global, answered by the mocked client."""
+    global_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(global_entry.entry_id)
+    await hass.async_block_till_done()
+    return global_entry
 
 
 @pytest.fixture

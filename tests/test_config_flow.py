@@ -1,10 +1,16 @@
-"""Config, reauth, reconfigure and options flows."""
+"""Config, reauth, reconfigure and options flows.
+
+Every test but one runs against `mock_whitebit_client`: WhiteBIT's client autospec'd, answering
+with its documented examples (tests/fixtures/), so what is tested is the flows' own logic. One
+test, test_full_user_flow_through_the_simulator, goes end to end on purpose: real signing and
+real HTTP against the simulator, from the first form to a loaded entry.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from unittest.mock import AsyncMock, patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_URL
@@ -28,44 +34,57 @@ from custom_components.whitebit.const import (
     SERVER_GLOBAL,
 )
 from custom_components.whitebit.identity import entry_unique_id
-from custom_components.whitebit.pywhitebit.errors import (
+from custom_components.whitebit.pywhitebit import (
+    WHITEBIT_EU,
+    WHITEBIT_GLOBAL,
+    Balances,
+    WhiteBitAuthenticationError,
     WhiteBitClockError,
+    WhiteBitConnectionError,
+    WhiteBitEarnPermissionError,
+    WhiteBitPermissionError,
+    WhiteBitRateLimitError,
     WhiteBitRequestError,
     WhiteBitResponseError,
 )
-from custom_components.whitebit.pywhitebit.models import Balances
-from simulator import (
-    DEMO_KEY,
-    DEMO_SECRET,
-    MAIN_BALANCE_PATH,
-    PRIVATE_PATHS,
-    PUBLIC_TICKER_PATH,
-    TRADE_BALANCE_PATH,
-    Fault,
-)
+from simulator import DEMO_KEY, DEMO_SECRET
 
-from .conftest import SELECTED, TEST_SECRETS
+from .conftest import MAIN_OPTIONS, SELECTED, TEST_SECRETS
 
 if TYPE_CHECKING:
+    from unittest.mock import MagicMock
+
+    from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
     from homeassistant.data_entry_flow import FlowResult
 
-    from simulator import WhiteBitSimulator
-
 SECOND_KEY = "second-key-1111111111111111111111"
 SECOND_SECRET = TEST_SECRETS[1]
-WRONG_SECRET = TEST_SECRETS[2]
+PROXY = "https://proxy.example"
+# Every currency the main fixture lists, and those holding a balance on main or trade.
+LISTED = ["BTC", "DOGE", "ETH", "SOL", "TON", "USDT"]
+HELD = ["BTC", "DOGE", "SOL", "TON", "USDT"]
+FAILURES = [
+    (WhiteBitAuthenticationError("rejected"), "invalid_auth"),
+    (WhiteBitPermissionError("not allowed"), "no_permission"),
+    (WhiteBitEarnPermissionError("no lending access"), "earn_no_access"),
+    (WhiteBitRateLimitError("Too many requests.", 10), "rate_limited"),
+    (WhiteBitClockError("refused", None), "clock_off"),
+    (WhiteBitRequestError("Validation failed", {}), "request_rejected"),
+    (WhiteBitConnectionError("unreachable"), "cannot_connect"),
+    (WhiteBitResponseError("not JSON"), "cannot_connect"),
+    (RuntimeError("boom"), "unknown"),
+]
 
 
-def _account(url: str, key: str = DEMO_KEY, secret: str = DEMO_SECRET) -> dict[str, str]:
-    """The entry data for an account on a custom server (what a finished flow stores)."""
-    return {CONF_SERVER: SERVER_CUSTOM, CONF_URL: url, CONF_API_KEY: key, CONF_API_SECRET: secret}
+async def _start(hass: HomeAssistant) -> FlowResult:
+    return await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
 
 
 async def _configure(
     hass: HomeAssistant,
     flow_id: str,
-    url: str,
+    url: str = PROXY,
     key: str = DEMO_KEY,
     secret: str = DEMO_SECRET,
     **extra: Any,
@@ -89,23 +108,29 @@ def _default(result: FlowResult, field: str) -> Any:
     raise KeyError(msg)
 
 
-def _add_second_entry(hass: HomeAssistant, simulator: WhiteBitSimulator, sim_url: str) -> None:
-    """Give the simulator a second key and Home Assistant an entry that already uses it."""
-    simulator.add_account(SECOND_KEY, SECOND_SECRET)
-    MockConfigEntry(
+def _offered(result: FlowResult, field: str) -> list[str]:
+    return result["data_schema"].schema[field].config["options"]
+
+
+def _snapshot(entry: MockConfigEntry) -> tuple[object, ...]:
+    return (entry.title, dict(entry.data), dict(entry.options), entry.unique_id, entry.state)
+
+
+def _add_entry(hass: HomeAssistant, key: str, url: str = WHITEBIT_GLOBAL) -> MockConfigEntry:
+    entry = MockConfigEntry(
         domain=DOMAIN,
-        unique_id=entry_unique_id(sim_url, SECOND_KEY),
-        data=_account(sim_url, SECOND_KEY, SECOND_SECRET),
-        options={CONF_TICKERS: ["BTC"]},
-    ).add_to_hass(hass)
+        version=1,
+        minor_version=3,
+        unique_id=entry_unique_id(url, key),
+        data={CONF_URL: url, CONF_API_KEY: key, CONF_API_SECRET: SECOND_SECRET},
+        options=MAIN_OPTIONS,
+    )
+    entry.add_to_hass(hass)
+    return entry
 
 
-async def _start(hass: HomeAssistant) -> FlowResult:
-    return await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-
-
-async def test_full_user_flow(hass: HomeAssistant, sim_url: str) -> None:
-    """Key checked live, non-zero currencies preselected, entry created and loaded."""
+async def test_full_user_flow_through_the_simulator(hass: HomeAssistant, sim_url: str) -> None:
+    """End to end: the key checked live over HTTP, the entry created with what was chosen."""
     result = await _start(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
@@ -114,10 +139,9 @@ async def test_full_user_flow(hass: HomeAssistant, sim_url: str) -> None:
     result = await _configure(
         hass, result["flow_id"], sim_url + "/", f" {DEMO_KEY} ", f"{DEMO_SECRET}\n"
     )
-    assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "tickers"
     # Held on either account: TON is only on the trade account.
-    assert _default(result, CONF_TICKERS) == ["BTC", "DOGE", "SOL", "TON", "USDT"]
+    assert _default(result, CONF_TICKERS) == HELD
     assert _default(result, CONF_AUTO_TRACK) is False
     assert _default(result, CONF_QUOTE) == "usdt"
     assert result["description_placeholders"] == {"count": "13"}
@@ -148,29 +172,33 @@ async def test_full_user_flow(hass: HomeAssistant, sim_url: str) -> None:
 @pytest.mark.parametrize(
     ("server", "url", "title"),
     [
-        (SERVER_GLOBAL, "https://whitebit.com", "WhiteBIT Global (key …0000)"),
-        (SERVER_EU, "https://whitebit.eu", "WhiteBIT EU (key …0000)"),
+        (SERVER_GLOBAL, WHITEBIT_GLOBAL, "WhiteBIT Global (key …0000)"),
+        (SERVER_EU, WHITEBIT_EU, "WhiteBIT EU (key …0000)"),
     ],
 )
-async def test_official_servers(hass: HomeAssistant, server: str, url: str, title: str) -> None:
+async def test_official_servers(
+    hass: HomeAssistant, mock_whitebit_client: MagicMock, server: str, url: str, title: str
+) -> None:
     """Global and EU resolve to their documented URLs; no URL is asked for."""
-    client = "custom_components.whitebit.config_flow.WhiteBitClient"
-    with (
-        patch(f"{client}.main_balances", AsyncMock(return_value=Balances({"BTC": Decimal(1)}))),
-        patch(f"{client}.trade_balances", AsyncMock(return_value=Balances({}))),
-        patch("custom_components.whitebit.async_setup_entry", return_value=True),
-    ):
-        result = await _start(hass)
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"],
-            {CONF_SERVER: server, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET},
-        )
-        assert result["step_id"] == "tickers"
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_TICKERS: ["BTC"], CONF_QUOTE: "none"}
-        )
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_SERVER: server, CONF_API_KEY: f" {DEMO_KEY}", CONF_API_SECRET: f"{DEMO_SECRET}\n"},
+    )
+    assert result["step_id"] == "tickers"
+    # The key checked with the requests a poll makes, once each.
+    assert mock_whitebit_client.main_balances.call_count == 1
+    assert mock_whitebit_client.trade_balances.call_count == 1
+    assert _default(result, CONF_TICKERS) == HELD
+    assert _offered(result, CONF_TICKERS) == LISTED
+    assert result["description_placeholders"] == {"count": str(len(LISTED))}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TICKERS: ["BTC"], CONF_QUOTE: "none"}
+    )
     assert result["title"] == title
-    assert result["data"][CONF_URL] == url
+    assert result["data"] == {CONF_URL: url, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
 
 
 @pytest.mark.parametrize(
@@ -186,7 +214,8 @@ async def test_official_servers(hass: HomeAssistant, server: str, url: str, titl
         "https://[::1",
     ],
 )
-async def test_invalid_custom_url(hass: HomeAssistant, sim_url: str, url: str | None) -> None:
+@pytest.mark.usefixtures("mock_whitebit_client")
+async def test_invalid_custom_url(hass: HomeAssistant, url: str) -> None:
     """Asked for only with a custom server: https, or http on loopback, no credentials."""
     result = await _start(hass)
     # The account form has no URL field; choosing a custom server leads to one.
@@ -197,70 +226,39 @@ async def test_invalid_custom_url(hass: HomeAssistant, sim_url: str, url: str | 
     assert result["errors"] == {CONF_URL: "invalid_url"}
     assert _default(result, CONF_URL) == url
 
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_URL: sim_url})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_URL: PROXY})
     assert result["step_id"] == "tickers"
 
 
-@pytest.mark.parametrize(
-    ("provoke", "error"),
-    [
-        ("wrong_secret", "invalid_auth"),
-        ("disabled", "invalid_auth"),
-        ("no_permission", "no_permission"),
-        ("rate_limited", "rate_limited"),
-        ("unreachable", "cannot_connect"),
-    ],
-)
+@pytest.mark.parametrize(("exception", "error"), FAILURES)
 async def test_user_flow_errors_recover(
     hass: HomeAssistant,
-    simulator: WhiteBitSimulator,
-    sim_url: str,
-    closed_url: str,
-    provoke: str,
+    mock_whitebit_client: MagicMock,
+    caplog: pytest.LogCaptureFixture,
+    exception: Exception,
     error: str,
 ) -> None:
-    """Each failure shows its error, never echoes the credentials, and the user can retry."""
-    account = simulator.accounts[DEMO_KEY]
-    url, secret = sim_url, DEMO_SECRET
-    if provoke == "wrong_secret":
-        secret = WRONG_SECRET
-    elif provoke == "disabled":
-        account.enabled = False
-    elif provoke == "no_permission":
-        account.permissions.clear()
-    elif provoke == "rate_limited":
-        simulator.set_rate_limit(0)
-    else:
-        url = closed_url
-
+    """Each failure shows its error, never echoes the secret, and the user can retry."""
+    mock_whitebit_client.trade_balances.side_effect = exception
     result = await _start(hass)
-    result = await _configure(hass, result["flow_id"], url, secret=secret)
+    result = await _configure(hass, result["flow_id"])
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     assert result["errors"] == {"base": error}
+    # Only the unexpected is logged, with its traceback.
+    assert ("Unexpected error while talking to WhiteBIT" in caplog.text) is (error == "unknown")
     # The key stays (it is not secret); the secret is never offered back.
     assert _default(result, CONF_API_KEY) == DEMO_KEY
     assert _default(result, CONF_API_SECRET) is None
     assert _default(result, CONF_SERVER) == SERVER_CUSTOM
+    assert _default(result, CONF_ACCOUNTS) == ["main", "trade"]
     # The URL typed before is offered again on its step.
     form = {CONF_SERVER: SERVER_CUSTOM, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
-    assert _default(result, CONF_URL) == url
+    assert _default(result, CONF_URL) == PROXY
 
-    account.enabled = True
-    account.permissions.update(PRIVATE_PATHS)
-    simulator.set_rate_limit(1000)
-    await _finish(hass, result, sim_url)
-
-
-async def _finish(hass: HomeAssistant, result: Any, sim_url: str) -> None:
-    """From a form showing an error, the right input goes all the way to a new entry."""
-    if result["step_id"] == "custom_url":
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_URL: sim_url}
-        )
-    else:
-        result = await _configure(hass, result["flow_id"], sim_url)
+    mock_whitebit_client.trade_balances.side_effect = None
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_URL: PROXY})
     assert result["step_id"] == "tickers"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TICKERS: ["BTC"]}
@@ -269,141 +267,140 @@ async def _finish(hass: HomeAssistant, result: Any, sim_url: str) -> None:
     assert result["result"].data[CONF_API_SECRET] == DEMO_SECRET
 
 
-@pytest.mark.parametrize(
-    ("exception", "error"),
-    [
-        (WhiteBitRequestError("Validation failed", {}), "request_rejected"),
-        (WhiteBitClockError("refused", None), "clock_off"),
-        (WhiteBitResponseError("not JSON"), "cannot_connect"),
-        (RuntimeError("boom"), "unknown"),
-    ],
-)
-async def test_unexpected_errors(
-    hass: HomeAssistant, sim_url: str, exception: Exception, error: str
+async def test_quote_checked_against_the_shared_prices(
+    hass: HomeAssistant, mock_whitebit_client: MagicMock
 ) -> None:
-    """Each kind of failure has its error ("unknown" logged), and the flow still completes."""
+    """The quote currency is checked with the server's prices: a failure is a typed error.
+
+    Prices fetched for the check are the server's shared ones: the new entry values its
+    balances with them, without a ticker request of its own.
+    """
     result = await _start(hass)
-    with patch(
-        "custom_components.whitebit.config_flow.WhiteBitClient.main_balances",
-        side_effect=exception,
-    ):
-        result = await _configure(hass, result["flow_id"], sim_url)
-    assert result["errors"] == {"base": error}
-    await _finish(hass, result, sim_url)
+    result = await _configure(hass, result["flow_id"])
+    mock_whitebit_client.markets.side_effect = WhiteBitConnectionError("unreachable")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TICKERS: ["BTC"], CONF_QUOTE: "eur"}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert _default(result, CONF_QUOTE) == "eur"
+
+    mock_whitebit_client.markets.side_effect = None
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TICKERS: ["BTC"], CONF_QUOTE: "eur"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert mock_whitebit_client.markets.call_count == 2
+    portfolio = hass.states.get("sensor.whitebit_proxy_example_key_0000_portfolio_value")
+    assert portfolio.attributes["unit_of_measurement"] == "EUR"
 
 
-async def test_no_tickers_selected(hass: HomeAssistant, sim_url: str) -> None:
-    """At least one currency must be chosen."""
+@pytest.mark.usefixtures("mock_whitebit_client")
+async def test_no_tickers_selected(hass: HomeAssistant) -> None:
+    """At least one currency must be chosen, unless they are tracked automatically."""
     result = await _start(hass)
-    result = await _configure(hass, result["flow_id"], sim_url)
+    result = await _configure(hass, result["flow_id"])
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TICKERS: []})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "no_tickers"}
 
 
 async def test_same_key_twice_aborts(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    simulator: WhiteBitSimulator,
-    sim_url: str,
+    hass: HomeAssistant, init_global: MockConfigEntry, mock_whitebit_client: MagicMock
 ) -> None:
     """One entry per key and server, found before any request; the entry stays as it was."""
-    before = _snapshot(init_integration)
-    requests = dict(simulator.stats.requests)
+    before = _snapshot(init_global)
+    mock_whitebit_client.reset_mock()
     result = await _start(hass)
-    result = await _configure(hass, result["flow_id"], sim_url)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_SERVER: SERVER_GLOBAL, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: "other"},
+    )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert simulator.stats.requests == requests
-    assert _snapshot(init_integration) == before
+    assert not mock_whitebit_client.mock_calls
+    assert _snapshot(init_global) == before
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
 
 
-def _snapshot(entry: MockConfigEntry) -> tuple[object, ...]:
-    return (entry.title, dict(entry.data), dict(entry.options), entry.unique_id, entry.state)
-
-
 async def test_reauth_with_a_new_key(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    simulator: WhiteBitSimulator,
-    sim_url: str,
+    hass: HomeAssistant, init_global: MockConfigEntry, mock_whitebit_client: MagicMock
 ) -> None:
-    """A wrong secret is refused; a new working key is stored, the entry keeps its entities."""
-    simulator.add_account(SECOND_KEY, SECOND_SECRET, {"BTC": "2"})
-    result = await init_integration.start_reauth_flow(hass)
+    """A refused key is refused; a new working key is stored, the entry keeps its entities."""
+    result = await init_global.start_reauth_flow(hass)
     assert result["step_id"] == "reauth_confirm"
     # A reauth flow, and for this entry.
     context = hass.config_entries.flow.async_get(result["flow_id"])["context"]
-    assert (context["source"], context["entry_id"]) == (SOURCE_REAUTH, init_integration.entry_id)
-    assert result["description_placeholders"] == {"name": init_integration.title}
+    assert (context["source"], context["entry_id"]) == (SOURCE_REAUTH, init_global.entry_id)
+    assert result["description_placeholders"] == {"name": init_global.title}
 
+    mock_whitebit_client.main_balances.side_effect = WhiteBitAuthenticationError("rejected")
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_API_KEY: SECOND_KEY, CONF_API_SECRET: WRONG_SECRET}
+        result["flow_id"], {CONF_API_KEY: SECOND_KEY, CONF_API_SECRET: SECOND_SECRET}
     )
     assert result["errors"] == {"base": "invalid_auth"}
+    assert _default(result, CONF_API_KEY) == SECOND_KEY
+    assert _default(result, CONF_API_SECRET) is None
 
+    mock_whitebit_client.main_balances.side_effect = None
+    mock_whitebit_client.main_balances.return_value = Balances({"BTC": Decimal(2)})
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: SECOND_KEY, CONF_API_SECRET: SECOND_SECRET}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()
-    assert init_integration.data == {
-        CONF_URL: sim_url,
+    assert init_global.data == {
+        CONF_URL: WHITEBIT_GLOBAL,
         CONF_API_KEY: SECOND_KEY,
         CONF_API_SECRET: SECOND_SECRET,
     }
-    assert init_integration.unique_id == entry_unique_id(sim_url, SECOND_KEY)
-    assert init_integration.state is ConfigEntryState.LOADED
+    assert init_global.unique_id == entry_unique_id(WHITEBIT_GLOBAL, SECOND_KEY)
+    assert init_global.state is ConfigEntryState.LOADED
     # The generated title follows the new key; the entity IDs stay what they were.
-    assert init_integration.title == "WhiteBIT 127.0.0.1 (key …1111)"
-    assert hass.states.get("sensor.whitebit_127_0_0_1_btc_main").state == "2"
+    assert init_global.title == "WhiteBIT Global (key …1111)"
+    assert hass.states.get("sensor.whitebit_global_key_0000_btc_main").state == "2"
 
 
 async def test_reauth_keeps_a_title_the_user_chose(
-    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: WhiteBitSimulator
+    hass: HomeAssistant, init_global: MockConfigEntry
 ) -> None:
     """A renamed entry keeps its name when its key changes."""
-    simulator.add_account(SECOND_KEY, SECOND_SECRET, {"BTC": "2"})
-    hass.config_entries.async_update_entry(init_integration, title="Savings")
-    result = await init_integration.start_reauth_flow(hass)
+    hass.config_entries.async_update_entry(init_global, title="Savings")
+    result = await init_global.start_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: SECOND_KEY, CONF_API_SECRET: SECOND_SECRET}
     )
     assert result["reason"] == "reauth_successful"
-    assert init_integration.title == "Savings"
+    assert init_global.title == "Savings"
 
 
 async def test_reauth_with_another_entrys_key_aborts(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    simulator: WhiteBitSimulator,
-    sim_url: str,
+    hass: HomeAssistant, init_global: MockConfigEntry
 ) -> None:
     """Reauth must not turn one entry into a duplicate of another."""
-    _add_second_entry(hass, simulator, sim_url)
-    before = _snapshot(init_integration)
-    result = await init_integration.start_reauth_flow(hass)
+    _add_entry(hass, SECOND_KEY)
+    before = _snapshot(init_global)
+    result = await init_global.start_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: SECOND_KEY, CONF_API_SECRET: SECOND_SECRET}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert _snapshot(init_integration) == before
+    assert _snapshot(init_global) == before
 
 
 async def test_reauth_with_the_same_key_and_a_fixed_secret(
-    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: WhiteBitSimulator
+    hass: HomeAssistant, init_global: MockConfigEntry, mock_whitebit_client: MagicMock
 ) -> None:
     """Re-entering the same key (say, after re-enabling it) is fine."""
-    simulator.accounts[DEMO_KEY].enabled = False
-    result = await init_integration.start_reauth_flow(hass)
+    mock_whitebit_client.main_balances.side_effect = WhiteBitAuthenticationError("disabled")
+    result = await init_global.start_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
     )
     assert result["errors"] == {"base": "invalid_auth"}
-    simulator.accounts[DEMO_KEY].enabled = True
+    mock_whitebit_client.main_balances.side_effect = None
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
     )
@@ -411,95 +408,99 @@ async def test_reauth_with_the_same_key_and_a_fixed_secret(
 
 
 async def test_reconfigure(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    simulator: WhiteBitSimulator,
-    sim_url: str,
+    hass: HomeAssistant, init_global: MockConfigEntry, mock_whitebit_client: MagicMock
 ) -> None:
     """The server and key can change; errors show in the form; tickers are kept."""
-    simulator.add_account(SECOND_KEY, SECOND_SECRET)
-    result = await init_integration.start_reconfigure_flow(hass)
+    result = await init_global.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
-    assert _default(result, CONF_SERVER) == SERVER_CUSTOM
+    assert _default(result, CONF_SERVER) == SERVER_GLOBAL
     assert _default(result, CONF_API_SECRET) is None
 
-    result = await _configure(hass, result["flow_id"], sim_url, SECOND_KEY, WRONG_SECRET)
+    mock_whitebit_client.main_balances.side_effect = WhiteBitAuthenticationError("rejected")
+    result = await _configure(hass, result["flow_id"], PROXY, SECOND_KEY, "wrong")
+    assert result["step_id"] == "reconfigure"
     assert result["errors"] == {"base": "invalid_auth"}
-    # The custom server's URL comes on its own step, offering the one stored.
+    mock_whitebit_client.main_balances.side_effect = None
+    # The custom server's URL comes on its own step, offering the one typed before.
     form = {CONF_SERVER: SERVER_CUSTOM, CONF_API_KEY: SECOND_KEY, CONF_API_SECRET: SECOND_SECRET}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
     assert result["step_id"] == "custom_url"
-    assert _default(result, CONF_URL) == sim_url
+    assert _default(result, CONF_URL) == PROXY
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_URL: "x"})
     assert result["errors"] == {CONF_URL: "invalid_url"}
 
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_URL: sim_url})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_URL: PROXY})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert init_integration.data[CONF_API_KEY] == SECOND_KEY
-    assert init_integration.unique_id == entry_unique_id(sim_url, SECOND_KEY)
-    assert init_integration.options[CONF_TICKERS] == SELECTED
+    assert init_global.data == {
+        CONF_URL: PROXY,
+        CONF_API_KEY: SECOND_KEY,
+        CONF_API_SECRET: SECOND_SECRET,
+    }
+    assert init_global.unique_id == entry_unique_id(PROXY, SECOND_KEY)
+    assert init_global.title == "WhiteBIT proxy.example (key …1111)"
+    assert init_global.options[CONF_TICKERS] == SELECTED
 
 
+async def test_reconfigure_shows_a_custom_server_and_its_url(
+    hass: HomeAssistant, init_global: MockConfigEntry
+) -> None:
+    """An entry on a custom URL opens reconfigure with it, and offers the URL again."""
+    hass.config_entries.async_update_entry(init_global, data={**init_global.data, CONF_URL: PROXY})
+    result = await init_global.start_reconfigure_flow(hass)
+    assert _default(result, CONF_SERVER) == SERVER_CUSTOM
+    form = {CONF_SERVER: SERVER_CUSTOM, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    assert _default(result, CONF_URL) == PROXY
+
+
+@pytest.mark.usefixtures("mock_whitebit_client")
 async def test_reconfigure_shows_official_server(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+    hass: HomeAssistant, global_entry: MockConfigEntry
 ) -> None:
     """An entry on whitebit.eu opens reconfigure with EU selected."""
-    mock_config_entry.add_to_hass(hass)
+    global_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(
-        mock_config_entry, data={**mock_config_entry.data, CONF_URL: "https://whitebit.eu"}
+        global_entry, data={**global_entry.data, CONF_URL: WHITEBIT_EU}
     )
-    result = await mock_config_entry.start_reconfigure_flow(hass)
+    result = await global_entry.start_reconfigure_flow(hass)
     assert _default(result, CONF_SERVER) == SERVER_EU
 
 
 async def test_reconfigure_onto_another_entrys_account_aborts(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    simulator: WhiteBitSimulator,
-    sim_url: str,
+    hass: HomeAssistant, init_global: MockConfigEntry
 ) -> None:
     """Reconfigure refuses an account that another entry has."""
-    _add_second_entry(hass, simulator, sim_url)
-    before = _snapshot(init_integration)
-    result = await init_integration.start_reconfigure_flow(hass)
-    result = await _configure(hass, result["flow_id"], sim_url, SECOND_KEY, SECOND_SECRET)
+    _add_entry(hass, SECOND_KEY, PROXY)
+    before = _snapshot(init_global)
+    result = await init_global.start_reconfigure_flow(hass)
+    result = await _configure(hass, result["flow_id"], PROXY, SECOND_KEY, SECOND_SECRET)
     assert result["reason"] == "already_configured"
-    assert _snapshot(init_integration) == before
+    assert _snapshot(init_global) == before
 
 
 def _options(**changes: Any) -> dict[str, Any]:
-    """A full options form: the mock entry's migrated options with `changes`."""
-    return {
-        CONF_ACCOUNTS: ["main"],
-        CONF_TICKERS: SELECTED,
-        CONF_AUTO_TRACK: False,
-        CONF_ZERO_BALANCE: "remove",
-        CONF_QUOTE: "none",
-        **changes,
-    }
+    """A full options form: the entry's options with `changes`."""
+    return {**MAIN_OPTIONS, **changes}
 
 
 async def test_options_flow(
     hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    simulator: WhiteBitSimulator,
+    init_global: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
     entity_registry: er.EntityRegistry,
 ) -> None:
     """Options list every currency from the last poll; removed tickers lose their sensor."""
-    requests_before = dict(simulator.stats.requests)
-    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    mock_whitebit_client.reset_mock()
+    result = await hass.config_entries.options.async_init(init_global.entry_id)
     assert result["step_id"] == "init"
     # The currencies come from the last poll; the markets offered for price sensors from the
     # server's public ticker, fetched once since this entry values nothing.
-    assert simulator.stats.requests == {**requests_before, PUBLIC_TICKER_PATH: 1}
-    # An entry from before these options existed was migrated to what it did.
+    assert [call[0] for call in mock_whitebit_client.mock_calls] == ["markets"]
     assert {field: _default(result, field) for field in _options()} == _options()
     assert {str(field) for field in result["data_schema"].schema} == {*_options(), CONF_MARKETS}
-    markets = result["data_schema"].schema[CONF_MARKETS].config["options"]
-    assert markets == sorted(simulator.markets)
-    options = result["data_schema"].schema[CONF_TICKERS].config["options"]
-    assert options == sorted(simulator.currencies)
+    assert _offered(result, CONF_MARKETS) == sorted(mock_whitebit_client.markets.return_value)
+    assert _offered(result, CONF_TICKERS) == LISTED
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], _options(tickers=[])
@@ -515,35 +516,41 @@ async def test_options_flow(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert init_integration.options == _options(tickers=["BTC", "SOL"])
+    assert init_global.options == _options(tickers=["BTC", "SOL"])
     # No interval to set: five minutes, or Home Assistant's own polling switch.
-    coordinator = init_integration.runtime_data
-    assert coordinator.update_interval.total_seconds() == 300
+    assert init_global.runtime_data.update_interval.total_seconds() == 300
     unique_ids = {
         entry.unique_id
-        for entry in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
+        for entry in er.async_entries_for_config_entry(entity_registry, init_global.entry_id)
     }
     assert unique_ids == {
-        f"{init_integration.entry_id}_main_balance_BTC",
-        f"{init_integration.entry_id}_main_balance_SOL",
+        f"{init_global.entry_id}_main_balance_BTC",
+        f"{init_global.entry_id}_main_balance_SOL",
     }
-    assert hass.states.get("sensor.whitebit_127_0_0_1_usdt_main") is None
 
 
 async def test_options_check_what_is_new(
-    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: WhiteBitSimulator
+    hass: HomeAssistant,
+    init_global: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    """An added account is checked with the stored key, a new quote currency against markets."""
-    account = simulator.accounts[DEMO_KEY]
-    account.permissions.discard(TRADE_BALANCE_PATH)
-    del simulator.markets["USDT_UAH"]
-    result = await hass.config_entries.options.async_init(init_integration.entry_id)
+    """An added account is checked with the stored key, a new quote currency against prices.
+
+    The quote check reads the server's shared prices, as the markets list does: fresh ones
+    cost no request, and when they cannot be fetched the form says why.
+    """
+    markets = dict(mock_whitebit_client.markets.return_value)
+    del markets["USDT_UAH"]
+    mock_whitebit_client.markets.return_value = markets
+    mock_whitebit_client.trade_balances.side_effect = WhiteBitPermissionError("not allowed")
+    result = await hass.config_entries.options.async_init(init_global.entry_id)
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], _options(accounts=["main", "trade"])
     )
     assert result["errors"] == {"base": "no_permission"}
-    account.permissions.add(TRADE_BALANCE_PATH)
+    mock_whitebit_client.trade_balances.side_effect = None
 
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], _options(accounts=["main", "trade"], quote_currency="uah")
@@ -552,12 +559,16 @@ async def test_options_check_what_is_new(
     # The form keeps what the user chose rather than going back to the stored options.
     assert _default(result, CONF_QUOTE) == "uah"
     assert _default(result, CONF_ACCOUNTS) == ["main", "trade"]
+    assert mock_whitebit_client.markets.call_count == 1
 
-    simulator.inject(Fault(503, "", path=PUBLIC_TICKER_PATH))
+    # Prices gone stale, and the ticker failing: the form says so, typed.
+    freezer.tick(timedelta(minutes=6))
+    mock_whitebit_client.markets.side_effect = WhiteBitRateLimitError("Too many requests.", 10)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], _options(accounts=["main", "trade"], quote_currency="eur")
     )
-    assert result["errors"] == {"base": "cannot_connect"}
+    assert result["errors"] == {"base": "rate_limited"}
+    mock_whitebit_client.markets.side_effect = None
 
     changes = {
         CONF_ACCOUNTS: ["main", "trade"],
@@ -571,64 +582,52 @@ async def test_options_check_what_is_new(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    assert init_integration.options == _options(**changes)
-    assert init_integration.state is ConfigEntryState.LOADED
-    assert (
-        hass.states.get("sensor.whitebit_127_0_0_1_portfolio_value").attributes[
-            "unit_of_measurement"
-        ]
-        == "EUR"
-    )
+    assert init_global.options == _options(**changes)
+    assert init_global.state is ConfigEntryState.LOADED
+    portfolio = hass.states.get("sensor.whitebit_global_key_0000_portfolio_value")
+    assert portfolio.attributes["unit_of_measurement"] == "EUR"
 
 
 async def test_options_flow_when_not_loaded(
-    hass: HomeAssistant,
-    simulator: WhiteBitSimulator,
-    mock_config_entry: MockConfigEntry,
+    hass: HomeAssistant, global_entry: MockConfigEntry, mock_whitebit_client: MagicMock
 ) -> None:
     """With the entry not loaded, the list is fetched live; failing that, errors show."""
-    mock_config_entry.add_to_hass(hass)
-    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    global_entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(global_entry.entry_id)
     assert result["errors"] == {}
-    options = result["data_schema"].schema[CONF_TICKERS].config["options"]
-    assert options == sorted(simulator.currencies)
+    assert _offered(result, CONF_TICKERS) == LISTED
 
-    simulator.accounts.clear()
-    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    mock_whitebit_client.main_balances.side_effect = WhiteBitAuthenticationError("rejected")
+    result = await hass.config_entries.options.async_init(global_entry.entry_id)
     assert result["errors"] == {"base": "invalid_auth"}
-    options = result["data_schema"].schema[CONF_TICKERS].config["options"]
-    assert options == sorted(SELECTED)
+    assert _offered(result, CONF_TICKERS) == sorted(SELECTED)
 
 
 async def test_accounts_are_checked_as_chosen(
-    hass: HomeAssistant, simulator: WhiteBitSimulator, sim_url: str
+    hass: HomeAssistant, mock_whitebit_client: MagicMock
 ) -> None:
     """The check makes the requests polling will make: none chosen, or one the key may not."""
-    account = simulator.accounts[DEMO_KEY]
     result = await _start(hass)
-    result = await _configure(hass, result["flow_id"], sim_url, accounts=[])
+    result = await _configure(hass, result["flow_id"], accounts=[])
     assert result["errors"] == {"base": "no_accounts"}
 
     # A key for the trade account only works as long as the main account is not asked for.
-    account.permissions.discard(MAIN_BALANCE_PATH)
-    result = await _configure(hass, result["flow_id"], sim_url, accounts=["main", "trade"])
+    mock_whitebit_client.main_balances.side_effect = WhiteBitPermissionError("not allowed")
+    result = await _configure(hass, result["flow_id"], accounts=["main", "trade"])
     assert result["errors"] == {"base": "no_permission"}
     assert _default(result, CONF_ACCOUNTS) == ["main", "trade"]
-    before = dict(simulator.stats.requests)
-    result = await _configure(hass, result["flow_id"], sim_url, accounts=["trade"])
+    mock_whitebit_client.main_balances.reset_mock()
+    result = await _configure(hass, result["flow_id"], accounts=["trade"])
     assert result["step_id"] == "tickers"
-    assert simulator.stats.requests.get(MAIN_BALANCE_PATH) == before.get(MAIN_BALANCE_PATH)
+    mock_whitebit_client.main_balances.assert_not_called()
     # The trade account lists only what it holds.
     assert _default(result, CONF_TICKERS) == ["BTC", "SOL", "TON", "USDT"]
-    assert result["data_schema"].schema[CONF_TICKERS].config["options"] == [
-        "BTC",
-        "SOL",
-        "TON",
-        "USDT",
-    ]
+    assert _offered(result, CONF_TICKERS) == ["BTC", "SOL", "TON", "USDT"]
 
     # Automatic tracking needs no selection; valuation needs a market in the quote currency.
-    del simulator.markets["USDT_UAH"]
+    markets = dict(mock_whitebit_client.markets.return_value)
+    del markets["USDT_UAH"]
+    mock_whitebit_client.markets.return_value = markets
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TICKERS: [], CONF_AUTO_TRACK: True, CONF_QUOTE: "uah"}
     )
@@ -641,6 +640,6 @@ async def test_accounts_are_checked_as_chosen(
     assert result["options"][CONF_ACCOUNTS] == ["trade"]
     assert result["options"][CONF_AUTO_TRACK] is True
     await hass.async_block_till_done()
-    prefix = "sensor.whitebit_127_0_0_1_key_0000"
+    prefix = "sensor.whitebit_proxy_example_key_0000"
     assert hass.states.get(f"{prefix}_ton_total").state == "42"
     assert hass.states.get(f"{prefix}_btc_main") is None

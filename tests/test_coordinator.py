@@ -8,6 +8,7 @@ import json
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from aiohttp.test_utils import TestServer
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import (
     CONF_API_KEY,
@@ -28,14 +29,17 @@ from custom_components.whitebit.const import (
     LEGACY_OPTIONS,
 )
 from custom_components.whitebit.holdings import WhiteBitData
+from custom_components.whitebit.issues import clock_issue_id
 from simulator import (
     DEMO_KEY,
+    DEMO_SECRET,
     MAIN_BALANCE_PATH,
     NONCE_OUTSIDE_WINDOW,
     PUBLIC_TICKER_PATH,
     TRADE_BALANCE_PATH,
     Fault,
     WhiteBitSimulator,
+    demo_simulator,
 )
 
 if TYPE_CHECKING:
@@ -43,7 +47,7 @@ if TYPE_CHECKING:
     from homeassistant.core import Event, HomeAssistant
 
 from .common import BTC, INTERVAL, error_lines, requests_seen, tick as _tick
-from .conftest import FULL_OPTIONS
+from .conftest import FULL_OPTIONS, MAIN_OPTIONS
 
 # Every test here runs on frozen time, from before the entry is set up.
 pytestmark = pytest.mark.usefixtures("freeze_first")
@@ -202,28 +206,96 @@ async def test_revoked_key_during_polling_starts_reauth(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
-async def test_refused_for_time_with_no_offset_to_show(
+async def test_clock_issue_is_per_server(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     simulator: WhiteBitSimulator,
+    sim_url: str,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    """WhiteBIT refuses the nonce's time, but its Date agrees with ours: a repair all the same.
+    """One server refuses the nonce's time: its repair stays until a poll of that server succeeds.
 
-    The poll fails with the translated clock error rather than a generic one; the repair issue
-    says the clock is off without a figure, and goes once a poll succeeds.
+    Its Date agrees with ours, so the issue says the clock is off without a figure, naming the
+    server. A good poll of an entry on another server says nothing about this one's clock and
+    leaves the issue alone; the next good poll of this server's entry clears it.
     """
+    other = demo_simulator()
+    server = TestServer(other.app(), host="127.0.0.1")
+    await server.start_server(access_log=None)
+    other_url = str(server.make_url("")).rstrip("/")
+    second = MockConfigEntry(
+        domain=DOMAIN,
+        title="WhiteBIT (other)",
+        version=1,
+        minor_version=3,
+        unique_id="other",
+        data={CONF_URL: other_url, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET},
+        options=MAIN_OPTIONS,
+    )
+    second.add_to_hass(hass)
+    await hass.config_entries.async_setup(second.entry_id)
+    await hass.async_block_till_done()
+    issue_id = clock_issue_id(sim_url)
+    assert issue_id != clock_issue_id(other_url)
+
     simulator.inject(Fault(422, json.dumps(NONCE_OUTSIDE_WINDOW)))
     coordinator = init_integration.runtime_data
     await coordinator.async_refresh()
     assert not coordinator.last_update_success
     assert coordinator.last_exception.translation_key == "clock_off"
-    issue = issue_registry.async_get_issue(DOMAIN, "clock_off")
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_key == "clock_off_unknown"
+    assert issue.translation_placeholders == {"seconds": "?", "server": "WhiteBIT 127.0.0.1"}
+
+    await second.runtime_data.async_refresh()
+    assert second.runtime_data.last_update_success
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    assert issue_registry.async_get_issue(DOMAIN, clock_issue_id(other_url)) is None
+
     await coordinator.async_refresh()
     assert coordinator.last_update_success
-    assert issue_registry.async_get_issue(DOMAIN, "clock_off") is None
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    await hass.config_entries.async_unload(second.entry_id)
+    await server.close()
+
+
+async def test_repairs_go_with_the_last_entry_of_a_server(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    sim_url: str,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A removed entry leaves no repair behind.
+
+    The clock issue stays while another entry on the same server still measures that clock.
+    """
+    simulator.add_account("second-key", "second-secret-1111111111111111", {"BTC": "2"})
+    second = MockConfigEntry(
+        domain=DOMAIN,
+        title="WhiteBIT (127.0.0.1) 2",
+        version=1,
+        minor_version=3,
+        unique_id="second",
+        data={
+            CONF_URL: sim_url,
+            CONF_API_KEY: "second-key",
+            CONF_API_SECRET: "second-secret-1111111111111111",
+        },
+        options={**MAIN_OPTIONS, CONF_TICKERS: ["BTC"]},
+    )
+    second.add_to_hass(hass)
+    await hass.config_entries.async_setup(second.entry_id)
+    await hass.async_block_till_done()
+    simulator.inject(Fault(422, json.dumps(NONCE_OUTSIDE_WINDOW)))
+    await second.runtime_data.async_refresh()
+    assert issue_registry.async_get_issue(DOMAIN, clock_issue_id(sim_url)) is not None
+
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    assert issue_registry.async_get_issue(DOMAIN, clock_issue_id(sim_url)) is not None
+    await hass.config_entries.async_remove(second.entry_id)
+    assert issue_registry.async_get_issue(DOMAIN, clock_issue_id(sim_url)) is None
 
 
 def test_an_invalid_amount_is_unknown_not_zero() -> None:

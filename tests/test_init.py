@@ -1,4 +1,8 @@
-"""Setting up and unloading an entry."""
+"""Setting up, unloading and migrating an entry.
+
+Setup runs on the mocked client. The migration tests go through the simulator on purpose:
+what they assert is the requests a migrated entry makes (none for the migration itself).
+"""
 
 from __future__ import annotations
 
@@ -10,83 +14,84 @@ import pytest
 
 from custom_components.whitebit import async_migrate_entry
 from custom_components.whitebit.const import CONF_QUOTE, CONF_TICKERS, DOMAIN, LEGACY_OPTIONS
+from custom_components.whitebit.pywhitebit import (
+    WhiteBitAuthenticationError,
+    WhiteBitClockError,
+    WhiteBitConnectionError,
+    WhiteBitPermissionError,
+    WhiteBitRateLimitError,
+    WhiteBitResponseError,
+)
 from simulator import MAIN_BALANCE_PATH
 
 from .conftest import FULL_OPTIONS, SELECTED
 
 if TYPE_CHECKING:
+    from unittest.mock import MagicMock
+
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
     from simulator import WhiteBitSimulator
 
 
-async def test_setup_and_unload(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+async def test_setup_and_unload(hass: HomeAssistant, init_global: MockConfigEntry) -> None:
     """A working key loads the entry; unloading leaves it unloaded."""
-    assert init_integration.state is ConfigEntryState.LOADED
-    assert hass.states.get("sensor.whitebit_127_0_0_1_btc_main") is not None
+    assert init_global.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.whitebit_global_key_0000_btc_main").state == "0.51234567"
 
-    await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.config_entries.async_unload(init_global.entry_id)
     await hass.async_block_till_done()
-    assert init_integration.state is ConfigEntryState.NOT_LOADED
+    assert init_global.state is ConfigEntryState.NOT_LOADED
 
 
-async def test_rejected_key_starts_reauth(
-    hass: HomeAssistant, simulator: WhiteBitSimulator, mock_config_entry: MockConfigEntry
+@pytest.mark.parametrize(
+    ("exception", "state", "reauth"),
+    [
+        # A revoked key, or one without the balance permission: a new key is the fix.
+        (WhiteBitAuthenticationError("rejected"), ConfigEntryState.SETUP_ERROR, True),
+        (WhiteBitPermissionError("not allowed"), ConfigEntryState.SETUP_ERROR, True),
+        # Nothing answering, a rate limit, a clock refused: temporary, setup is retried.
+        (WhiteBitConnectionError("unreachable"), ConfigEntryState.SETUP_RETRY, False),
+        (WhiteBitRateLimitError("Too many requests.", 10), ConfigEntryState.SETUP_RETRY, False),
+        (WhiteBitClockError("refused", None), ConfigEntryState.SETUP_RETRY, False),
+        (WhiteBitResponseError("not JSON"), ConfigEntryState.SETUP_RETRY, False),
+    ],
+)
+async def test_setup_failures(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    exception: Exception,
+    state: ConfigEntryState,
+    reauth: bool,  # noqa: FBT001 - a parameter of the case, not a switch
 ) -> None:
-    """A revoked key fails setup and asks the user for a new one."""
-    simulator.accounts.clear()
-    mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    """A key refused asks the user for a new one; anything else is retried on its own."""
+    mock_whitebit_client.main_balances.side_effect = exception
+    global_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(global_entry.entry_id)
     await hass.async_block_till_done()
 
-    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
+    assert global_entry.state is state
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
-    assert flows[0]["context"]["entry_id"] == mock_config_entry.entry_id
-
-
-async def test_missing_permission_starts_reauth(
-    hass: HomeAssistant, simulator: WhiteBitSimulator, mock_config_entry: MockConfigEntry
-) -> None:
-    """A key without the balance permission needs a different key: reauth."""
-    next(iter(simulator.accounts.values())).permissions.clear()
-    mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-
-    assert mock_config_entry.state is ConfigEntryState.SETUP_ERROR
-    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-
-
-async def test_unreachable_server_retries_setup(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry, closed_url: str
-) -> None:
-    """Nothing answering is temporary: setup is retried, no reauth is started."""
-    mock_config_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        mock_config_entry, data={**mock_config_entry.data, "url": closed_url}
+    assert [(flow["context"]["source"], flow["context"]["entry_id"]) for flow in flows] == (
+        [(SOURCE_REAUTH, global_entry.entry_id)] if reauth else []
     )
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
-
-    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
-    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
 
 
 async def test_entry_from_before_trade_and_valuation_is_migrated(
-    hass: HomeAssistant, simulator: WhiteBitSimulator, mock_config_entry: MockConfigEntry
+    hass: HomeAssistant, simulator: WhiteBitSimulator, legacy_config_entry: MockConfigEntry
 ) -> None:
     """A 1.1 entry keeps doing what it did: main balances, no valuation, no new request."""
-    assert (mock_config_entry.version, mock_config_entry.minor_version) == (1, 1)
-    mock_config_entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    assert (legacy_config_entry.version, legacy_config_entry.minor_version) == (1, 1)
+    legacy_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(legacy_config_entry.entry_id)
     await hass.async_block_till_done()
 
-    assert mock_config_entry.state is ConfigEntryState.LOADED
-    assert mock_config_entry.minor_version == 3
+    assert legacy_config_entry.state is ConfigEntryState.LOADED
+    assert legacy_config_entry.minor_version == 3
     # The interval it stored is gone: polling is Home Assistant's to switch off.
-    assert mock_config_entry.options == {**LEGACY_OPTIONS, CONF_TICKERS: SELECTED}
+    assert legacy_config_entry.options == {**LEGACY_OPTIONS, CONF_TICKERS: SELECTED}
     assert simulator.stats.requests == {MAIN_BALANCE_PATH: 1}
     assert hass.states.get("sensor.whitebit_127_0_0_1_portfolio_value") is None
 

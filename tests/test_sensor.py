@@ -10,8 +10,10 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import snapshot_platform
 
 from custom_components.whitebit.const import (
+    ACCOUNTS,
     CONF_ACCOUNTS,
     CONF_AUTO_TRACK,
+    CONF_MARKETS,
     CONF_QUOTE,
     CONF_TICKERS,
     CONF_ZERO_BALANCE,
@@ -22,6 +24,8 @@ from simulator import DEMO_KEY, PUBLIC_TICKER_PATH, Fault
 from .common import INTERVAL, error_lines, tick
 
 if TYPE_CHECKING:
+    from unittest.mock import MagicMock
+
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
     import pytest
@@ -108,6 +112,25 @@ async def test_full_sensors(
 ) -> None:
     """Both accounts and values: every figure per currency, and the portfolio."""
     await snapshot_platform(hass, entity_registry, snapshot, init_full.entry_id)
+
+
+async def test_every_account_from_the_documented_answers(
+    hass: HomeAssistant,
+    entity_registry_enabled_by_default: None,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Every account, valued, and a market, from WhiteBIT's documented answers (fixtures)."""
+    global_entry.add_to_hass(hass)
+    options = {CONF_ACCOUNTS: list(ACCOUNTS), CONF_QUOTE: "usdt", CONF_MARKETS: ["BTC_USDT"]}
+    hass.config_entries.async_update_entry(
+        global_entry, options={**global_entry.options, **options}
+    )
+    await hass.config_entries.async_setup(global_entry.entry_id)
+    await hass.async_block_till_done()
+    await snapshot_platform(hass, entity_registry, snapshot, global_entry.entry_id)
 
 
 async def test_an_older_entry_keeps_its_entity_ids_and_drops_the_fixed_precision(
@@ -253,8 +276,8 @@ async def test_prices_failing_leave_balances_alone(
     assert hass.states.get(f"{PREFIX}_btc_total").state == "1.12"
     assert error_lines(caplog) == [
         (
-            "Error fetching WhiteBIT prices (127.0.0.1) data: Could not fetch market prices "
-            "from WhiteBIT: WhiteBIT answered HTTP 503: (empty body)"
+            "Error fetching WhiteBIT prices (127.0.0.1) data: Could not reach WhiteBIT for the "
+            "market prices, or it answered with a server error"
         )
     ]
 

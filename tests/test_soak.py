@@ -147,7 +147,8 @@ async def test_soak(
     root = logging.getLogger()
     saved_handlers = root.handlers[:]
     root.handlers = [scanner]
-    warm_at = max(POLLS // 10, 1)
+    # Past the warm-up: the first polls grow the allocator's arenas and the caches once.
+    warm_at = max(POLLS // 4, 1)
     warm_rss = 0
     started = time.perf_counter()
     try:
@@ -165,7 +166,10 @@ async def test_soak(
     finally:
         root.handlers = saved_handlers
     account = simulator.accounts[DEMO_KEY]
-    assert soak.states() == {t: account.balances[t] for t in SELECTED}
+    # The same numbers: a state drops the trailing zeros a random fraction may have.
+    assert {t: Decimal(s) for t, s in soak.states().items()} == {
+        t: Decimal(account.balances[t]) for t in SELECTED
+    }
     print(  # noqa: T201 - the soak's report
         f"\nsoak: {POLLS} polls ({soak.faults} faulty, {soak.good} good) in "
         f"{time.perf_counter() - started:.1f} s; {scanner.records} log records; "

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from decimal import Decimal, localcontext
+from typing import TYPE_CHECKING
+from unittest.mock import patch
 
+from homeassistant.const import STATE_UNAVAILABLE
 from hypothesis import given, strategies as st
 import pytest
 
-from custom_components.whitebit.pywhitebit.models import Market
+from custom_components.whitebit.pywhitebit.models import Balances, Market, TradeBalance
 from custom_components.whitebit.valuation import PriceBook, sum_values, value_of
+from simulator import DEMO_KEY
+
+from .common import INTERVAL, error_lines, tick
+
+if TYPE_CHECKING:
+    from freezegun.api import FrozenDateTimeFactory
+    from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    from simulator import WhiteBitSimulator
+
+PREFIX = "sensor.whitebit_127_0_0_1"
+FORTY_DIGITS = "1" + "0" * 39
 
 
 def _book(quote: str, **markets: str | tuple[str, bool]) -> PriceBook:
@@ -76,6 +92,10 @@ def test_value_of() -> None:
     assert value_of(Decimal("0.5"), Decimal(1) / Decimal(3)) == Decimal("0.16666667")
     assert value_of(Decimal(0), None) == Decimal("0E-8")
     assert value_of(Decimal(1), None) is None
+    # Past any real value (prices of 40 digits, bridged): unvalued, never an exception.
+    assert value_of(Decimal("1" * 40), Decimal("1e78")) is None
+    assert value_of(Decimal(1), Decimal("1e60")) is None
+    assert value_of(Decimal(1), Decimal("9" * 60)) == Decimal("9" * 60)
 
 
 @given(
@@ -107,3 +127,57 @@ def test_sum_values(count: int) -> None:
     with localcontext(prec=100):
         expected = value * count
     assert sum_values([value] * count) == expected
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default", "freeze_first")
+async def test_an_overflowing_value_is_unvalued(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    init_full: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Prices of 40 digits (valid ones), bridged, and a large balance: that currency is unvalued.
+
+    The product has more digits than the context holds; its quantize raised InvalidOperation,
+    which failed every poll with "Unexpected error" and a traceback, and killed the stream.
+    Now the one currency is listed as unvalued, and everything else goes on.
+    """
+    simulator.set_price("BTC_USDT", FORTY_DIGITS)
+    simulator.set_price("SOL_BTC", FORTY_DIGITS)
+    simulator.accounts[DEMO_KEY].balances["SOL"] = "1" * 40
+    await tick(hass, freezer, INTERVAL)
+    portfolio = hass.states.get(f"{PREFIX}_portfolio_value")
+    assert portfolio.attributes["unvalued"] == ["SOL", "TON"]
+    # 0.63234567 BTC at 1e39, 12345.12345678 DOGE at 0.16, 2335.06 USDT.
+    # 0.63234567 BTC at 1e39, 12345.12345678 DOGE at 0.16, and 2335.06 USDT: every digit.
+    assert portfolio.state == "632345670000000000000000000000000004310.27975308"
+    assert hass.states.get(f"{PREFIX}_sol_total").state == "1" * 39 + "2.5"
+    assert hass.states.get(f"{PREFIX}_sol_value").state == STATE_UNAVAILABLE
+    # A pushed update with the same prices is valued the same way, without an exception.
+    coordinator = init_full.runtime_data
+    coordinator.async_stream_trade(
+        Balances({"SOL": TradeBalance(Decimal(2), Decimal(0))}), full=False
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(f"{PREFIX}_portfolio_value").attributes["unvalued"] == ["SOL", "TON"]
+    assert not error_lines(caplog)
+    assert "Traceback" not in caplog.text
+
+
+async def test_prices_are_booked_once_per_price_update(
+    hass: HomeAssistant, simulator: WhiteBitSimulator, init_full: MockConfigEntry
+) -> None:
+    """Pushed balance updates reuse the price book of the last prices; new prices make one."""
+    coordinator = init_full.runtime_data
+    with patch.object(PriceBook, "__init__", autospec=True, side_effect=PriceBook.__init__) as made:
+        for available in range(1, 6):
+            coordinator.async_stream_trade(
+                Balances({"BTC": TradeBalance(Decimal(available), Decimal(0))}), full=False
+            )
+        assert made.call_count == 0
+        simulator.set_price("BTC_USDT", "100000")
+        await coordinator.prices.async_refresh()
+        await hass.async_block_till_done()
+        assert made.call_count == 1
+    assert hass.states.get(f"{PREFIX}_btc_total").state == "5.51234567"

@@ -17,7 +17,8 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001 - the signature Home Assistant calls
     """Make room for the price coordinators, one per server, shared by its entries."""
-    hass.data[PRICES_KEY] = {}
+    # A flow may have made one already (to check a quote currency): it is kept, and shared.
+    hass.data.setdefault(PRICES_KEY, {})
     return True
 
 

@@ -99,4 +99,7 @@ FIAT_LIKE_TICKERS: Final = frozenset(
     }
 )
 FIAT_PRECISION: Final = 2
+# Digits kept in Decimal arithmetic: enough for any sum or product of 40-digit amounts and
+# prices before the last rounding. Python's default context keeps 28, which rounds them.
+DECIMAL_DIGITS: Final = 100
 CRYPTO_PRECISION: Final = 8

@@ -7,52 +7,36 @@ fetches it only every TRADE_RESYNC_POLLS-th time.
 
 from dataclasses import replace
 from decimal import Decimal
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, override
+from typing import override
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .const import (
-    ACCOUNT_COLLATERAL,
-    ACCOUNT_EARN,
-    ACCOUNT_MAIN,
-    ACCOUNT_TRADE,
-    DOMAIN,
-    ISSUE_CLOCK,
-    ISSUE_EARN,
-    LOGGER,
-    MAX_AUTO_TRACKED,
-    SCAN_INTERVAL,
-    TRADE_RESYNC_POLLS,
-)
-from .holdings import Portfolio, Tracking, WhiteBitData, combine
+from .answer_warnings import AnswerWarnings
+from .const import ACCOUNT_EARN, ACCOUNT_TRADE, DOMAIN, LOGGER, SCAN_INTERVAL, TRADE_RESYNC_POLLS
+from .holdings import Answers, WhiteBitData, async_fetch_balances, combine
+from .issues import async_report_clock, async_report_earn, failure_reason
 from .prices import WhiteBitPriceCoordinator
 from .pywhitebit import (
-    NONCE_WINDOW,
     Balances,
     TradeBalance,
     WhiteBitAuthenticationError,
     WhiteBitClient,
     WhiteBitClockError,
-    WhiteBitConnectionError,
     WhiteBitEarnPermissionError,
     WhiteBitError,
     WhiteBitPermissionError,
     WhiteBitRateLimitError,
-    WhiteBitResponseError,
     WhiteBitStream,
     merge_balances,
 )
-from .valuation import PriceBook, sum_values, value_of
+from .tracking import AutoTracker, Tracking
+from .valuation import PriceBook, value_holdings
 
 type WhiteBitConfigEntry = ConfigEntry[WhiteBitCoordinator]
-
-# Impossible currency names quoted in one warning, at most.
-_MAX_NAMES_LOGGED: Final = 5
 
 
 class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
@@ -87,26 +71,21 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         self._trade: Balances[TradeBalance] | None = None
         self._collateral: Balances[Decimal] | None = None
         self._earn: Balances[Decimal] | None = None
-        self._earn_error: str | None = None
+        self._earn_failing = False
         self._trade_version = 0
         self._polls_since_trade = 0
-        # What the last poll reported, so each problem is logged once, not on every poll.
-        self._invalid: frozenset[str] = frozenset()
-        self._rejected: frozenset[str] = frozenset()
-        self._tracked: frozenset[str] = frozenset()
+        # What was said about the answers, so each problem is logged once, not on every one.
+        self._warnings = AnswerWarnings()
+        self._auto_tracker = AutoTracker()
 
     @override
     async def _async_update_data(self) -> WhiteBitData:
         accounts = self.tracking.accounts
-        fetch_trade = ACCOUNT_TRADE in accounts and not self._trade_from_stream()
+        if ACCOUNT_TRADE in accounts and self._trade_from_stream():
+            accounts -= {ACCOUNT_TRADE}
         version = self._trade_version
         try:
-            main = await self.client.main_balances() if ACCOUNT_MAIN in accounts else None
-            trade = await self.client.trade_balances() if fetch_trade else None
-            collateral = (
-                await self.client.collateral_balances() if ACCOUNT_COLLATERAL in accounts else None
-            )
-            earn = await self._async_earn() if ACCOUNT_EARN in accounts else None
+            answers = await async_fetch_balances(self.client, accounts, earn_apart=True)
         except WhiteBitAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
@@ -124,19 +103,21 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
                 retry_after=err.retry_after,
             ) from err
         except WhiteBitClockError as err:
-            self._report_clock(err.skew, refused=True)
+            async_report_clock(self.hass, self.client.base_url, err.skew, refused=True)
             raise UpdateFailed(translation_domain=DOMAIN, translation_key="clock_off") from err
         except WhiteBitError as err:
+            # The client's text is for a bug report, not for the translated message.
+            LOGGER.debug("Balances of %s could not be fetched: %s", self.name, err)
             raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="update_failed",
-                translation_placeholders={"error": str(err)},
+                translation_domain=DOMAIN, translation_key=f"update_{failure_reason(err)}"
             ) from err
-        self._report_clock(self.client.clock_skew, refused=False)
-        self._main, self._collateral, self._earn = main, collateral, earn
+        async_report_clock(self.hass, self.client.base_url, self.client.clock_skew, refused=False)
+        if ACCOUNT_EARN in accounts:
+            self._report_earn(answers)
+        self._main, self._collateral, self._earn = answers.main, answers.collateral, answers.earn
         # An update the stream applied while this answer was on its way is newer: it stays.
-        if trade is not None and version == self._trade_version:
-            self._trade = trade
+        if answers.trade is not None and version == self._trade_version:
+            self._trade = answers.trade
         return self._build()
 
     def _trade_from_stream(self) -> bool:
@@ -175,104 +156,55 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         earn_known = self._earn is not None or ACCOUNT_EARN not in self.tracking.accounts
         earn = self._earn if earn_known else Balances[Decimal]({})
         data = combine(self._main, self._trade, self._collateral, earn, earn_known=earn_known)
-        self._report_answer(data)
-        data = replace(data, tickers=self._follow(data))
+        self._warnings.report(data)
+        tickers = self.tracking.tickers
+        if self.tracking.auto_track:
+            tickers = self._auto_tracker.follow(data.held())
+        data = replace(data, tickers=tickers)
         if self.tracking.quote is None:
             return data
-        return self._value(data, self.tracking.quote)
+        return value_holdings(data, self._book())
 
-    async def _async_earn(self) -> Balances[Decimal] | None:
-        """The Earn balances; None, with the figures unknown, when WhiteBIT would not give them.
+    def _book(self) -> PriceBook | None:
+        """The server's last prices in the quote currency; None while they fail."""
+        prices, quote = self.prices, self.tracking.quote
+        return None if prices is None or quote is None else prices.book(quote)
+
+    def _report_earn(self, answers: Answers) -> None:
+        """Say when Earn cannot be read: a repair issue when refused, else a log line.
 
         Lending access is granted by WhiteBIT on request and can be withdrawn: that is a repair
-        issue for Earn alone, not a reauthentication of the whole entry, and other accounts go
-        on. A refused key, a rate limit or a clock refusal concern every account and are raised.
+        issue for Earn alone, not a reauthentication of the whole entry. An outage of Earn
+        alone is logged when it starts and when it ends.
         """
-        issue_id = f"{ISSUE_EARN}_{self.config_entry.entry_id}"
-        try:
-            earn = await self.client.earn_balances()
-        except WhiteBitEarnPermissionError:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key=ISSUE_EARN,
-                translation_placeholders={"entry": self.config_entry.title},
-            )
-            return None
-        except (WhiteBitConnectionError, WhiteBitResponseError) as err:
-            if self._earn_error is None:
-                LOGGER.warning("WhiteBIT's Earn figures could not be read: %s", err)
-            self._earn_error = str(err)
-            return None
-        ir.async_delete_issue(self.hass, DOMAIN, issue_id)
-        if self._earn_error is not None:
-            LOGGER.info("WhiteBIT's Earn figures can be read again")
-            self._earn_error = None
-        return earn
-
-    def _report_clock(self, skew: float | None, *, refused: bool) -> None:
-        """Raise a repair issue while this machine's clock is too far from WhiteBIT's.
-
-        Nonces are shifted onto WhiteBIT's clock, so polling goes on; but the clock is wrong for
-        everything else Home Assistant does too, and only the user can fix its time source.
-        """
-        off = skew is not None and abs(skew) > NONCE_WINDOW
-        if not (off or refused):
-            ir.async_delete_issue(self.hass, DOMAIN, ISSUE_CLOCK)
+        error = answers.earn_error
+        entry = self.config_entry
+        if isinstance(error, WhiteBitEarnPermissionError):
+            async_report_earn(self.hass, entry.entry_id, entry.title, refused=True)
             return
-        # Refused for its time with no offset measured to show: the issue says so instead.
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            ISSUE_CLOCK,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_CLOCK if off else f"{ISSUE_CLOCK}_unknown",
-            translation_placeholders={"seconds": f"{skew:+.0f}" if off and skew else "?"},
-        )
+        if error is not None:
+            if not self._earn_failing:
+                LOGGER.warning("WhiteBIT's Earn figures could not be read: %s", error)
+            self._earn_failing = True
+            return
+        async_report_earn(self.hass, entry.entry_id, entry.title, refused=False)
+        if self._earn_failing:
+            LOGGER.info("WhiteBIT's Earn figures can be read again")
+            self._earn_failing = False
 
-    def _report_answer(self, data: WhiteBitData) -> None:
-        """Log, once each, currencies whose amount went wrong or right, and impossible names."""
-        if broken := data.invalid - self._invalid:
-            LOGGER.warning(
-                "WhiteBIT sent an amount that is not a non-negative decimal for %s; its sensors "
-                "are unavailable until WhiteBIT sends a valid one",
-                ", ".join(sorted(broken)),
-            )
-        if mended := self._invalid - data.invalid:
-            LOGGER.info("WhiteBIT sends valid amounts again for %s", ", ".join(sorted(mended)))
-        if rejected := data.rejected - self._rejected:
-            LOGGER.warning(
-                "WhiteBIT listed %d names that cannot be currencies; they are skipped: %s",
-                len(rejected),
-                ", ".join(sorted(rejected)[:_MAX_NAMES_LOGGED]),
-            )
-        self._invalid, self._rejected = data.invalid, data.rejected
+    @override
+    async def async_shutdown(self) -> None:
+        """Take this entry's repair issues along when it unloads (removed, disabled, reloaded).
 
-    def _follow(self, data: WhiteBitData) -> frozenset[str]:
-        """The currencies to track this poll: the selected ones, or up to MAX_AUTO_TRACKED held.
-
-        Past the bound, currencies tracked already keep their place and new ones wait, so the
-        entities do not churn; the user is warned once.
+        A reloaded entry raises them again at its first poll if they still apply. The server's
+        clock issue goes with the last entry on that server only: the others still measure it.
         """
-        if not self.tracking.auto_track:
-            return self.tracking.tickers
-        held = data.held()
-        if len(held) > MAX_AUTO_TRACKED:
-            if len(self._tracked) < MAX_AUTO_TRACKED or not self._tracked <= held:
-                LOGGER.warning(
-                    "%d currencies hold a balance; automatic tracking follows %d of them. Select "
-                    "the currencies you want in the options instead",
-                    len(held),
-                    MAX_AUTO_TRACKED,
-                )
-            ordered = sorted(held & self._tracked) + sorted(held - self._tracked)
-            held = frozenset(ordered[:MAX_AUTO_TRACKED])
-        self._tracked = held
-        return held
+        await super().async_shutdown()
+        entry, url = self.config_entry, self.client.base_url
+        async_report_earn(self.hass, entry.entry_id, entry.title, refused=False)
+        others = self.hass.config_entries.async_loaded_entries(DOMAIN)
+        if not any(o.entry_id != entry.entry_id and o.data[CONF_URL] == url for o in others):
+            async_report_clock(self.hass, url, None, refused=False)
 
     @callback
     def async_prices_updated(self) -> None:
@@ -280,37 +212,5 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
 
         Not async_set_updated_data: that would move this entry's next poll, too.
         """
-        quote = self.tracking.quote
-        if TYPE_CHECKING:
-            assert quote is not None  # it only listens to prices when valuation is on
-        self.data = self._value(self.data, quote)
+        self.data = value_holdings(self.data, self._book())
         self.async_update_listeners()
-
-    def _value(self, data: WhiteBitData, quote: str) -> WhiteBitData:
-        """Add the values in `quote`; without prices, keep the balances and leave values out.
-
-        Prices come from the server's shared price coordinator, which can fail on its own. That
-        must not make the balances, which did arrive, unavailable too.
-        """
-        prices = self.prices
-        # Nor when Earn is unknown: every total lacks it, so no sum of them is the portfolio.
-        if (
-            prices is None
-            or not prices.last_update_success
-            or prices.data is None
-            or not data.earn_known
-        ):
-            return replace(data, values=None, portfolio=None)
-        book = PriceBook(prices.data, quote)
-        values: dict[str, Decimal | None] = {}
-        for ticker in sorted(data.tickers):
-            total = data.total(ticker)
-            if total is None:
-                values[ticker] = None  # the amount itself is unknown
-            else:
-                # A zero is worth zero in any currency: no price needed, none looked up.
-                values[ticker] = value_of(total, book.price(ticker) if total else None)
-        value = sum_values(v for v in values.values() if v is not None)
-        # Listed rather than counted as zero: a partial sum must not pass for the whole.
-        unvalued = tuple(ticker for ticker, v in values.items() if v is None)
-        return replace(data, values=MappingProxyType(values), portfolio=Portfolio(value, unvalued))

@@ -1,12 +1,16 @@
 """Base entity for WhiteBIT, and what every WhiteBIT sensor shares."""
 
-from decimal import Decimal
+from decimal import Context, Decimal
+from typing import Final
 
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
+from .const import DECIMAL_DIGITS, DOMAIN
 from .coordinator import WhiteBitCoordinator
+
+# normalize() rounds to its context's digits: Python's default 28 would round a 40-digit amount.
+_EXACT: Final = Context(prec=DECIMAL_DIGITS)
 
 
 def account_device(coordinator: WhiteBitCoordinator) -> DeviceInfo:
@@ -30,7 +34,7 @@ def exact_state(amount: Decimal | None) -> str | None:
     is 0.001): the same number, and the frontend shows a state's own digits when the
     sensor suggests no display precision, so a zero reads 0.
     """
-    return None if amount is None else f"{amount.normalize():f}"
+    return None if amount is None else f"{amount.normalize(_EXACT):f}"
 
 
 class WhiteBitEntity(CoordinatorEntity[WhiteBitCoordinator]):

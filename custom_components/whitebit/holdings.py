@@ -1,12 +1,12 @@
-"""What an account's answers mean: its balances per account, totals, and what is tracked.
+"""What an account's answers mean: its balances per account and their totals.
 
-No I/O but async_fetch_balances, which makes one request per tracked account; no Home
-Assistant state. The coordinator polls with it, and the config flow checks a key with it.
+No I/O but async_fetch_balances, the one fetch path, which makes one request per account; no
+Home Assistant state. The coordinator polls with it, and the config flow checks a key with it.
 """
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any, Final
 
 from .const import (
@@ -14,41 +14,19 @@ from .const import (
     ACCOUNT_EARN,
     ACCOUNT_MAIN,
     ACCOUNT_TRADE,
-    CONF_ACCOUNTS,
-    CONF_AUTO_TRACK,
-    CONF_MARKETS,
-    CONF_QUOTE,
-    CONF_TICKERS,
-    CONF_ZERO_BALANCE,
-    QUOTE_TICKERS,
+    DECIMAL_DIGITS,
 )
-from .pywhitebit import Balances, TradeBalance, WhiteBitClient
+from .pywhitebit import (
+    Balances,
+    TradeBalance,
+    WhiteBitClient,
+    WhiteBitConnectionError,
+    WhiteBitEarnPermissionError,
+    WhiteBitError,
+    WhiteBitResponseError,
+)
 
 _NO_TRADE: Final = TradeBalance(available=Decimal(0), freeze=Decimal(0))
-
-
-@dataclass(frozen=True, slots=True)
-class Tracking:
-    """What an entry tracks, read once from its options."""
-
-    accounts: frozenset[str]
-    tickers: frozenset[str]
-    auto_track: bool
-    zero_balance: str
-    quote: str | None
-    markets: tuple[str, ...] = ()
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> Tracking:
-        """Read the options as the current minor version writes them."""
-        return cls(
-            accounts=frozenset(options[CONF_ACCOUNTS]),
-            tickers=frozenset(options[CONF_TICKERS]),
-            auto_track=options[CONF_AUTO_TRACK],
-            zero_balance=options[CONF_ZERO_BALANCE],
-            quote=QUOTE_TICKERS.get(options[CONF_QUOTE]),
-            markets=tuple(options.get(CONF_MARKETS, ())),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,21 +97,21 @@ class WhiteBitData:
         """
         if ticker in self.invalid:
             return None
-        total = Decimal(0)
+        parts: list[Decimal] = []
         if self.main is not None:
             if ticker not in self.main:
                 return None
-            total += self.main[ticker]
-        trade = self.trade_balance(ticker)
-        if trade is not None:
-            total += trade.total
+            parts.append(self.main[ticker])
+        if (trade := self.trade_balance(ticker)) is not None:
+            parts += (trade.available, trade.freeze)
         if (collateral := self.collateral_balance(ticker)) is not None:
-            total += collateral
+            parts.append(collateral)
         if self.earn is not None:
             if (earn := self.earn_balance(ticker)) is None:
                 return None  # a total without what is in Earn would pass for the whole
-            total += earn
-        return total
+            parts.append(earn)
+        with localcontext(prec=DECIMAL_DIGITS):
+            return sum(parts, Decimal(0))
 
     def held(self) -> frozenset[str]:
         """The currencies with a balance on a tracked account, or an amount not known.
@@ -144,13 +122,51 @@ class WhiteBitData:
         return frozenset(t for t in self.listed() if t in self.invalid or self.total(t))
 
 
-async def async_fetch_balances(client: WhiteBitClient, accounts: Collection[str]) -> WhiteBitData:
-    """Fetch the balances of `accounts`: one request per account, never one per currency."""
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """The accounts' answers to one fetch: None for an account not asked."""
+
+    main: Balances[Decimal] | None = None
+    trade: Balances[TradeBalance] | None = None
+    collateral: Balances[Decimal] | None = None
+    earn: Balances[Decimal] | None = None
+    # Why Earn has no answer, when the fetch kept its failure apart from the other accounts'.
+    earn_error: WhiteBitError | None = None
+
+    def data(self) -> WhiteBitData:
+        """What the answers mean, as a flow shows them: Earn unknown if it failed."""
+        return combine(
+            self.main, self.trade, self.collateral, self.earn, earn_known=self.earn_error is None
+        )
+
+
+async def async_fetch_balances(
+    client: WhiteBitClient, accounts: Collection[str], *, earn_apart: bool = False
+) -> Answers:
+    """Fetch the balances of `accounts`: one request per account, never one per currency.
+
+    The one fetch path, for the config flow's check and for every poll. With `earn_apart`
+    (polling), a failure of Earn alone is returned rather than raised: lending access is
+    granted apart from every other permission, and the other accounts go on without it. A
+    refused key, a rate limit or a clock refusal concern every account and are raised anyway.
+    """
     main = await client.main_balances() if ACCOUNT_MAIN in accounts else None
     trade = await client.trade_balances() if ACCOUNT_TRADE in accounts else None
     collateral = await client.collateral_balances() if ACCOUNT_COLLATERAL in accounts else None
-    earn = await client.earn_balances() if ACCOUNT_EARN in accounts else None
-    return combine(main, trade, collateral, earn)
+    earn: Balances[Decimal] | None = None
+    earn_error: WhiteBitError | None = None
+    if ACCOUNT_EARN in accounts:
+        try:
+            earn = await client.earn_balances()
+        except (
+            WhiteBitEarnPermissionError,
+            WhiteBitConnectionError,
+            WhiteBitResponseError,
+        ) as err:
+            if not earn_apart:
+                raise
+            earn_error = err
+    return Answers(main, trade, collateral, earn, earn_error)
 
 
 def combine(

@@ -40,10 +40,15 @@ def entry_title(server: str, base_url: str, api_key: str) -> str:
     a person can match. Four characters of a key of dozens reveal nothing usable, and a key
     too short to spare them gets none. The secret is never part of it.
     """
-    server_name = SERVER_TITLES.get(server) or f"WhiteBIT {URL(base_url).host}"
+    name = SERVER_TITLES.get(server) or server_name(base_url)
     if len(api_key) < _MIN_KEY_SHOWN:
-        return server_name
-    return f"{server_name} (key …{api_key[-_KEY_SHOWN:]})"
+        return name
+    return f"{name} (key …{api_key[-_KEY_SHOWN:]})"
+
+
+def server_name(base_url: str) -> str:
+    """Name a server as a person knows it: WhiteBIT Global or EU, or a custom URL's host."""
+    return SERVER_TITLES.get(server_of(base_url)) or f"WhiteBIT {URL(base_url).host}"
 
 
 def generated_titles(base_url: str, api_key: str) -> set[str]:

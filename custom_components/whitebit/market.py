@@ -90,7 +90,8 @@ class WhiteBitMarketSensor(CoordinatorEntity[WhiteBitPriceCoordinator], SensorEn
 
     @property
     def _value(self) -> Decimal | None:
-        market = (self.coordinator.data or {}).get(self._market)
+        prices = self.coordinator.data
+        market = None if prices is None else prices.markets.get(self._market)
         if market is None or market.frozen:
             return None
         return self.entity_description.value_fn(market)

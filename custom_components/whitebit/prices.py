@@ -5,7 +5,6 @@ request per interval, not N. A failure here makes only the value sensors unavail
 coordinator's own logging says when it starts and when it recovers.
 """
 
-from collections.abc import Mapping
 from typing import override
 
 from homeassistant.core import HomeAssistant
@@ -16,13 +15,15 @@ from homeassistant.util.hass_dict import HassKey
 from yarl import URL
 
 from .const import DOMAIN, LOGGER, SCAN_INTERVAL
-from .pywhitebit import Market, WhiteBitError, WhiteBitPublicClient
+from .issues import failure_reason
+from .pywhitebit import WhiteBitError, WhiteBitPublicClient
+from .valuation import PriceBook, Prices
 
 # The price coordinator of each server, by base URL; filled as entries need them.
 PRICES_KEY: HassKey[dict[str, WhiteBitPriceCoordinator]] = HassKey(f"{DOMAIN}_prices")
 
 
-class WhiteBitPriceCoordinator(TimestampDataUpdateCoordinator[Mapping[str, Market]]):
+class WhiteBitPriceCoordinator(TimestampDataUpdateCoordinator[Prices]):
     """Fetches every market's last price from one server's public ticker."""
 
     def __init__(self, hass: HomeAssistant, base_url: str) -> None:
@@ -39,15 +40,21 @@ class WhiteBitPriceCoordinator(TimestampDataUpdateCoordinator[Mapping[str, Marke
         self.client = WhiteBitPublicClient(async_get_clientsession(hass), base_url)
 
     @override
-    async def _async_update_data(self) -> Mapping[str, Market]:
+    async def _async_update_data(self) -> Prices:
         try:
-            return await self.client.markets()
+            return Prices(await self.client.markets())
         except WhiteBitError as err:
+            # The client's text is for a bug report, not for the translated message.
+            LOGGER.debug("%s: %s", self.name, err)
             raise UpdateFailed(
-                translation_domain=DOMAIN,
-                translation_key="prices_failed",
-                translation_placeholders={"error": str(err)},
+                translation_domain=DOMAIN, translation_key=f"prices_{failure_reason(err)}"
             ) from err
+
+    def book(self, quote: str) -> PriceBook | None:
+        """The last prices in `quote`; None while they cannot be fetched."""
+        if not self.last_update_success or self.data is None:
+            return None
+        return self.data.book(quote)
 
 
 async def async_get_prices(hass: HomeAssistant, base_url: str) -> WhiteBitPriceCoordinator:

@@ -29,8 +29,9 @@ from .const import (
 )
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
 from .entity import WhiteBitEntity, exact_state
-from .holdings import Tracking, WhiteBitData
+from .holdings import WhiteBitData
 from .market import market_sensors
+from .tracking import Tracking
 
 # The coordinator does all I/O; entities only read its data.
 PARALLEL_UPDATES = 0

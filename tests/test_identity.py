@@ -1,4 +1,4 @@
-"""Servers: what a choice and a custom URL resolve to, and how entries are named."""
+"""Identity: what a server choice and a custom URL resolve to, and how entries are named."""
 
 from homeassistant.const import CONF_URL
 import pytest

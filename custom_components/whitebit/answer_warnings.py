@@ -1,0 +1,52 @@
+"""Warnings about what a server's answers hold: logged once per change, never once per answer.
+
+Balances arrive at every poll and, pushed, up to every second; a currency flipping between a
+wrong amount and a right one must not write a line each time. The rule: a currency is warned
+about the first time its amount is wrong; after that it is quiet until it has sent valid
+amounts for QUIET_FOR without a break, which is logged once, and only then does a new wrong
+amount warn again. Impossible currency names are logged once per new name.
+"""
+
+from datetime import datetime, timedelta
+from typing import Final
+
+from homeassistant.util import dt as dt_util
+
+from .const import LOGGER
+from .holdings import WhiteBitData
+
+QUIET_FOR: Final = timedelta(hours=1)
+# Impossible currency names quoted in one warning, at most.
+_MAX_NAMES_LOGGED: Final = 5
+
+
+class AnswerWarnings:
+    """Remembers what was said about one entry's answers, so nothing is said twice."""
+
+    def __init__(self) -> None:
+        """Nothing said yet."""
+        # Each currency warned about, and when its amount was last seen wrong.
+        self._wrong_at: dict[str, datetime] = {}
+        self._rejected: frozenset[str] = frozenset()
+
+    def report(self, data: WhiteBitData) -> None:
+        """Log what changed in `data` since the answers before it."""
+        now = dt_util.utcnow()
+        if broken := data.invalid - self._wrong_at.keys():
+            LOGGER.warning(
+                "WhiteBIT sent an amount that is not a non-negative decimal for %s; its sensors "
+                "are unavailable until WhiteBIT sends a valid one",
+                ", ".join(sorted(broken)),
+            )
+        self._wrong_at |= dict.fromkeys(data.invalid, now)
+        if mended := sorted(t for t, at in self._wrong_at.items() if now - at >= QUIET_FOR):
+            LOGGER.info("WhiteBIT has sent valid amounts for %s for an hour", ", ".join(mended))
+            for ticker in mended:
+                del self._wrong_at[ticker]
+        if rejected := data.rejected - self._rejected:
+            LOGGER.warning(
+                "WhiteBIT listed %d names that cannot be currencies; they are skipped: %s",
+                len(rejected),
+                ", ".join(sorted(rejected)[:_MAX_NAMES_LOGGED]),
+            )
+        self._rejected = data.rejected

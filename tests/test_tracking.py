@@ -1,0 +1,120 @@
+"""Automatic tracking under a stream of changes: entity churn bounded in rate, not only count.
+
+Updates are pushed through coordinator.async_stream_trade, as the stream applies them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from homeassistant.helpers import entity_registry as er
+import pytest
+
+from custom_components.whitebit.const import (
+    CONF_ACCOUNTS,
+    CONF_AUTO_TRACK,
+    CONF_QUOTE,
+    CONF_TICKERS,
+    MAX_AUTO_TRACKED,
+)
+from custom_components.whitebit.pywhitebit.models import Balances, TradeBalance
+from custom_components.whitebit.tracking import ADDITIONS_PER_HOUR
+
+from .common import warning_lines
+
+if TYPE_CHECKING:
+    from freezegun.api import FrozenDateTimeFactory
+    from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    from simulator import WhiteBitSimulator
+
+ONE = TradeBalance(Decimal(1), Decimal(0))
+ZERO = TradeBalance(Decimal(0), Decimal(0))
+# The demo trade account: what the first poll follows, all at once.
+DEMO_HELD = {"BTC", "SOL", "TON", "USDT"}
+# Sensors per currency of an entry on the trade account alone: available, in orders, total.
+SENSORS_EACH = 3
+
+
+async def _setup_trade_only(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    entry.add_to_hass(hass)
+    options = {
+        CONF_ACCOUNTS: ["trade"],
+        CONF_AUTO_TRACK: True,
+        CONF_TICKERS: [],
+        CONF_QUOTE: "none",
+    }
+    hass.config_entries.async_update_entry(entry, options={**entry.options, **options})
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+def _tracked(registry: er.EntityRegistry, entry: MockConfigEntry) -> set[str]:
+    return {
+        e.unique_id.rsplit("_", 1)[-1]
+        for e in er.async_entries_for_config_entry(registry, entry.entry_id)
+    }
+
+
+@pytest.mark.usefixtures("freeze_first")
+async def test_churning_updates_are_bounded_in_rate(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    full_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Each update zeroes 100 currencies and lists 100 new ones, ten times over.
+
+    Unbounded, that was 100 new currencies (300 entities) an update, and 300 deleted entities
+    written to the registry at each. Now the first set is taken whole and, after it, at most
+    ADDITIONS_PER_HOUR currencies an hour: what waits comes later, with one warning.
+    """
+    await _setup_trade_only(hass, full_config_entry)
+    assert _tracked(entity_registry, full_config_entry) == DEMO_HELD
+    coordinator = full_config_entry.runtime_data
+    previous: list[str] = []
+    for update in range(10):
+        names = [f"C{update}X{i:03}" for i in range(MAX_AUTO_TRACKED)]
+        changes = dict.fromkeys(names, ONE) | dict.fromkeys(previous, ZERO)
+        coordinator.async_stream_trade(Balances(changes), full=False)
+        await hass.async_block_till_done()
+        previous = names
+    # The first update's first twenty in name order came; they went when zeroed, and nothing
+    # new came since: the hour's additions were spent.
+    assert _tracked(entity_registry, full_config_entry) == DEMO_HELD
+    assert len(entity_registry.deleted_entities) == SENSORS_EACH * ADDITIONS_PER_HOUR
+    waits = [line for line in warning_lines(caplog) if "automatic tracking adds" in line]
+    assert len(waits) == 1
+
+    # An hour on, the next twenty of what still holds a balance are followed.
+    freezer.tick(timedelta(hours=1))
+    coordinator.async_stream_trade(Balances({"BTC": ONE}), full=False)
+    await hass.async_block_till_done()
+    added = _tracked(entity_registry, full_config_entry) - DEMO_HELD
+    assert added == {f"C9X{i:03}" for i in range(ADDITIONS_PER_HOUR)}
+    assert len(warning_lines(caplog)) == 1
+
+
+@pytest.mark.usefixtures("freeze_first")
+async def test_a_few_new_currencies_come_at_once(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    full_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What a person does (a few new coins now and then) is never held back or warned about."""
+    await _setup_trade_only(hass, full_config_entry)
+    coordinator = full_config_entry.runtime_data
+    for coin in ("ADA", "DOT", "XLM"):
+        coordinator.async_stream_trade(Balances({coin: ONE}), full=False)
+        await hass.async_block_till_done()
+    coordinator.async_stream_trade(Balances({"ADA": ZERO}), full=False)
+    await hass.async_block_till_done()
+    assert _tracked(entity_registry, full_config_entry) == DEMO_HELD | {"DOT", "XLM"}
+    assert not warning_lines(caplog)
