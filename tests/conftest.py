@@ -43,8 +43,15 @@ from custom_components.whitebit.const import (
     LEGACY_OPTIONS,
 )
 from custom_components.whitebit.identity import entry_unique_id
-from custom_components.whitebit.pywhitebit import WHITEBIT_GLOBAL
-from custom_components.whitebit.pywhitebit.earn import fixed_page, flex_page, sum_holdings
+from custom_components.whitebit.pywhitebit import WHITEBIT_GLOBAL, Balances
+from custom_components.whitebit.pywhitebit.earn import (
+    FIXED,
+    FLEX,
+    Holding,
+    Investments,
+    Kind,
+    sum_holdings,
+)
 from custom_components.whitebit.pywhitebit.parse import (
     parse_collateral_balances,
     parse_main_balances,
@@ -260,6 +267,16 @@ def global_entry() -> MockConfigEntry:
     return _entry(WHITEBIT_GLOBAL, MAIN_OPTIONS, 3, title="WhiteBIT Global (key …0000)")
 
 
+def _earn(*pages: tuple[Kind, object]) -> Balances[Decimal]:
+    """What the client sums from one documented page of each kind of investment."""
+    holdings: list[Holding] = []
+    for kind, page in pages:
+        investments = Investments(kind)
+        investments.add(page)
+        holdings += investments.holdings
+    return sum_holdings(holdings)
+
+
 def _fixture(name: str) -> Any:
     """A fixture decoded as the client decodes an answer: a number is the Decimal of its text."""
     return json.loads(load_fixture(name), parse_float=Decimal)
@@ -296,8 +313,8 @@ def mock_whitebit_client() -> Generator[MagicMock]:
         client.collateral_balances.return_value = parse_collateral_balances(
             _fixture("collateral_balance.json")
         )
-        client.earn_balances.return_value = sum_holdings(
-            flex_page(_fixture("earn_flex.json")) + fixed_page(_fixture("earn_fixed.json"))
+        client.earn_balances.return_value = _earn(
+            (FLEX, _fixture("earn_flex.json")), (FIXED, _fixture("earn_fixed.json"))
         )
         client.markets.return_value = parse_markets(_fixture("ticker.json"))
         yield client
