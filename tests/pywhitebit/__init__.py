@@ -1,0 +1,1 @@
+"""Tests of pywhitebit, the client package, without Home Assistant."""
