@@ -266,29 +266,17 @@ class WhiteBitStream:
         return self._next_id
 
     async def _listen(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        """Handle frames, deliver what is due, ping every ping_interval; pong or end."""
+        """Handle frames, deliver what is due, ping every ping_interval; pong or end.
+
+        The timers are checked after every frame too: a server sending without pause must not
+        keep the pings from going out (WhiteBIT closes after 60 s without a client message).
+        """
         timing = self.timing
         next_ping = self._loop.time() + timing.ping_interval
         pong_due: float | None = None
         while True:
             now = self._loop.time()
             self._deliver_due(now)
-            due = self._coalescer.next_due()
-            wake = min(
-                next_ping,
-                next_ping if pong_due is None else pong_due,
-                next_ping if due is None else due,
-            )
-            frame = await self._receive(ws, wake - now)
-            now = self._loop.time()
-            if frame is not None:
-                if frame.get("id") == _PING_ID and frame.get("result") == "pong":
-                    pong_due = None
-                else:
-                    self._handle(frame)
-                # Frames already buffered are read without a pause: give the loop its turn.
-                await pause()
-                continue
             if pong_due is not None and now >= pong_due:
                 msg = f"no pong within {timing.pong_timeout:g} s"
                 raise StreamError(msg)
@@ -296,6 +284,21 @@ class WhiteBitStream:
                 await ws.send_str(json.dumps({"id": _PING_ID, "method": "ping", "params": []}))
                 pong_due = now + timing.pong_timeout if pong_due is None else pong_due
                 next_ping = now + timing.ping_interval
+            due = self._coalescer.next_due()
+            wake = min(
+                next_ping,
+                next_ping if pong_due is None else pong_due,
+                next_ping if due is None else due,
+            )
+            frame = await self._receive(ws, wake - now)
+            if frame is None:
+                continue
+            if frame.get("id") == _PING_ID and frame.get("result") == "pong":
+                pong_due = None
+            else:
+                self._handle(frame)
+            # Frames already buffered are read without a pause: give the loop its turn.
+            await pause()
 
     async def _receive(
         self, ws: aiohttp.ClientWebSocketResponse, seconds: float
