@@ -33,9 +33,10 @@ if TYPE_CHECKING:
     from tests.conftest import Serve
 
 # WhiteBIT's intervals, scaled down: pings every 0.1 s, deliveries every 50 ms, waits from 10 ms.
+# A pong may queue behind a burst of frames: 0.3 s for it.
 FAST = StreamTiming(
     ping_interval=0.1,
-    pong_timeout=0.05,
+    pong_timeout=0.3,
     reply_timeout=1.0,
     backoff_first=0.01,
     backoff_max=0.05,
@@ -83,6 +84,11 @@ class Hostile:
     answer_pings: bool = True
     # Methods answered with an error frame instead.
     refuse: frozenset[str] = frozenset()
+    # Methods answered only after 0.1 s, and frames sent before each answer.
+    slow: frozenset[str] = frozenset()
+    early: tuple[str, ...] = ()
+    # After the answer to which methods `frames` are sent.
+    send_after: frozenset[str] = frozenset({"balanceSpot_subscribe"})
     methods: list[str] = field(default_factory=list)
     connections: int = 0
 
@@ -97,6 +103,10 @@ class Hostile:
             frame = json.loads(message.data)
             method, request_id = frame["method"], frame["id"]
             self.methods.append(method)
+            if method in self.slow:
+                await asyncio.sleep(0.1)
+            for sent in self.early:
+                await ws.send_str(sent)
             if method in self.refuse:
                 error = {"code": 1, "message": "invalid argument"}
                 await ws.send_json({"id": request_id, "result": None, "error": error})
@@ -107,7 +117,7 @@ class Hostile:
                 await ws.send_json({"id": request_id, "result": self.snapshot, "error": None})
             else:
                 await ws.send_json({"id": request_id, "result": {"status": "success"}})
-            if method == "balanceSpot_subscribe":
+            if method in self.send_after:
                 await self._send_all(ws)
         return ws
 

@@ -15,18 +15,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from custom_components.whitebit.pywhitebit import (
-    BALANCE_SPOT,
-    Balances,
     StreamState,
     StreamTiming,
     TradeBalance,
-    WhiteBitClient,
-    WhiteBitStream,
-    balance_spot,
 )
 from simulator import DEMO_KEY, DEMO_SECRET, WEBSOCKET_TOKEN_PATH
 
-from .stream_servers import FAST, Hostile, Recorder, amounts, hostile, running, until, update
+from .stream_servers import FAST, Hostile, amounts, hostile, running, until, update
 
 if TYPE_CHECKING:
     from aiohttp import ClientSession
@@ -99,19 +94,20 @@ async def test_the_first_change_after_a_quiet_second_is_not_held_back(
 async def test_reading_a_full_buffer_lets_the_loop_run(
     serve: Serve, session: ClientSession, sim_url: str
 ) -> None:
-    """Frames already buffered are read with a pause between them: no stall of the loop."""
+    """Frames already buffered are read with a pause after each: other tasks run in between.
+
+    Awaiting a frame that is already buffered does not yield; without the pause, the 1,000
+    frames sent in one go would be read in far fewer turns of the loop than one each.
+    """
     frames = [update({"BTC": {"available": str(i), "freeze": "0"}}) for i in range(1000)]
     server = Hostile(lambda: frames)
-    gaps: list[float] = []
-    loop = asyncio.get_running_loop()
+    turns = 0
     async with running(session, sim_url, await hostile(serve, server)) as (stream, _got):
         await until(lambda: stream.synced)
         while stream.status.frames < 1000:
-            started = loop.time()
             await asyncio.sleep(0)
-            gaps.append(loop.time() - started)
-    assert len(gaps) > 100
-    assert max(gaps) < 0.05
+            turns += 1
+    assert turns >= 900  # about 250 without the pause
 
 
 async def test_every_fault_ends_in_a_resynced_connection(
@@ -169,6 +165,8 @@ async def test_a_refused_key_and_a_key_without_the_permission_stop_it(
     async with running(session, sim_url, on_stopped=stops.append) as (stream, _got):
         await until(lambda: stream.status.state is StreamState.AUTH_FAILED)
     assert stops == [StreamState.NO_PERMISSION, StreamState.AUTH_FAILED]
+    async with running(session, sim_url) as (stream, _got):  # nobody to tell
+        await until(lambda: stream.status.state is StreamState.AUTH_FAILED)
 
 
 async def test_a_broken_stop_listener_still_stops_it(
@@ -184,94 +182,6 @@ async def test_a_broken_stop_listener_still_stops_it(
         await until(lambda: stream.status.errors == 1)
     assert stream.status.state is StreamState.AUTH_FAILED
     assert stream.status.last_error == "RuntimeError: "
-
-
-async def test_subscribing_and_unsubscribing_on_a_live_connection(
-    serve: Serve, session: ClientSession, sim_url: str
-) -> None:
-    """A channel added while connected is requested and subscribed at once.
-
-    The last subscriber leaving unsubscribes it; no reconnect either way.
-    """
-    server = Hostile(snapshot={"BTC": {"available": "1", "freeze": "0"}})
-    url = await hostile(serve, server)
-    client = WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, sim_url)
-    stream = WhiteBitStream(client, session, url=url, timing=FAST)
-    task = asyncio.create_task(stream.run())
-    try:
-        await until(lambda: stream.synced)
-        assert server.methods == ["authorize"]
-        first, second = Recorder(), Recorder()
-        unsubscribe_first = stream.subscribe(BALANCE_SPOT, first)
-        await until(lambda: len(first.values) == 1)
-        unsubscribe_second = stream.subscribe(BALANCE_SPOT, second)
-        unsubscribe_first()
-        unsubscribe_first()  # twice is harmless
-        assert stream.diagnostics()["channels"] == ["balanceSpot"]
-        unsubscribe_second()
-        await until(lambda: server.methods[-1] == "balanceSpot_unsubscribe")
-        assert stream.diagnostics()["channels"] == []
-        stream.subscribe(balance_spot(max_assets=3), first)
-        with pytest.raises(ValueError, match="another definition"):
-            stream.subscribe(BALANCE_SPOT, first)
-    finally:
-        task.cancel()
-    assert server.methods[:4] == [
-        "authorize",
-        "balanceSpot_request",
-        "balanceSpot_subscribe",
-        "balanceSpot_unsubscribe",
-    ]
-    assert amounts(first.values[0]) == {"BTC": "1"}
-    assert stream.status.reconnects == 0
-
-
-async def test_a_refused_live_subscription_ends_the_connection(
-    serve: Serve, session: ClientSession, sim_url: str
-) -> None:
-    """An error answer to a subscription made while connected ends the connection.
-
-    The next one asks again (and here is refused at once, before it counts as connected).
-    """
-    server = Hostile(refuse=frozenset({"balanceSpot_subscribe"}))
-    url = await hostile(serve, server)
-    client = WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, sim_url)
-    stream = WhiteBitStream(client, session, url=url, timing=FAST)
-    task = asyncio.create_task(stream.run())
-    try:
-        await until(lambda: stream.synced)
-        stream.subscribe(BALANCE_SPOT, Recorder())
-        await until(lambda: stream.status.reconnects >= 2)
-    finally:
-        task.cancel()
-    assert stream.status.last_error == (
-        "StreamError: WhiteBIT refused balanceSpot_subscribe: code 1, invalid argument"
-    )
-
-
-async def test_a_live_subscription_on_a_closing_connection(
-    serve: Serve, session: ClientSession, sim_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Sending the subscription fails: the connection is closed and the next one subscribes."""
-    server = Hostile()
-    url = await hostile(serve, server)
-    client = WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, sim_url)
-    stream = WhiteBitStream(client, session, url=url, timing=FAST)
-    task = asyncio.create_task(stream.run())
-    try:
-        await until(lambda: stream.synced)
-        send = stream._send
-
-        async def failing(*args: object) -> int:
-            monkeypatch.setattr(stream, "_send", send)
-            raise ConnectionResetError
-
-        monkeypatch.setattr(stream, "_send", failing)
-        got = Recorder()
-        stream.subscribe(BALANCE_SPOT, got)
-        await until(lambda: stream.status.reconnects == 1 and len(got.values) == 1)
-    finally:
-        task.cancel()
 
 
 async def test_diagnostics_name_no_secret(
@@ -293,18 +203,3 @@ async def test_diagnostics_name_no_secret(
     text = str(diagnostics) + caplog.text
     for secret in (*simulator.stream.issued_tokens, DEMO_KEY, DEMO_SECRET, "1000.50"):
         assert secret not in text
-
-
-def test_values_are_immutable_copies() -> None:
-    """A delivered Balances is not changed by later frames."""
-    state = BALANCE_SPOT.make_state()
-    state.snapshot({"BTC": {"available": "1", "freeze": "0"}})
-    first = state.take()
-    state.update([{"BTC": {"available": "2", "freeze": "0"}, "ETH": {"available": "x"}}])
-    second = state.take()
-    assert amounts(first) == {"BTC": "1"}
-    assert amounts(second) == {"BTC": "2"}
-    assert second.invalid == {"ETH"}
-    assert isinstance(second, Balances)
-    with pytest.raises(TypeError):
-        second.amounts["BTC"] = first.amounts["BTC"]  # type: ignore[index]

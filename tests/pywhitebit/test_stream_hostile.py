@@ -12,7 +12,7 @@ from decimal import InvalidOperation
 import json
 from typing import TYPE_CHECKING
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 import pytest
 
 from custom_components.whitebit.pywhitebit import (
@@ -22,15 +22,16 @@ from custom_components.whitebit.pywhitebit import (
     StreamLimits,
     StreamState,
     TradeBalance,
+    WhiteBitClient,
+    WhiteBitStream,
     balance_spot,
 )
+from simulator import DEMO_KEY, DEMO_SECRET
 from tests.common import warning_lines
 
 from .stream_servers import FAST, Hostile, amounts, hostile, running, until, update
 
 if TYPE_CHECKING:
-    from aiohttp import ClientSession
-
     from tests.conftest import Serve
 
 pytestmark = pytest.mark.stream
@@ -115,11 +116,11 @@ async def test_a_silent_server_and_frames_to_ignore(
 async def test_a_missing_pong_ends_the_connection(
     serve: Serve, session: ClientSession, sim_url: str
 ) -> None:
-    """WhiteBIT's advice: no pong within 10 s (here 50 ms) of a ping, reconnect."""
+    """WhiteBIT's advice: no pong within 10 s (here 0.3 s) of a ping, reconnect."""
     server = Hostile(answer_pings=False)
     async with running(session, sim_url, await hostile(serve, server)) as (stream, _got):
         await until(lambda: stream.status.reconnects >= 1)
-    assert stream.status.last_error == "StreamError: no pong within 0.05 s"
+    assert stream.status.last_error == "StreamError: no pong within 0.3 s"
 
 
 async def test_a_redirected_handshake_is_refused_before_anything_is_sent(
@@ -244,3 +245,52 @@ async def test_a_failing_subscriber_is_logged_once_and_the_stream_goes_on(
     ]
     assert not [record for record in caplog.records if record.exc_info or record.exc_text]
     assert json.dumps(stream.diagnostics())
+
+
+async def test_frames_within_the_bound_pass_window_after_window(
+    serve: Serve, session: ClientSession, sim_url: str
+) -> None:
+    """300 frames against 100 a window: fine when each window is over before the next frame."""
+    frames = [update({"BTC": {"available": str(i), "freeze": "0"}}) for i in range(300)]
+    server = Hostile(lambda: frames)
+    limits = StreamLimits(window=0.0, max_frames=100)
+    async with running(session, sim_url, await hostile(serve, server), limits=limits) as (
+        stream,
+        got,
+    ):
+        await until(lambda: bool(got.values) and amounts(got.values[-1]) == {"BTC": "299"})
+    assert stream.status.reconnects == 0
+
+
+async def test_a_closed_session_is_a_fault_to_retry(
+    serve: Serve, session: ClientSession, sim_url: str
+) -> None:
+    """The caller closed the HTTP session the stream connects with: named, retried, no crash."""
+    closed = ClientSession()
+    await closed.close()
+    client = WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, sim_url)
+    stream = WhiteBitStream(client, closed, url=await hostile(serve, Hostile()), timing=FAST)
+    task = asyncio.create_task(stream.run())
+    try:
+        await until(lambda: stream.status.reconnects >= 2)
+    finally:
+        task.cancel()
+    assert stream.status.last_error == "StreamError: the HTTP session is closed"
+
+
+async def test_a_fault_after_a_stable_connection_is_logged_again(
+    serve: Serve, session: ClientSession, sim_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A subscriber failing after a connection that lasted: news again, so logged again."""
+
+    def subscriber(_value: Balances[TradeBalance]) -> None:
+        raise RuntimeError
+
+    timing = replace(FAST, stable_after=0.0)
+    async with running(session, sim_url, await hostile(serve, Hostile()), timing=timing) as (
+        stream,
+        _got,
+    ):
+        stream.subscribe(BALANCE_SPOT, subscriber)
+        await until(lambda: stream.status.errors >= 2)
+    assert len([line for line in warning_lines(caplog) if "stream failed" in line]) >= 2

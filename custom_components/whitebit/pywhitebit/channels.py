@@ -90,14 +90,19 @@ class BalanceState[T]:
 
     def __init__(
         self,
-        entries: Callable[[object], Iterable[tuple[object, object]]],
         read: Callable[[object], T],
         *,
+        update_entries: Callable[[object], Iterable[tuple[object, object]]],
+        snapshot_entries: Callable[[object], Iterable[tuple[object, object]]] | None = None,
         max_assets: int = MAX_ASSETS,
     ) -> None:
-        """Read `(name, entry)` pairs with `entries`, each entry with `read`."""
-        self._entries = entries
+        """Find `(name, entry)` pairs in an update's params and a request's result; `read` each.
+
+        Both raise WhiteBitResponseError for a frame that is not in the channel's shape.
+        """
         self._read = read
+        self._update_entries = update_entries
+        self._snapshot_entries = snapshot_entries or update_entries
         self._max_assets = max_assets
         self._amounts: dict[str, T] = {}
         self._invalid: set[str] = set()
@@ -111,7 +116,7 @@ class BalanceState[T]:
 
     def snapshot(self, result: object) -> None:
         """Start over from the full state."""
-        pairs = self._entries(result)
+        pairs = self._snapshot_entries(result)
         self._amounts.clear()
         self._invalid.clear()
         self._rejected.clear()
@@ -119,10 +124,7 @@ class BalanceState[T]:
 
     def update(self, params: object) -> None:
         """Apply the assets one update names; the others keep their amounts."""
-        if not isinstance(params, list) or not params:
-            msg = "WhiteBIT sent a balance update without balances"
-            raise WhiteBitResponseError(msg)
-        self._fold(self._entries(params[0]))
+        self._fold(self._update_entries(params))
 
     def take(self) -> Balances[T]:
         """The current balances, as an immutable copy."""
@@ -163,6 +165,14 @@ def _object_entries(data: object) -> Iterable[tuple[object, object]]:
     return data.items()
 
 
+def _first_object_entries(params: object) -> Iterable[tuple[object, object]]:
+    """`[{"BTC": {...}, ...}]`: a balanceSpot update's params."""
+    if not isinstance(params, list) or not params:
+        msg = "WhiteBIT sent a balance update without balances"
+        raise WhiteBitResponseError(msg)
+    return _object_entries(params[0])
+
+
 def _field(entry: object, name: str) -> object:
     if not isinstance(entry, dict) or name not in entry:
         raise InvalidAmountError
@@ -180,7 +190,12 @@ def balance_spot(*, max_assets: int = MAX_ASSETS) -> Channel[Balances[TradeBalan
     """The spot (= trade) account's balances, per asset: `balanceSpot`."""
     return Channel(
         "balanceSpot",
-        lambda: BalanceState(_object_entries, _trade_balance, max_assets=max_assets),
+        lambda: BalanceState(
+            _trade_balance,
+            update_entries=_first_object_entries,
+            snapshot_entries=_object_entries,
+            max_assets=max_assets,
+        ),
     )
 
 

@@ -186,7 +186,8 @@ class WhiteBitStream:
         """Count a fault and say so: once per kind of fault, never per frame or attempt."""
         text = safe_text(f"{type(err).__name__}: {err}", 160)
         was_connected = self.status.state is StreamState.CONNECTED
-        self._set_down(StreamState.WAITING)
+        # connected_since stays until run() has seen how long the connection lasted.
+        self.status.state = StreamState.WAITING
         self.status.errors += 1
         self.status.last_error = text
         if not isinstance(err, _EXPECTED):
@@ -219,11 +220,10 @@ class WhiteBitStream:
                 self._ws = ws
                 await self._listen(ws)
         finally:
+            # A subscription still being sent fails on the closed connection, and ends.
             self._ws = None
             self._live.clear()
             self._answers.clear()
-            for task in self._tasks:
-                task.cancel()
 
     async def _open(self, ws: aiohttp.ClientWebSocketResponse, channel: Channel[Any]) -> None:
         """Take a channel's full state, then subscribe to its changes."""
@@ -235,12 +235,13 @@ class WhiteBitStream:
 
     def _snapshot(self, channel: Channel[Any], result: object) -> None:
         entry = self._channels.get(channel)
-        if entry is not None:
-            try:
-                entry.state.snapshot(result)
-            except WhiteBitResponseError as err:
-                raise StreamError(str(err)) from err
-            self._changed(channel, entry)
+        if entry is None:
+            return  # unsubscribed while its state was on its way
+        try:
+            entry.state.snapshot(result)
+        except WhiteBitResponseError as err:
+            raise StreamError(str(err)) from err
+        self._changed(channel, entry)
 
     async def _call(
         self, ws: aiohttp.ClientWebSocketResponse, method: str, params: list[Any]
@@ -346,9 +347,8 @@ class WhiteBitStream:
         """Hand each due channel's value to its subscribers; the first exception is raised."""
         failure: Exception | None = None
         for channel in self._coalescer.take_due(now):
-            entry = self._channels.get(channel)
-            if entry is None:
-                continue
+            # Only subscribed channels are touched, and unsubscribing forgets a channel.
+            entry = self._channels[channel]
             value = entry.state.take()
             self.status.deliveries += 1
             for callback in list(entry.callbacks):
