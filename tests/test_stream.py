@@ -122,16 +122,6 @@ async def test_every_fault_ends_in_a_resynced_connection(
     assert "WhiteBIT's stream is back" in caplog.text
 
 
-async def test_pings_keep_an_idle_connection(
-    hass: HomeAssistant, init_full: MockConfigEntry, simulator: WhiteBitSimulator
-) -> None:
-    """WhiteBIT closes after 60 s (here 0.3 s) without a client message; pings prevent it."""
-    stream = await _connected(init_full)
-    await asyncio.sleep(1.0)
-    assert stream.status.reconnects == 0
-    assert simulator.stream.stats.connections == 1
-
-
 async def test_refused_tokens_are_retried_with_growing_waits(
     hass: HomeAssistant, simulator: WhiteBitSimulator, full_config_entry: MockConfigEntry
 ) -> None:

@@ -27,6 +27,7 @@ from custom_components.whitebit.pywhitebit import (
     merge_balances,
     parse_amount,
 )
+from custom_components.whitebit.pywhitebit.subscriptions import Subscriptions
 from simulator import DEMO_KEY, DEMO_SECRET
 
 from .stream_servers import FAST, Hostile, Recorder, amounts, hostile, running, until, update
@@ -258,3 +259,16 @@ async def test_a_channel_without_a_snapshot_is_only_subscribed_on_connecting(
     finally:
         task.cancel()
     assert server.methods == ["authorize", "balanceMargin_subscribe"]
+
+
+def test_frames_of_a_channel_no_longer_subscribed_are_dropped() -> None:
+    """A frame or two may still come after unsubscribing, before WhiteBIT has heard of it."""
+    changes: list[None] = []
+    subscriptions = Subscriptions(1.0, lambda: changes.append(None))
+    unsubscribe = subscriptions.add(BALANCE_SPOT, lambda _value: None)
+    unsubscribe()
+    subscriptions.update(BALANCE_SPOT, [{"BTC": {"available": "1", "freeze": "0"}}], 0.0)
+    subscriptions.snapshot(BALANCE_SPOT, {}, 0.0)
+    assert subscriptions.next_due() is None
+    assert BALANCE_SPOT not in subscriptions
+    assert len(changes) == 2  # subscribed, unsubscribed

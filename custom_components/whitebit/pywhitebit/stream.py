@@ -11,7 +11,6 @@ growing wait. Only a refused key or a key without the WebSocket permission stops
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
 import json
 import logging
 from typing import Any, Final
@@ -19,16 +18,14 @@ from typing import Any, Final
 import aiohttp
 
 from . import stream_settings
-from .channels import Channel, ChannelState
+from .channels import Channel
 from .client import WhiteBitClient
-from .coalesce import Coalescer
 from .connection import FrameBudget, decode, open_websocket, pause, raise_for_error, receive
 from .errors import (
     WhiteBitAuthenticationError,
     WhiteBitError,
     WhiteBitPermissionError,
     WhiteBitRateLimitError,
-    WhiteBitResponseError,
 )
 from .servers import stream_url
 from .stream_settings import (
@@ -39,18 +36,13 @@ from .stream_settings import (
     StreamStatus,
     StreamTiming,
 )
+from .subscriptions import Subscriptions
 from .text import safe_text
 
 _PING_ID: Final = 0
 # Faults of the connection itself; anything else is a bug (ours or a subscriber's).
 _EXPECTED: Final = (WhiteBitError, StreamError, aiohttp.ClientError, OSError, TimeoutError)
 LOGGER = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class _Subscribers[V]:
-    state: ChannelState[V]
-    callbacks: list[Callable[[V], None]] = field(default_factory=list)
 
 
 class WhiteBitStream:
@@ -75,10 +67,9 @@ class WhiteBitStream:
         self.limits = limits or stream_settings.LIMITS
         self.status = StreamStatus()
         self._loop = asyncio.get_running_loop()
-        self._channels: dict[Channel[Any], _Subscribers[Any]] = {}
+        self._subscriptions = Subscriptions(self.timing.deliver_every, self._resubscribe)
         # What the current connection has subscribed, by update method.
         self._live: dict[str, Channel[Any]] = {}
-        self._coalescer = Coalescer[Channel[Any]](self.timing.deliver_every)
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._next_id = _PING_ID
         # Answers to requests sent while connected, by id: a subscription made meanwhile.
@@ -86,7 +77,6 @@ class WhiteBitStream:
         self._tasks: set[asyncio.Task[None]] = set()
         self._budget = FrameBudget(self.limits, self._loop.time())
         self._logged: str | None = None
-        self._warned_refused = False
 
     @property
     def synced(self) -> bool:
@@ -101,24 +91,7 @@ class WhiteBitStream:
         On a connection already up, the channel is requested and subscribed at once; otherwise
         by the next connection, as every channel is after a reconnect.
         """
-        entry = self._channels.get(channel)
-        if entry is None:
-            if any(known.name == channel.name for known in self._channels):
-                msg = f"another definition of {channel.name} is subscribed already"
-                raise ValueError(msg)
-            entry = self._channels[channel] = _Subscribers(channel.make_state())
-            self._resubscribe()
-        entry.callbacks.append(callback)
-
-        def unsubscribe() -> None:
-            if callback in entry.callbacks:
-                entry.callbacks.remove(callback)
-            if not entry.callbacks and self._channels.get(channel) is entry:
-                del self._channels[channel]
-                self._coalescer.forget(channel)
-                self._resubscribe()
-
-        return unsubscribe
+        return self._subscriptions.add(channel, callback)
 
     def diagnostics(self) -> dict[str, Any]:
         """The stream's status, with ages in seconds rather than clock readings."""
@@ -126,7 +99,7 @@ class WhiteBitStream:
         status = self.status
         return {
             "state": status.state.value,
-            "channels": sorted(channel.name for channel in self._channels),
+            "channels": sorted(channel.name for channel in self._subscriptions.channels),
             "reconnects": status.reconnects,
             "errors": status.errors,
             "last_error": status.last_error,
@@ -211,7 +184,7 @@ class WhiteBitStream:
         try:
             async with ws:
                 await self._call(ws, "authorize", [token, "public"])
-                for channel in list(self._channels):
+                for channel in self._subscriptions.channels:
                     await self._open(ws, channel)
                 if self.status.reconnects:
                     LOGGER.info("WhiteBIT's stream is back")
@@ -229,19 +202,9 @@ class WhiteBitStream:
         """Take a channel's full state, then subscribe to its changes."""
         if channel.has_snapshot:
             result = await self._call(ws, channel.request, list(channel.params))
-            self._snapshot(channel, result)
+            self._subscriptions.snapshot(channel, result, self._loop.time())
         await self._call(ws, channel.subscribe, list(channel.params))
         self._live[channel.update] = channel
-
-    def _snapshot(self, channel: Channel[Any], result: object) -> None:
-        entry = self._channels.get(channel)
-        if entry is None:
-            return  # unsubscribed while its state was on its way
-        try:
-            entry.state.snapshot(result)
-        except WhiteBitResponseError as err:
-            raise StreamError(str(err)) from err
-        self._changed(channel, entry)
 
     async def _call(
         self, ws: aiohttp.ClientWebSocketResponse, method: str, params: list[Any]
@@ -285,7 +248,7 @@ class WhiteBitStream:
                 await ws.send_str(json.dumps({"id": _PING_ID, "method": "ping", "params": []}))
                 pong_due = now + timing.pong_timeout if pong_due is None else pong_due
                 next_ping = now + timing.ping_interval
-            due = self._coalescer.next_due()
+            due = self._subscriptions.next_due()
             wake = min(
                 next_ping,
                 next_ping if pong_due is None else pong_due,
@@ -323,42 +286,15 @@ class WhiteBitStream:
         raise_for_error(frame, "the stream")
         method = frame.get("method")
         channel = self._live.get(method) if isinstance(method, str) else None
-        entry = None if channel is None else self._channels.get(channel)
-        if channel is None or entry is None:
-            return  # an answer to nothing asked, or a channel no longer subscribed
-        try:
-            entry.state.update(frame.get("params"))
-        except WhiteBitResponseError as err:
-            raise StreamError(str(err)) from err
-        self._changed(channel, entry)
-
-    def _changed(self, channel: Channel[Any], entry: _Subscribers[Any]) -> None:
-        refused = entry.state.refused
-        if refused and not self._warned_refused:
-            self._warned_refused = True
-            LOGGER.warning(
-                "WhiteBIT's %s named more assets than a stream keeps; new names are refused "
-                "(counted in diagnostics)",
-                channel.name,
-            )
-        self._coalescer.touch(channel, self._loop.time())
+        if channel is not None:  # else an answer to nothing asked, or a channel not subscribed
+            self._subscriptions.update(channel, frame.get("params"), self._loop.time())
 
     def _deliver_due(self, now: float) -> None:
-        """Hand each due channel's value to its subscribers; the first exception is raised."""
-        failure: Exception | None = None
-        for channel in self._coalescer.take_due(now):
-            # Only subscribed channels are touched, and unsubscribing forgets a channel.
-            entry = self._channels[channel]
-            value = entry.state.take()
-            self.status.deliveries += 1
-            for callback in list(entry.callbacks):
-                try:
-                    callback(value)
-                except Exception as err:  # noqa: BLE001 - every subscriber gets its turn
-                    failure = failure or err
-        self.status.refused_names = sum(e.state.refused for e in self._channels.values())
-        if failure is not None:
-            raise failure
+        try:
+            self._subscriptions.deliver_due(now)
+        finally:
+            self.status.deliveries = self._subscriptions.deliveries
+            self.status.refused_names = self._subscriptions.refused
 
     def _resubscribe(self) -> None:
         """Bring a live connection's subscriptions in line with the subscribed channels."""
@@ -372,10 +308,10 @@ class WhiteBitStream:
     async def _sync_subscriptions(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         try:
             for method, channel in list(self._live.items()):
-                if channel not in self._channels:
+                if channel not in self._subscriptions:
                     del self._live[method]
                     await self._send(ws, channel.unsubscribe, [])
-            for channel in list(self._channels):
+            for channel in self._subscriptions.channels:
                 if channel.update in self._live:
                     continue
                 self._live[channel.update] = channel
@@ -393,7 +329,7 @@ class WhiteBitStream:
         def handle(frame: dict[str, Any]) -> None:
             raise_for_error(frame, method)
             if method == channel.request:
-                self._snapshot(channel, frame.get("result"))
+                self._subscriptions.snapshot(channel, frame.get("result"), self._loop.time())
 
         return handle
 
