@@ -223,11 +223,20 @@ class WhiteBitStream:
             self._handle(frame)
 
     async def _send(
-        self, ws: aiohttp.ClientWebSocketResponse, method: str, params: list[Any]
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        method: str,
+        params: list[Any],
+        answer: Callable[[dict[str, Any]], None] | None = None,
     ) -> int:
+        """Send a request; `answer`, if given, handles its answer whenever the reader meets it."""
         self._next_id += 1
-        await ws.send_str(json.dumps({"id": self._next_id, "method": method, "params": params}))
-        return self._next_id
+        request_id = self._next_id
+        if answer is not None:
+            # Before sending: the answer may be read while the send is still awaiting a drain.
+            self._answers[request_id] = answer
+        await ws.send_str(json.dumps({"id": request_id, "method": method, "params": params}))
+        return request_id
 
     async def _listen(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         """Handle frames, deliver what is due, ping every ping_interval; pong or end.
@@ -315,11 +324,13 @@ class WhiteBitStream:
                 if channel.update in self._live:
                     continue
                 self._live[channel.update] = channel
+                params = list(channel.params)
                 if channel.has_snapshot:
-                    request_id = await self._send(ws, channel.request, list(channel.params))
-                    self._answers[request_id] = self._answer(channel, channel.request)
-                request_id = await self._send(ws, channel.subscribe, list(channel.params))
-                self._answers[request_id] = self._answer(channel, channel.subscribe)
+                    answer = self._answer(channel, channel.request)
+                    await self._send(ws, channel.request, params, answer)
+                await self._send(
+                    ws, channel.subscribe, params, self._answer(channel, channel.subscribe)
+                )
         except Exception:  # noqa: BLE001 - the reader sees the connection end and reports it
             await ws.close()
 
