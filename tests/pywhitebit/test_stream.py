@@ -134,7 +134,7 @@ async def test_pings_keep_an_idle_connection(
     """WhiteBIT closes after 60 s (here 0.3 s) without a client message; pings prevent it."""
     async with running(session, sim_url) as (stream, _got):
         await until(lambda: stream.synced)
-        await asyncio.sleep(0.8)
+        await asyncio.sleep(0.5)
         assert stream.status.reconnects == 0
         assert simulator.stream.stats.connections == 1
 
