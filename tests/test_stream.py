@@ -99,6 +99,25 @@ async def test_polls_leave_the_trade_account_to_the_stream(
     assert after[WEBSOCKET_TOKEN_PATH] == 1
 
 
+async def test_a_poll_answer_older_than_a_pushed_update_is_dropped(
+    hass: HomeAssistant, init_full: MockConfigEntry, simulator: WhiteBitSimulator
+) -> None:
+    """The hourly trade poll is slow; meanwhile the stream pushes a change: the push stays."""
+    await _connected(init_full)
+    coordinator = init_full.runtime_data
+    for _ in range(11):  # the 12th poll is the one that fetches the trade account
+        await coordinator.async_refresh()
+    old = json.dumps({"BTC": {"available": "0.1", "freeze": "0.02"}})
+    simulator.inject(Fault(200, old, path=TRADE_BALANCE_PATH, delay=0.3))
+    poll = asyncio.create_task(coordinator.async_refresh())
+    await until(lambda: simulator.stats.requests[TRADE_BALANCE_PATH] == 2)
+    simulator.accounts[DEMO_KEY].trade["BTC"] = ("0.3", "0")
+    await until(lambda: _state(hass, "btc_total") == "0.81234567")
+    await poll
+    assert simulator.stats.requests[TRADE_BALANCE_PATH] == 2
+    assert _state(hass, "btc_total") == "0.81234567"
+
+
 @pytest.mark.parametrize("fault", ["drop", "garbage", "error", "silence"])
 async def test_every_fault_ends_in_a_resynced_connection(
     hass: HomeAssistant,
