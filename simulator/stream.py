@@ -6,6 +6,9 @@ while, then refused); the spot (= trade account) balance: `balanceSpot_request`,
 update interval. The server closes a connection after `idle_timeout` seconds without a client
 message, and at once on invalid JSON; subscriptions belong to a connection and die with it.
 Error codes: 1 invalid argument, 4 method not found, 6 require authentication, 7 too many requests.
+
+Hostile modes, for tests and the benchmark: `redirect_to` answers the handshake with a redirect
+elsewhere; `flood` sends a bounded burst of frames as fast as asked once a client subscribes.
 """
 
 import asyncio
@@ -63,6 +66,22 @@ class StreamStats:
         }
 
 
+@dataclass
+class Flood:
+    """A bounded burst: `count` frames in all, `per_second` (None: as fast as the client reads).
+
+    `frame(i)` gives the i-th frame's text. It starts when a client subscribes to the spot
+    balance, goes on across reconnects until `count` frames went out, and stops by itself.
+    """
+
+    frame: Callable[[int], str]
+    count: int
+    per_second: float | None = None
+    sent: int = 0
+    started: float | None = None
+    finished: float | None = None
+
+
 @dataclass(eq=False)
 class _Connection:
     request: web.Request
@@ -73,6 +92,7 @@ class _Connection:
     sent_state: dict[str, tuple[str, str]] = field(default_factory=dict)
     requests: deque[float] = field(default_factory=deque)
     silent: bool = False
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 class StreamHub:
@@ -99,6 +119,9 @@ class StreamHub:
         self._tokens: dict[str, tuple[str, float]] = {}
         self._connections: set[_Connection] = set()
         self._closing = False
+        # Hostile modes: a redirect for the handshake, a burst of frames after subscribing.
+        self.redirect_to: str | None = None
+        self.flood: Flood | None = None
 
     @property
     def issued_tokens(self) -> list[str]:
@@ -145,6 +168,8 @@ class StreamHub:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Serve one WebSocket connection until either side ends it."""
+        if self.redirect_to is not None:
+            raise web.HTTPTemporaryRedirect(self.redirect_to)
         ws = web.WebSocketResponse(max_msg_size=MAX_FRAME)
         await ws.prepare(request)
         if self._closing:
@@ -158,8 +183,10 @@ class StreamHub:
         try:
             await self._read(connection)
         finally:
-            # Not awaited: a handler being cancelled must end, not wait on its helper.
+            # Not awaited: a handler being cancelled must end, not wait on its helpers.
             pusher.cancel()
+            for task in connection.tasks:
+                task.cancel()
             self._connections.discard(connection)
         await ws.close()
         return ws
@@ -245,6 +272,27 @@ class StreamHub:
         else:
             connection.subscribed = None
         await self._send(connection, _result(request_id, {"status": "success"}))
+        if method == "balanceSpot_subscribe" and self.flood is not None:
+            connection.tasks.add(asyncio.create_task(self._flood(connection, self.flood)))
+
+    async def _flood(self, connection: _Connection, flood: Flood) -> None:
+        """Send the flood's frames on this connection until it is done or the connection ends."""
+        loop = asyncio.get_running_loop()
+        if flood.started is None:
+            flood.started = loop.time()
+        # Paced in slices of 10 ms: the rate holds without a timer per frame.
+        while flood.sent < flood.count and not connection.ws.closed:
+            slice_start = loop.time()
+            batch = flood.count - flood.sent
+            if flood.per_second is not None:
+                due = round((slice_start - flood.started + 0.01) * flood.per_second)
+                batch = min(batch, max(due - flood.sent, 0))
+            for _ in range(min(batch, 1000)):
+                await self._send_raw(connection, flood.frame(flood.sent))
+                flood.sent += 1
+            await asyncio.sleep(max(0.0, slice_start + 0.01 - loop.time()))
+        if flood.sent >= flood.count and flood.finished is None:
+            flood.finished = loop.time()
 
     async def _push(self, connection: _Connection) -> None:
         """Send the subscribed assets that changed, at most once per update interval."""

@@ -43,7 +43,7 @@ async def test_a_flipping_amount_is_logged_once(
     wrong = Balances[TradeBalance]({}, invalid=frozenset({"BTC"}))
     right = Balances({"BTC": TradeBalance(Decimal(1), Decimal(0))})
     for flip in range(100):
-        coordinator.async_stream_trade(wrong if flip % 2 == 0 else right, full=False)
+        coordinator.async_stream_trade(wrong if flip % 2 == 0 else right)
         freezer.tick(timedelta(seconds=1))
     await hass.async_block_till_done()
     assert sum(WRONG in line for line in warning_lines(caplog)) == 1
@@ -51,15 +51,15 @@ async def test_a_flipping_amount_is_logged_once(
 
     # Right for 59 minutes: still quiet, and a wrong amount then is not news either.
     freezer.tick(timedelta(minutes=59))
-    coordinator.async_stream_trade(right, full=False)
-    coordinator.async_stream_trade(wrong, full=False)
-    coordinator.async_stream_trade(right, full=False)
+    coordinator.async_stream_trade(right)
+    coordinator.async_stream_trade(wrong)
+    coordinator.async_stream_trade(right)
     assert sum(WRONG in line for line in warning_lines(caplog)) == 1
     # Right for an hour: said once; the next wrong amount is news again.
     freezer.tick(timedelta(hours=1))
-    coordinator.async_stream_trade(right, full=False)
-    coordinator.async_stream_trade(right, full=False)
+    coordinator.async_stream_trade(right)
+    coordinator.async_stream_trade(right)
     assert sum(MENDED in line for line in _info_lines(caplog)) == 1
-    coordinator.async_stream_trade(wrong, full=False)
+    coordinator.async_stream_trade(wrong)
     assert sum(WRONG in line for line in warning_lines(caplog)) == 2
     assert hass.states.get("sensor.whitebit_127_0_0_1_btc_total").state == "unavailable"

@@ -16,6 +16,7 @@ from aiohttp import ClientSession, ClientWebSocketResponse, WSMsgType
 import pytest
 
 from simulator import DEMO_KEY, DEMO_SECRET, STREAM_PATH, WEBSOCKET_TOKEN_PATH
+from simulator.stream import Flood
 
 from .signer import documented_body, documented_headers
 
@@ -214,3 +215,33 @@ async def test_stream_faults(
     assert stream["connections"] == 3
     assert stream["tokens"] == 3
     assert stream["open"] == 0
+
+
+async def test_hostile_modes_redirect_and_flood(
+    session: ClientSession, sim_url: str, simulator: WhiteBitSimulator
+) -> None:
+    """The handshake can be redirected; a flood is paced, bounded, and goes on after a drop."""
+    simulator.stream.redirect_to = "http://127.0.0.1:9/ws"
+    async with session.get(sim_url + STREAM_PATH, allow_redirects=False) as response:
+        assert response.status == 307
+        assert response.headers["Location"] == "http://127.0.0.1:9/ws"
+    simulator.stream.redirect_to = None
+    simulator.stream.idle_timeout = 5
+    loop = asyncio.get_running_loop()
+    flood = Flood(lambda i: json.dumps({"i": i}), count=300, per_second=1000)
+    simulator.stream.flood = flood
+    ws = await _authorized(session, sim_url)
+    await _ask(ws, 1, "balanceSpot_subscribe", [])
+    received = [json.loads((await ws.receive(timeout=2)).data)["i"] for _ in range(100)]
+    await ws.close()
+    ws = await _authorized(session, sim_url)
+    await _ask(ws, 1, "balanceSpot_subscribe", [])
+    while received[-1] != 299:
+        received.append(json.loads((await ws.receive(timeout=2)).data)["i"])
+    await ws.close()
+    assert received[:100] == list(range(100))
+    assert received == sorted(received)
+    assert flood.sent == 300
+    assert flood.started is not None
+    # 1,000 a second: 300 frames take about 0.3 s, not a burst.
+    assert loop.time() - flood.started >= 0.25

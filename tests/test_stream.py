@@ -7,13 +7,10 @@ waits from 10 ms): polls are five minutes apart, so every change seen here came 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from decimal import Decimal
 import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 import pytest
@@ -22,11 +19,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 
 from custom_components.whitebit.const import CONF_AUTO_TRACK, CONF_TICKERS
-from custom_components.whitebit.pywhitebit import stream as stream_module
-from custom_components.whitebit.pywhitebit.client import WhiteBitClient
-from custom_components.whitebit.pywhitebit.models import Balances, TradeBalance
+from custom_components.whitebit.pywhitebit import StreamState, WhiteBitStream, stream_settings
 from custom_components.whitebit.pywhitebit.servers import stream_url
-from custom_components.whitebit.pywhitebit.stream import StreamState, WhiteBitStream, backoff_delay
 from simulator import (
     DEMO_KEY,
     DEMO_SECRET,
@@ -36,16 +30,15 @@ from simulator import (
 )
 
 from .common import warning_lines
+from .pywhitebit.stream_servers import FAST, until
 
 if TYPE_CHECKING:
-    from aiohttp import ClientSession
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
     from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
     from simulator import WhiteBitSimulator
 
-    from .conftest import Serve
 
 pytestmark = pytest.mark.stream
 
@@ -55,20 +48,9 @@ PREFIX = "sensor.whitebit_127_0_0_1"
 @pytest.fixture(autouse=True)
 def fast(monkeypatch: pytest.MonkeyPatch, simulator: WhiteBitSimulator) -> None:
     """WhiteBIT's intervals, scaled down so faults and recoveries take a fraction of a second."""
-    monkeypatch.setattr(stream_module, "PING_INTERVAL", 0.1)
-    monkeypatch.setattr(stream_module, "PONG_TIMEOUT", 0.05)
-    monkeypatch.setattr(stream_module, "REPLY_TIMEOUT", 1.0)
-    monkeypatch.setattr(stream_module, "BACKOFF_FIRST", 0.01)
-    monkeypatch.setattr(stream_module, "BACKOFF_MAX", 0.05)
+    monkeypatch.setattr(stream_settings, "TIMING", FAST)
     simulator.stream.update_interval = 0.05
     simulator.stream.idle_timeout = 0.3
-
-
-async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    """Wait until `condition` holds; fail after `seconds`."""
-    async with asyncio.timeout(seconds):
-        while not condition():  # noqa: ASYNC110 - the conditions are states, not events
-            await asyncio.sleep(0.01)
 
 
 def _stream(entry: MockConfigEntry) -> WhiteBitStream:
@@ -117,6 +99,25 @@ async def test_polls_leave_the_trade_account_to_the_stream(
     assert after[WEBSOCKET_TOKEN_PATH] == 1
 
 
+async def test_a_poll_answer_older_than_a_pushed_update_is_dropped(
+    hass: HomeAssistant, init_full: MockConfigEntry, simulator: WhiteBitSimulator
+) -> None:
+    """The hourly trade poll is slow; meanwhile the stream pushes a change: the push stays."""
+    await _connected(init_full)
+    coordinator = init_full.runtime_data
+    for _ in range(11):  # the 12th poll is the one that fetches the trade account
+        await coordinator.async_refresh()
+    old = json.dumps({"BTC": {"available": "0.1", "freeze": "0.02"}})
+    simulator.inject(Fault(200, old, path=TRADE_BALANCE_PATH, delay=0.3))
+    poll = asyncio.create_task(coordinator.async_refresh())
+    await until(lambda: simulator.stats.requests[TRADE_BALANCE_PATH] == 2)
+    simulator.accounts[DEMO_KEY].trade["BTC"] = ("0.3", "0")
+    await until(lambda: _state(hass, "btc_total") == "0.81234567")
+    await poll
+    assert simulator.stats.requests[TRADE_BALANCE_PATH] == 2
+    assert _state(hass, "btc_total") == "0.81234567"
+
+
 @pytest.mark.parametrize("fault", ["drop", "garbage", "error", "silence"])
 async def test_every_fault_ends_in_a_resynced_connection(
     hass: HomeAssistant,
@@ -137,17 +138,7 @@ async def test_every_fault_ends_in_a_resynced_connection(
     assert simulator.stats.requests[WEBSOCKET_TOKEN_PATH] == 2
     assert simulator.stream.open_connections == 1
     assert "WhiteBIT's stream ended" in caplog.text
-    assert "trade balances are pushed again" in caplog.text
-
-
-async def test_pings_keep_an_idle_connection(
-    hass: HomeAssistant, init_full: MockConfigEntry, simulator: WhiteBitSimulator
-) -> None:
-    """WhiteBIT closes after 60 s (here 0.3 s) without a client message; pings prevent it."""
-    stream = await _connected(init_full)
-    await asyncio.sleep(1.0)
-    assert stream.status.reconnects == 0
-    assert simulator.stream.stats.connections == 1
+    assert "WhiteBIT's stream is back" in caplog.text
 
 
 async def test_refused_tokens_are_retried_with_growing_waits(
@@ -174,17 +165,6 @@ async def test_a_rate_limited_token_waits_as_told(
     started = asyncio.get_running_loop().time()
     await _connected(full_config_entry)
     assert asyncio.get_running_loop().time() - started >= 0.9
-
-
-def test_backoff_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
-    """From half of 1 s to 1 s at first, doubling, never above 300 s; never below half."""
-    monkeypatch.undo()  # WhiteBIT's real bounds, not the scaled-down ones
-    assert (stream_module.BACKOFF_FIRST, stream_module.BACKOFF_MAX) == (1.0, 300.0)
-    for attempt in range(40):
-        low, high = backoff_delay(attempt, lambda: 0.0), backoff_delay(attempt, lambda: 1.0)
-        ceiling = min(300.0, 2.0**attempt)
-        assert (low, high) == (ceiling / 2, ceiling)
-    assert 0.5 <= backoff_delay(0) <= 1.0
 
 
 async def test_a_key_without_the_token_permission_polls(
@@ -289,6 +269,7 @@ async def test_diagnostics_show_the_stream_without_secrets(
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, init_full)
     assert diagnostics["stream"]["state"] == "connected"
     assert diagnostics["stream"]["reconnects"] == 0
+    assert diagnostics["stream"]["channels"] == ["balanceSpot"]
     assert diagnostics["stream"]["last_message_age"] < 5
     dumped = json.dumps(diagnostics) + caplog.text
     tokens = simulator.stream.issued_tokens
@@ -303,131 +284,6 @@ def test_stream_urls() -> None:
     assert stream_url("https://whitebit.eu") == "wss://api.whitebit.eu/ws"
     assert stream_url("http://127.0.0.1:8800") == "ws://127.0.0.1:8800/ws"
     assert stream_url("https://proxy.example/whitebit") == "wss://proxy.example/whitebit/ws"
-
-
-# --- hostile servers --------------------------------------------------------------------------
-
-
-class _Sink:
-    """What the stream hands the coordinator."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[Balances[TradeBalance], bool]] = []
-
-    def __call__(self, balances: Balances[TradeBalance], *, full: bool) -> None:
-        self.calls.append((balances, full))
-
-
-async def _hostile(
-    serve: Serve, frames: list[str | bytes], session: ClientSession, sim_url: str
-) -> tuple[WhiteBitStream, _Sink, asyncio.Task[None]]:
-    """A stream whose /ws answers authorize, then sends `frames`; tokens from the simulator."""
-
-    async def handler(request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse(max_msg_size=0)
-        await ws.prepare(request)
-        async for message in ws:
-            frame = json.loads(message.data)
-            if frame["method"] in {"authorize", "balanceSpot_subscribe"}:
-                await ws.send_json({"id": frame["id"], "result": {"status": "success"}})
-            elif frame["method"] == "balanceSpot_request":
-                await ws.send_json({"id": frame["id"], "result": {}, "error": None})
-                for sent in frames:
-                    if isinstance(sent, bytes):
-                        await ws.send_bytes(sent)
-                    else:
-                        await ws.send_str(sent)
-        return ws
-
-    url = await serve(handler)
-    sink = _Sink()
-    client = WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, sim_url)
-    stream = WhiteBitStream(client, session, url + "/ws", sink, lambda: None)
-    return stream, sink, asyncio.create_task(stream.run())
-
-
-def _update(balances: dict[str, Any]) -> str:
-    return json.dumps({"id": None, "method": "balanceSpot_update", "params": [balances]})
-
-
-@pytest.mark.parametrize(
-    "frame",
-    [
-        "[1, 2]",
-        "null",
-        "not json",
-        b"\x00\xff binary",
-        "[" * 100_000,
-        '{"id": null, "method": "balanceSpot_update", "params": []}',
-        '{"id": null, "method": "balanceSpot_update", "params": [[1]]}',
-        '{"id": null, "result": null, "error": {"code": "\\u001b[31m", "message": 5}}',
-        '{"id": null, "method": "balanceSpot_update", "params": [{"B": "'
-        + "x" * 5_000_000
-        + '"}]}',
-    ],
-    ids=[
-        "array",
-        "null",
-        "not-json",
-        "binary",
-        "deep",
-        "no-balances",
-        "not-an-object",
-        "odd-error",
-        "over-4-MiB",
-    ],
-)
-async def test_hostile_frames_end_the_connection(
-    serve: Serve,
-    session: ClientSession,
-    sim_url: str,
-    frame: str | bytes,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """Whatever the frame, the connection ends and a new one starts; nothing is applied."""
-    stream, sink, task = await _hostile(serve, [frame], session, sim_url)
-    try:
-        await until(lambda: stream.status.reconnects >= 2)
-    finally:
-        task.cancel()
-    assert all(full for _, full in sink.calls)
-    assert "\x1b" not in caplog.text
-
-
-async def test_a_silent_server_and_frames_to_ignore(
-    serve: Serve, session: ClientSession, sim_url: str
-) -> None:
-    """No answer to authorize ends the attempt; answers to nothing asked are ignored."""
-
-    async def silent(request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        async for _ in ws:
-            pass
-        return ws
-
-    url = await serve(silent)
-    client = WhiteBitClient(session, DEMO_KEY, DEMO_SECRET, sim_url)
-    stream = WhiteBitStream(client, session, url + "/ws", _Sink(), lambda: None)
-    task = asyncio.create_task(stream.run())
-    try:
-        await until(lambda: stream.status.reconnects >= 1)
-    finally:
-        task.cancel()
-    assert stream.status.state is not StreamState.CONNECTED
-
-    frames: list[str | bytes] = [
-        '{"id": 99, "result": "late", "error": null}',
-        _update({"BTC": {"available": "2", "freeze": "0"}}),
-    ]
-    stream, sink, task = await _hostile(serve, frames, session, sim_url)
-    try:
-        await until(lambda: len(sink.calls) == 2)
-    finally:
-        task.cancel()
-    assert sink.calls[1][0].amounts == {"BTC": TradeBalance(Decimal(2), Decimal(0))}
-    assert sink.calls[1][1] is False
-    assert stream.status.reconnects == 0
 
 
 async def test_an_update_with_a_bad_amount_marks_only_that_currency(

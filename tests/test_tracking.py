@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+    from custom_components.whitebit.coordinator import WhiteBitCoordinator
     from simulator import WhiteBitSimulator
 
 ONE = TradeBalance(Decimal(1), Decimal(0))
@@ -50,6 +51,11 @@ async def _setup_trade_only(hass: HomeAssistant, entry: MockConfigEntry) -> None
     hass.config_entries.async_update_entry(entry, options={**entry.options, **options})
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+
+
+def _push(coordinator: WhiteBitCoordinator, changes: dict[str, TradeBalance]) -> None:
+    """Push the trade account as the stream delivers it: whole, with `changes` applied."""
+    coordinator.async_stream_trade(Balances({**(coordinator.data.trade or {}), **changes}))
 
 
 def _tracked(registry: er.EntityRegistry, entry: MockConfigEntry) -> set[str]:
@@ -81,7 +87,7 @@ async def test_churning_updates_are_bounded_in_rate(
     for update in range(10):
         names = [f"C{update}X{i:03}" for i in range(MAX_AUTO_TRACKED)]
         changes = dict.fromkeys(names, ONE) | dict.fromkeys(previous, ZERO)
-        coordinator.async_stream_trade(Balances(changes), full=False)
+        _push(coordinator, changes)
         await hass.async_block_till_done()
         previous = names
     # The first update's first twenty in name order came; they went when zeroed, and nothing
@@ -93,7 +99,7 @@ async def test_churning_updates_are_bounded_in_rate(
 
     # An hour on, the next twenty of what still holds a balance are followed.
     freezer.tick(timedelta(hours=1))
-    coordinator.async_stream_trade(Balances({"BTC": ONE}), full=False)
+    _push(coordinator, {"BTC": ONE})
     await hass.async_block_till_done()
     added = _tracked(entity_registry, full_config_entry) - DEMO_HELD
     assert added == {f"C9X{i:03}" for i in range(ADDITIONS_PER_HOUR)}
@@ -112,9 +118,9 @@ async def test_a_few_new_currencies_come_at_once(
     await _setup_trade_only(hass, full_config_entry)
     coordinator = full_config_entry.runtime_data
     for coin in ("ADA", "DOT", "XLM"):
-        coordinator.async_stream_trade(Balances({coin: ONE}), full=False)
+        _push(coordinator, {coin: ONE})
         await hass.async_block_till_done()
-    coordinator.async_stream_trade(Balances({"ADA": ZERO}), full=False)
+    _push(coordinator, {"ADA": ZERO})
     await hass.async_block_till_done()
     assert _tracked(entity_registry, full_config_entry) == DEMO_HELD | {"DOT", "XLM"}
     assert not warning_lines(caplog)

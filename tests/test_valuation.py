@@ -156,9 +156,8 @@ async def test_an_overflowing_value_is_unvalued(
     assert hass.states.get(f"{PREFIX}_sol_value").state == STATE_UNAVAILABLE
     # A pushed update with the same prices is valued the same way, without an exception.
     coordinator = init_full.runtime_data
-    coordinator.async_stream_trade(
-        Balances({"SOL": TradeBalance(Decimal(2), Decimal(0))}), full=False
-    )
+    trade = {**coordinator.data.trade, "SOL": TradeBalance(Decimal(2), Decimal(0))}
+    coordinator.async_stream_trade(Balances(trade))
     await hass.async_block_till_done()
     assert hass.states.get(f"{PREFIX}_portfolio_value").attributes["unvalued"] == ["SOL", "TON"]
     assert not error_lines(caplog)
@@ -173,7 +172,7 @@ async def test_prices_are_booked_once_per_price_update(
     with patch.object(PriceBook, "__init__", autospec=True, side_effect=PriceBook.__init__) as made:
         for available in range(1, 6):
             coordinator.async_stream_trade(
-                Balances({"BTC": TradeBalance(Decimal(available), Decimal(0))}), full=False
+                Balances({"BTC": TradeBalance(Decimal(available), Decimal(0))})
             )
         assert made.call_count == 0
         simulator.set_price("BTC_USDT", "100000")

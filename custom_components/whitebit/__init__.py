@@ -6,10 +6,10 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .const import ACCOUNT_TRADE, CONF_API_SECRET, CONF_QUOTE, DOMAIN, LEGACY_OPTIONS, LOGGER
+from .const import CONF_API_SECRET, CONF_QUOTE, DOMAIN, LEGACY_OPTIONS, LOGGER
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
 from .prices import PRICES_KEY, async_get_prices
-from .pywhitebit import WhiteBitClient, WhiteBitStream, stream_url
+from .pywhitebit import WhiteBitClient
 
 PLATFORMS: list[Platform] = [Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -23,10 +23,9 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> bool:
-    """Check the key with a first poll, set up the sensors, then open the trade stream."""
-    session = async_get_clientsession(hass)
+    """Check the key with a first poll (whose setup opens the trade stream), then the sensors."""
     client = WhiteBitClient(
-        session,
+        async_get_clientsession(hass),
         entry.data[CONF_API_KEY],
         entry.data[CONF_API_SECRET],
         entry.data[CONF_URL],
@@ -42,19 +41,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> 
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    if ACCOUNT_TRADE in coordinator.tracking.accounts:
-        coordinator.stream = WhiteBitStream(
-            client,
-            session,
-            stream_url(client.base_url),
-            coordinator.async_stream_trade,
-            lambda: entry.async_start_reauth(hass),
-        )
-        # A background task of the entry: Home Assistant cancels it when the entry unloads,
-        # which closes the connection.
-        entry.async_create_background_task(
-            hass, coordinator.stream.run(), f"{DOMAIN} stream of {entry.title}"
-        )
     return True
 
 

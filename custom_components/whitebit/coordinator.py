@@ -13,6 +13,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_URL
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .answer_warnings import AnswerWarnings
@@ -21,7 +22,9 @@ from .holdings import Answers, WhiteBitData, async_fetch_balances, combine
 from .issues import async_report_clock, async_report_earn, failure_reason
 from .prices import WhiteBitPriceCoordinator
 from .pywhitebit import (
+    BALANCE_SPOT,
     Balances,
+    StreamState,
     TradeBalance,
     WhiteBitAuthenticationError,
     WhiteBitClient,
@@ -31,7 +34,6 @@ from .pywhitebit import (
     WhiteBitPermissionError,
     WhiteBitRateLimitError,
     WhiteBitStream,
-    merge_balances,
 )
 from .tracking import AutoTracker, Tracking
 from .valuation import PriceBook, value_holdings
@@ -64,7 +66,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         # The server's shared prices, when valuation is on; set up by async_setup_entry.
         self.prices: WhiteBitPriceCoordinator | None = None
         self.tracking = Tracking.from_options(config_entry.options)
-        # WhiteBIT's WebSocket, when the trade account is tracked; set up by async_setup_entry.
+        # WhiteBIT's WebSocket, when the trade account is tracked; started by _async_setup.
         self.stream: WhiteBitStream | None = None
         # The accounts' last answers: the trade one may come from the stream, between polls.
         self._main: Balances[Decimal] | None = None
@@ -77,6 +79,38 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         # What was said about the answers, so each problem is logged once, not on every one.
         self._warnings = AnswerWarnings()
         self._auto_tracker = AutoTracker()
+
+    @override
+    async def _async_setup(self) -> None:
+        """Open WhiteBIT's stream for the trade account, before the first poll.
+
+        A background task of the entry: Home Assistant cancels it when the entry unloads (or
+        its setup fails), which closes the connection. A balance pushed before the first poll
+        has answered is kept: that poll's own trade answer is then the older one.
+        """
+        if ACCOUNT_TRADE not in self.tracking.accounts:
+            return
+        entry = self.config_entry
+        self.stream = WhiteBitStream(
+            self.client, async_get_clientsession(self.hass), on_stopped=self._stream_stopped
+        )
+        self.stream.subscribe(BALANCE_SPOT, self.async_stream_trade)
+        entry.async_create_background_task(
+            self.hass, self.stream.run(), f"{DOMAIN} stream of {entry.title}"
+        )
+
+    @callback
+    def _stream_stopped(self, state: StreamState) -> None:
+        """WhiteBIT refused the key (reauth), or the key may not open the WebSocket (poll)."""
+        if state is StreamState.AUTH_FAILED:
+            # The poll will meet the same refusal; either way it is the same reauth flow.
+            self.config_entry.async_start_reauth(self.hass)
+            return
+        LOGGER.warning(
+            "The API key may not open WhiteBIT's WebSocket, so trade balances are polled "
+            "every 5 minutes instead of pushed. To have them pushed, allow the key the "
+            "WebSocket token endpoint in WhiteBIT's API settings and reload the entry"
+        )
 
     @override
     async def _async_update_data(self) -> WhiteBitData:
@@ -137,16 +171,14 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         return True
 
     @callback
-    def async_stream_trade(self, balances: Balances[TradeBalance], *, full: bool) -> None:
-        """Take trade balances from the stream: its full state, or the assets that changed.
+    def async_stream_trade(self, balances: Balances[TradeBalance]) -> None:
+        """Take the trade account's balances from the stream: all of them, at most once a second.
 
+        One rebuild and one state write per entity, however many frames WhiteBIT's batch held.
         Not async_set_updated_data: that would move the next poll, and with updates every few
         seconds the main account, which has no stream, would never be polled.
         """
-        if full or self._trade is None:
-            self._trade = balances
-        else:
-            self._trade = merge_balances(self._trade, balances)
+        self._trade = balances
         self._trade_version += 1
         self.data = self._build()
         self.async_update_listeners()

@@ -6,6 +6,7 @@ Assistant and needs nothing beyond aiohttp and yarl.
 """
 
 from .amounts import InvalidAmountError, parse_amount
+from .channels import BALANCE_SPOT, MAX_ASSETS, BalanceState, Channel, ChannelState, balance_spot
 from .client import NONCE_WINDOW, WhiteBitClient, WhiteBitPublicClient
 from .errors import (
     WhiteBitAuthenticationError,
@@ -22,19 +23,28 @@ from .errors import (
 )
 from .models import Balances, Market, TradeBalance, merge_balances
 from .servers import WHITEBIT_EU, WHITEBIT_GLOBAL, InvalidUrlError, check_base_url, stream_url
-from .stream import StreamState, StreamStatus, WhiteBitStream
+from .stream import WhiteBitStream
+from .stream_settings import StreamError, StreamLimits, StreamState, StreamStatus, StreamTiming
 from .text import is_currency, safe_text
 
 __all__ = [
+    "BALANCE_SPOT",
+    "MAX_ASSETS",
     "NONCE_WINDOW",
     "WHITEBIT_EU",
     "WHITEBIT_GLOBAL",
+    "BalanceState",
     "Balances",
+    "Channel",
+    "ChannelState",
     "InvalidAmountError",
     "InvalidUrlError",
     "Market",
+    "StreamError",
+    "StreamLimits",
     "StreamState",
     "StreamStatus",
+    "StreamTiming",
     "TradeBalance",
     "WhiteBitAuthenticationError",
     "WhiteBitClient",
@@ -50,6 +60,7 @@ __all__ = [
     "WhiteBitResponseError",
     "WhiteBitStream",
     "WhiteBitTooLargeError",
+    "balance_spot",
     "check_base_url",
     "is_currency",
     "merge_balances",

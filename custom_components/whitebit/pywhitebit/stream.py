@@ -1,280 +1,348 @@
-"""Trade balances pushed by WhiteBIT's private WebSocket; polling covers everything else.
+"""WhiteBIT's private WebSocket: one connection per key, serving every subscribed channel.
 
-WhiteBIT streams the spot (= trade) account only: the main account has no stream. One
-connection per entry: a token from a signed request, `authorize`, the full state with
-`balanceSpot_request`, then `balanceSpot_subscribe` to every asset, whose updates carry the
-changed assets only. Any fault ends the connection; the next one starts over with a fresh token
-(subscriptions do not survive a reconnect) after a jittered, growing wait.
-
-Nothing received is logged: frames carry amounts, and the authorize frame carries the token.
+Each connection: a token from a signed request, `authorize`, then for each channel its full
+state (`<name>_request`) and its subscription (`<name>_subscribe`, whose updates carry changes
+only). Frames are folded into each channel's state as they arrive; subscribers get the result at
+most once per `deliver_every` (1 s), however fast the server sends. Any fault, a subscriber's own
+exception included, ends the connection: it is counted, logged once, shown in the status, and
+the next connection starts over (subscriptions do not survive a reconnect) after a jittered,
+growing wait. Only a refused key or a key without the WebSocket permission stops the stream.
 """
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 import json
 import logging
-import random
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 import aiohttp
 
+from . import stream_settings
+from .channels import Channel
 from .client import WhiteBitClient
+from .connection import FrameBudget, decode, open_websocket, pause, raise_for_error, receive
 from .errors import (
     WhiteBitAuthenticationError,
     WhiteBitError,
     WhiteBitPermissionError,
     WhiteBitRateLimitError,
 )
-from .models import Balances, TradeBalance
-from .parse import parse_trade_balances
+from .servers import stream_url
+from .stream_settings import (
+    FINAL_STATES,
+    StreamError,
+    StreamLimits,
+    StreamState,
+    StreamStatus,
+    StreamTiming,
+)
+from .subscriptions import Subscriptions
 from .text import safe_text
-from .transport import MAX_ANSWER_BYTES
 
-# WhiteBIT closes a connection 60 s after the client's last message.
-PING_INTERVAL: Final = 50.0
-# WhiteBIT's advice: reconnect when no pong came within 10 s of a ping.
-PONG_TIMEOUT: Final = 10.0
-# For the handshake and each answer to a request.
-REPLY_TIMEOUT: Final = 10.0
-BACKOFF_FIRST: Final = 1.0
-BACKOFF_MAX: Final = 300.0
-# A connection that stayed up this long was not a failed attempt: the next wait starts small.
-STABLE_AFTER: Final = 60.0
 _PING_ID: Final = 0
+# Faults of the connection itself; anything else is a bug (ours or a subscriber's).
+_EXPECTED: Final = (WhiteBitError, StreamError, aiohttp.ClientError, OSError, TimeoutError)
 LOGGER = logging.getLogger(__name__)
 
 
-class TradeSink(Protocol):
-    """Takes the trade account's balances: the full state, or only the assets that changed."""
-
-    def __call__(self, balances: Balances[TradeBalance], *, full: bool) -> None:
-        """Apply `balances`."""
-
-
-class StreamState(StrEnum):
-    """Where the stream is; shown in diagnostics."""
-
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    WAITING = "waiting"
-    # The two that end it: polling alone from then on.
-    NO_PERMISSION = "no_permission"
-    AUTH_FAILED = "auth_failed"
-
-
-class StreamError(Exception):
-    """The connection ended, or the server sent what WhiteBIT would not."""
-
-
-def backoff_delay(attempt: int, rand: Callable[[], float] = random.random) -> float:
-    """Seconds to wait before attempt `attempt` (0 first): doubling from 1 s up to 300 s.
-
-    Jittered between half and all of that, so entries that lost WhiteBIT together do not come
-    back together; the first waits also keep token requests under WhiteBIT's 10 a minute.
-    """
-    ceiling: float = min(BACKOFF_MAX, BACKOFF_FIRST * 2.0 ** min(attempt, 16))
-    return ceiling * (0.5 + rand() / 2)
-
-
-@dataclass
-class StreamStatus:
-    """What diagnostics show: no token, no amounts."""
-
-    state: StreamState = StreamState.CONNECTING
-    # Connections lost or refused since the first attempt.
-    reconnects: int = 0
-    connected_since: float | None = None
-    last_message: float | None = None
-
-
 class WhiteBitStream:
-    """One entry's connection to the private WebSocket, kept up until the task is cancelled."""
+    """One key's connection to the private WebSocket, kept up until `run` is cancelled."""
 
     def __init__(
         self,
         client: WhiteBitClient,
         session: aiohttp.ClientSession,
-        url: str,
-        apply: TradeSink,
-        reauth: Callable[[], None],
+        *,
+        url: str | None = None,
+        on_stopped: Callable[[StreamState], None] | None = None,
+        timing: StreamTiming | None = None,
+        limits: StreamLimits | None = None,
     ) -> None:
-        """Stream to `apply(balances, full)`; call `reauth` when WhiteBIT refuses the key."""
+        """Stream for `client`'s key; `on_stopped` hears when WhiteBIT refuses it for good."""
         self._client = client
         self._session = session
-        self.url = url
-        self._apply = apply
-        self._reauth = reauth
+        self.url = url or stream_url(client.base_url)
+        self._on_stopped = on_stopped
+        self.timing = timing or stream_settings.TIMING
+        self.limits = limits or stream_settings.LIMITS
         self.status = StreamStatus()
-        self._next_id = _PING_ID
         self._loop = asyncio.get_running_loop()
+        self._subscriptions = Subscriptions(self.timing.deliver_every, self._resubscribe)
+        # What the current connection has subscribed, by update method.
+        self._live: dict[str, Channel[Any]] = {}
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._next_id = _PING_ID
+        # Answers to requests sent while connected, by id: a subscription made meanwhile.
+        self._answers: dict[int, Callable[[dict[str, Any]], None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._budget = FrameBudget(self.limits, self._loop.time())
+        self._logged: str | None = None
 
     @property
     def synced(self) -> bool:
-        """Whether the trade balances are the stream's: full state taken, updates subscribed."""
+        """Whether every subscribed channel's state is WhiteBIT's: taken in full and subscribed."""
         return self.status.state is StreamState.CONNECTED
 
+    def subscribe[V](
+        self, channel: Channel[V], callback: Callable[[V], None]
+    ) -> Callable[[], None]:
+        """Call `callback` with `channel`'s value at most once per second; return unsubscribe.
+
+        On a connection already up, the channel is requested and subscribed at once; otherwise
+        by the next connection, as every channel is after a reconnect.
+        """
+        return self._subscriptions.add(channel, callback)
+
     def diagnostics(self) -> dict[str, Any]:
-        """The stream's state, and ages in seconds rather than clock readings."""
+        """The stream's status, with ages in seconds rather than clock readings."""
         now = self._loop.time()
         status = self.status
         return {
             "state": status.state.value,
+            "channels": sorted(channel.name for channel in self._subscriptions.channels),
             "reconnects": status.reconnects,
+            "errors": status.errors,
+            "last_error": status.last_error,
             "connected_for": _age(now, status.connected_since),
             "last_message_age": _age(now, status.last_message),
+            "frames": status.frames,
+            "deliveries": status.deliveries,
+            "refused_names": status.refused_names,
         }
 
     async def run(self) -> None:
         """Connect, and reconnect after each fault, until cancelled or WhiteBIT says no."""
         attempt = 0
-        while True:
-            wait_at_least = 0.0
-            try:
-                await self._connection()
-            except WhiteBitAuthenticationError:
-                # The poll will meet the same refusal; either way it is the same reauth flow.
-                self._end(StreamState.AUTH_FAILED)
-                self._reauth()
-                return
-            except WhiteBitPermissionError:
-                self._end(StreamState.NO_PERMISSION)
-                LOGGER.warning(
-                    "The API key may not open WhiteBIT's WebSocket, so trade balances are polled "
-                    "every 5 minutes instead of pushed. To have them pushed, allow the key the "
-                    "WebSocket token endpoint in WhiteBIT's API settings and reload the entry"
-                )
-                return
-            except WhiteBitRateLimitError as err:
-                wait_at_least = err.retry_after
-                self._lost(err)
-            except (WhiteBitError, StreamError, aiohttp.ClientError, TimeoutError) as err:
-                self._lost(err)
-            since = self.status.connected_since
-            stable = since is not None and self._loop.time() - since >= STABLE_AFTER
-            attempt = 0 if stable else attempt + 1
-            self.status.connected_since = None
-            self.status.state = StreamState.WAITING
-            self.status.reconnects += 1
-            await asyncio.sleep(max(backoff_delay(attempt), wait_at_least))
+        try:
+            while True:
+                wait_at_least = 0.0
+                try:
+                    await self._connection()
+                except WhiteBitAuthenticationError:
+                    self._stop(StreamState.AUTH_FAILED)
+                    return
+                except WhiteBitPermissionError:
+                    self._stop(StreamState.NO_PERMISSION)
+                    return
+                except WhiteBitRateLimitError as err:
+                    wait_at_least = err.retry_after
+                    self._fault(err)
+                except Exception as err:  # noqa: BLE001 - nothing may end the stream silently
+                    self._fault(err)
+                since = self.status.connected_since
+                if since is not None and self._loop.time() - since >= self.timing.stable_after:
+                    attempt, self._logged = 0, None
+                else:
+                    attempt += 1
+                self.status.connected_since = None
+                self.status.state = StreamState.WAITING
+                self.status.reconnects += 1
+                await asyncio.sleep(max(self.timing.backoff(attempt), wait_at_least))
+        finally:
+            if self.status.state not in FINAL_STATES:
+                self._set_down(StreamState.STOPPED)
 
-    def _end(self, state: StreamState) -> None:
+    def _set_down(self, state: StreamState) -> None:
         self.status.state = state
         self.status.connected_since = None
 
-    def _lost(self, err: Exception) -> None:
-        reason = safe_text(str(err) or type(err).__name__)
-        if self.status.state is StreamState.CONNECTED:
-            LOGGER.info("WhiteBIT's stream ended (%s); polling until it is back", reason)
+    def _stop(self, state: StreamState) -> None:
+        self._set_down(state)
+        if self._on_stopped is not None:
+            try:
+                self._on_stopped(state)
+            except Exception as err:  # noqa: BLE001 - the caller's bug must not hide the stop
+                self._fault(err)
+                self._set_down(state)
+
+    def _fault(self, err: BaseException) -> None:
+        """Count a fault and say so: once per kind of fault, never per frame or attempt."""
+        text = safe_text(f"{type(err).__name__}: {err}", 160)
+        was_connected = self.status.state is StreamState.CONNECTED
+        # connected_since stays until run() has seen how long the connection lasted.
+        self.status.state = StreamState.WAITING
+        self.status.errors += 1
+        self.status.last_error = text
+        if not isinstance(err, _EXPECTED):
+            # A bug, here or in a subscriber: the user sees it once, without a traceback
+            # (which would carry frame data); the stream goes on.
+            if text != self._logged:
+                LOGGER.warning("WhiteBIT's stream failed (%s); it reconnects after a pause", text)
+            self._logged = text
+        elif was_connected:
+            LOGGER.info("WhiteBIT's stream ended (%s); reconnecting", text)
         else:
-            LOGGER.debug("WhiteBIT's stream could not be opened: %s", reason)
+            LOGGER.debug("WhiteBIT's stream could not be opened: %s", text)
 
     async def _connection(self) -> None:
         """One connection, from token to its end; it only ever ends by raising."""
         self.status.state = StreamState.CONNECTING
         token = await self._client.websocket_token()
-        async with asyncio.timeout(REPLY_TIMEOUT):
-            ws = await self._session.ws_connect(
-                self.url, max_msg_size=MAX_ANSWER_BYTES, autoclose=True, autoping=True
-            )
-        async with ws:
-            await self._call(ws, "authorize", [token, "public"])
-            state = await self._call(ws, "balanceSpot_request", [])
-            self._apply(parse_trade_balances(state), full=True)
-            await self._call(ws, "balanceSpot_subscribe", [])
-            if self.status.reconnects:
-                LOGGER.info("WhiteBIT's stream is back: trade balances are pushed again")
-            self.status.state = StreamState.CONNECTED
-            self.status.connected_since = self._loop.time()
-            await self._listen(ws)
+        async with asyncio.timeout(self.timing.reply_timeout):
+            ws = await open_websocket(self._session, self.url, self.limits)
+        self._budget = FrameBudget(self.limits, self._loop.time())
+        try:
+            async with ws:
+                await self._call(ws, "authorize", [token, "public"])
+                for channel in self._subscriptions.channels:
+                    await self._open(ws, channel)
+                if self.status.reconnects:
+                    LOGGER.info("WhiteBIT's stream is back")
+                self.status.state = StreamState.CONNECTED
+                self.status.connected_since = self._loop.time()
+                self._ws = ws
+                await self._listen(ws)
+        finally:
+            # A subscription still being sent fails on the closed connection, and ends.
+            self._ws = None
+            self._live.clear()
+            self._answers.clear()
+
+    async def _open(self, ws: aiohttp.ClientWebSocketResponse, channel: Channel[Any]) -> None:
+        """Take a channel's full state, then subscribe to its changes."""
+        if channel.has_snapshot:
+            result = await self._call(ws, channel.request, list(channel.params))
+            self._subscriptions.snapshot(channel, result, self._loop.time())
+        await self._call(ws, channel.subscribe, list(channel.params))
+        self._live[channel.update] = channel
 
     async def _call(
-        self, ws: aiohttp.ClientWebSocketResponse, method: str, params: list[str]
+        self, ws: aiohttp.ClientWebSocketResponse, method: str, params: list[Any]
     ) -> object:
-        """Send one request and return its result; updates that come first are applied."""
-        self._next_id += 1
-        request_id = self._next_id
-        await ws.send_str(json.dumps({"id": request_id, "method": method, "params": params}))
-        deadline = self._loop.time() + REPLY_TIMEOUT
+        """Send one request and return its result; frames that come first are handled."""
+        request_id = await self._send(ws, method, params)
+        deadline = self._loop.time() + self.timing.reply_timeout
         while True:
             frame = await self._receive(ws, deadline - self._loop.time())
             if frame is None:
-                msg = f"no answer to {method} within {REPLY_TIMEOUT:g} s"
+                msg = f"no answer to {method} within {self.timing.reply_timeout:g} s"
                 raise StreamError(msg)
             if frame.get("id") == request_id:
-                _raise_for_error(frame, method)
+                raise_for_error(frame, method)
                 return frame.get("result")
             self._handle(frame)
 
+    async def _send(
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        method: str,
+        params: list[Any],
+        answer: Callable[[dict[str, Any]], None] | None = None,
+    ) -> int:
+        """Send a request; `answer`, if given, handles its answer whenever the reader meets it."""
+        self._next_id += 1
+        request_id = self._next_id
+        if answer is not None:
+            # Before sending: the answer may be read while the send is still awaiting a drain.
+            self._answers[request_id] = answer
+        await ws.send_str(json.dumps({"id": request_id, "method": method, "params": params}))
+        return request_id
+
     async def _listen(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        """Apply updates, and ping every PING_INTERVAL; a missing pong ends the connection."""
-        next_ping = self._loop.time() + PING_INTERVAL
+        """Handle frames, deliver what is due, ping every ping_interval; pong or end.
+
+        The timers are checked after every frame too: a server sending without pause must not
+        keep the pings from going out (WhiteBIT closes after 60 s without a client message).
+        """
+        timing = self.timing
+        next_ping = self._loop.time() + timing.ping_interval
         pong_due: float | None = None
         while True:
-            wake = next_ping if pong_due is None else min(next_ping, pong_due)
-            frame = await self._receive(ws, wake - self._loop.time())
             now = self._loop.time()
-            if frame is not None:
-                if frame.get("id") == _PING_ID and frame.get("result") == "pong":
-                    pong_due = None
-                else:
-                    self._handle(frame)
-                continue
+            self._deliver_due(now)
             if pong_due is not None and now >= pong_due:
-                msg = f"no pong within {PONG_TIMEOUT:g} s"
+                msg = f"no pong within {timing.pong_timeout:g} s"
                 raise StreamError(msg)
-            # A timer may fire a hair early; a ping a hair early is harmless.
-            await ws.send_str(json.dumps({"id": _PING_ID, "method": "ping", "params": []}))
-            pong_due = now + PONG_TIMEOUT if pong_due is None else pong_due
-            next_ping = now + PING_INTERVAL
+            if now >= next_ping:
+                await ws.send_str(json.dumps({"id": _PING_ID, "method": "ping", "params": []}))
+                pong_due = now + timing.pong_timeout if pong_due is None else pong_due
+                next_ping = now + timing.ping_interval
+            due = self._subscriptions.next_due()
+            wake = min(
+                next_ping,
+                next_ping if pong_due is None else pong_due,
+                next_ping if due is None else due,
+            )
+            frame = await self._receive(ws, wake - now)
+            if frame is None:
+                continue
+            if frame.get("id") == _PING_ID and frame.get("result") == "pong":
+                pong_due = None
+            else:
+                self._handle(frame)
+            # Frames already buffered are read without a pause: give the loop its turn.
+            await pause()
 
     async def _receive(
         self, ws: aiohttp.ClientWebSocketResponse, seconds: float
     ) -> dict[str, Any] | None:
-        """The next frame as a JSON object; None when `seconds` passed first."""
-        try:
-            message = await ws.receive(timeout=max(seconds, 0.001))
-        except TimeoutError:
+        message = await receive(ws, seconds)
+        if message is None:
             return None
-        if message.type is not aiohttp.WSMsgType.TEXT:
-            msg = f"connection closed ({message.type.name}, code {ws.close_code})"
-            raise StreamError(msg)
-        self.status.last_message = self._loop.time()
-        try:
-            frame = json.loads(message.data)
-        except ValueError, RecursionError:
-            frame = None
-        if not isinstance(frame, dict):
-            msg = "WhiteBIT sent a frame that is not a JSON object"
-            raise StreamError(msg)
+        frame, size = decode(message, ws.close_code)
+        now = self._loop.time()
+        self.status.last_message = now
+        self.status.frames += 1
+        self._budget.spend(size, now)
         return frame
 
     def _handle(self, frame: dict[str, Any]) -> None:
-        """Apply a balance update; an error frame ends the connection; the rest is ignored."""
-        _raise_for_error(frame, "the stream")
-        if frame.get("method") != "balanceSpot_update":
+        """Fold an update into its channel; answer a request; an error frame ends it all."""
+        request_id = frame.get("id")
+        if isinstance(request_id, int) and (answer := self._answers.pop(request_id, None)):
+            answer(frame)
             return
-        params = frame.get("params")
-        if not isinstance(params, list) or not params:
-            msg = "WhiteBIT sent a balance update without balances"
-            raise StreamError(msg)
+        raise_for_error(frame, "the stream")
+        method = frame.get("method")
+        channel = self._live.get(method) if isinstance(method, str) else None
+        if channel is not None:  # else an answer to nothing asked, or a channel not subscribed
+            self._subscriptions.update(channel, frame.get("params"), self._loop.time())
+
+    def _deliver_due(self, now: float) -> None:
         try:
-            changes = parse_trade_balances(params[0])
-        except WhiteBitError as err:
-            raise StreamError(str(err)) from err
-        self._apply(changes, full=False)
+            self._subscriptions.deliver_due(now)
+        finally:
+            self.status.deliveries = self._subscriptions.deliveries
+            self.status.refused_names = self._subscriptions.refused
 
+    def _resubscribe(self) -> None:
+        """Bring a live connection's subscriptions in line with the subscribed channels."""
+        ws = self._ws
+        if ws is None or self.status.state is not StreamState.CONNECTED:
+            return  # the next connection subscribes every channel
+        task = self._loop.create_task(self._sync_subscriptions(ws))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
-def _raise_for_error(frame: dict[str, Any], what: str) -> None:
-    error = frame.get("error")
-    if error is None:
-        return
-    code = error.get("code") if isinstance(error, dict) else None
-    text = error.get("message") if isinstance(error, dict) else None
-    shown = safe_text(text, 80) if isinstance(text, str) else "no message"
-    msg = f"WhiteBIT refused {what}: code {safe_text(str(code), 20)}, {shown}"
-    raise StreamError(msg)
+    async def _sync_subscriptions(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        try:
+            for method, channel in list(self._live.items()):
+                if channel not in self._subscriptions:
+                    del self._live[method]
+                    await self._send(ws, channel.unsubscribe, [])
+            for channel in self._subscriptions.channels:
+                if channel.update in self._live:
+                    continue
+                self._live[channel.update] = channel
+                params = list(channel.params)
+                if channel.has_snapshot:
+                    answer = self._answer(channel, channel.request)
+                    await self._send(ws, channel.request, params, answer)
+                await self._send(
+                    ws, channel.subscribe, params, self._answer(channel, channel.subscribe)
+                )
+        except Exception:  # noqa: BLE001 - the reader sees the connection end and reports it
+            await ws.close()
+
+    def _answer(self, channel: Channel[Any], method: str) -> Callable[[dict[str, Any]], None]:
+        """What to do with the answer to `method`, sent on a live connection for `channel`."""
+
+        def handle(frame: dict[str, Any]) -> None:
+            raise_for_error(frame, method)
+            if method == channel.request:
+                self._subscriptions.snapshot(channel, frame.get("result"), self._loop.time())
+
+        return handle
 
 
 def _age(now: float, since: float | None) -> float | None:
