@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from homeassistant.const import CONF_API_KEY, CONF_URL, EVENT_STATE_CHANGED
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from PIL import Image, ImageDraw
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.whitebit.const import CONF_API_SECRET, CONF_TICKERS, DOMAIN
@@ -30,6 +31,9 @@ from simulator import DEMO_KEY, DEMO_SECRET, MAIN_BALANCE_PATH, WhiteBitSimulato
 
 if TYPE_CHECKING:
     from homeassistant.core import Event, HomeAssistant
+
+# Out of scripts/test's time: scripts/bench, scripts/soak and `scripts/test --bench` run it.
+pytestmark = pytest.mark.bench
 
 NS = [int(n) for n in os.environ.get("BENCH_NS", "1,10").split(",")]
 PLOT = os.environ.get("BENCH_PLOT")

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
     from simulator import WhiteBitSimulator
 
+# Out of scripts/test's time: scripts/bench, scripts/soak and `scripts/test --bench` run it.
+pytestmark = pytest.mark.bench
+
 CHANGES = int(os.environ.get("BENCH_CHANGES", "5"))
 SENSOR = "sensor.whitebit_127_0_0_1_btc_total"
 INTERVAL_S = 300

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
     from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+# Out of scripts/test's time: scripts/bench, scripts/soak and `scripts/test --bench` run it.
+pytestmark = pytest.mark.bench
+
 POLLS = int(os.environ.get("SOAK_POLLS", "400"))
 FAULT_RATE = 0.2
 TIMEOUT = 0.3  # short, since some requests are timed out, but far above a normal poll
