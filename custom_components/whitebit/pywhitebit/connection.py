@@ -40,8 +40,12 @@ async def open_websocket(
     if connector is None or session.closed:
         msg = "the HTTP session is closed"
         raise StreamError(msg)
+    # The caller's default headers too (Home Assistant's User-Agent), as its session would send.
     async with aiohttp.ClientSession(
-        connector=connector, connector_owner=False, middlewares=(_refuse_redirect,)
+        connector=connector,
+        connector_owner=False,
+        headers=session.headers,
+        middlewares=(_refuse_redirect,),
     ) as own:
         return await own.ws_connect(
             url, max_msg_size=limits.max_frame_bytes, autoclose=True, autoping=True
