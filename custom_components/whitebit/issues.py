@@ -80,30 +80,32 @@ def async_report_clock(
     Nonces are shifted onto WhiteBIT's clock, so polling goes on; but the clock is wrong for
     everything else Home Assistant does too, and only the user can fix its time source.
     """
-    issue_id = clock_issue_id(base_url)
     off = skew is not None and abs(skew) > NONCE_WINDOW
-    if not (off or refused):
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
-        return
     # Refused for its time with no offset measured to show: the issue says so instead.
-    ir.async_create_issue(
+    _async_raise_while(
         hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key=ISSUE_CLOCK if off else f"{ISSUE_CLOCK}_unknown",
-        translation_placeholders={
-            "seconds": f"{skew:+.0f}" if off and skew else "?",
-            "server": server_name(base_url),
-        },
+        clock_issue_id(base_url),
+        ISSUE_CLOCK if off else f"{ISSUE_CLOCK}_unknown",
+        {"seconds": f"{skew:+.0f}" if off and skew else "?", "server": server_name(base_url)},
+        active=off or refused,
     )
 
 
 def async_report_earn(hass: HomeAssistant, entry_id: str, title: str, *, refused: bool) -> None:
     """Raise the entry's Earn issue while WhiteBIT refuses its key's lending requests."""
-    issue_id = f"{ISSUE_EARN}_{entry_id}"
-    if not refused:
+    _async_raise_while(
+        hass, f"{ISSUE_EARN}_{entry_id}", ISSUE_EARN, {"entry": title}, active=refused
+    )
+
+
+def _async_raise_while(
+    hass: HomeAssistant, issue_id: str, key: str, placeholders: dict[str, str], *, active: bool
+) -> None:
+    """Keep a warning issue raised while `active`, and delete it once it is not.
+
+    Neither is fixable from Home Assistant: the user fixes the clock, or asks WhiteBIT.
+    """
+    if not active:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
         return
     ir.async_create_issue(
@@ -112,6 +114,6 @@ def async_report_earn(hass: HomeAssistant, entry_id: str, title: str, *, refused
         issue_id,
         is_fixable=False,
         severity=ir.IssueSeverity.WARNING,
-        translation_key=ISSUE_EARN,
-        translation_placeholders={"entry": title},
+        translation_key=key,
+        translation_placeholders=placeholders,
     )
