@@ -210,7 +210,10 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
     def async_prices_updated(self) -> None:
         """Revalue the last balances with new prices, without a request or a new poll.
 
-        Not async_set_updated_data: that would move this entry's next poll, too.
+        Not async_set_updated_data: that would move this entry's next poll, too. The entry
+        listens before its first poll has answered; prices arriving then have nothing to value.
         """
+        if self.data is None:
+            return
         self.data = value_holdings(self.data, self._book())
         self.async_update_listeners()
