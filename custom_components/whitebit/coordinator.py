@@ -7,7 +7,7 @@ fetches it only every TRADE_RESYNC_POLLS-th time.
 
 from dataclasses import replace
 from decimal import Decimal
-from typing import override
+from typing import cast, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_URL
@@ -213,7 +213,8 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         Not async_set_updated_data: that would move this entry's next poll, too. The entry
         listens before its first poll has answered; prices arriving then have nothing to value.
         """
-        if self.data is None:
+        # Typed as always there, but None until the first poll has answered.
+        if (data := cast("WhiteBitData | None", self.data)) is None:
             return
-        self.data = value_holdings(self.data, self._book())
+        self.data = value_holdings(data, self._book())
         self.async_update_listeners()
