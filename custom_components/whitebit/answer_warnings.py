@@ -16,7 +16,7 @@ from .const import LOGGER
 from .holdings import WhiteBitData
 
 QUIET_FOR: Final = timedelta(hours=1)
-# Impossible currency names quoted in one warning, at most.
+# Currency names quoted in one warning, at most.
 _MAX_NAMES_LOGGED: Final = 5
 
 
@@ -36,7 +36,7 @@ class AnswerWarnings:
             LOGGER.warning(
                 "WhiteBIT sent an amount that is not a non-negative decimal for %s; its sensors "
                 "are unavailable until WhiteBIT sends a valid one",
-                ", ".join(sorted(broken)),
+                _names(broken),
             )
         self._wrong_at |= dict.fromkeys(data.invalid, now)
         if mended := sorted(t for t, at in self._wrong_at.items() if now - at >= QUIET_FOR):
@@ -47,6 +47,13 @@ class AnswerWarnings:
             LOGGER.warning(
                 "WhiteBIT listed %d names that cannot be currencies; they are skipped: %s",
                 len(rejected),
-                ", ".join(sorted(rejected)[:_MAX_NAMES_LOGGED]),
+                _names(rejected),
             )
         self._rejected = data.rejected
+
+
+def _names(names: frozenset[str]) -> str:
+    """The first few names, in order: a server can send thousands of them in one answer."""
+    shown = ", ".join(sorted(names)[:_MAX_NAMES_LOGGED])
+    more = len(names) - _MAX_NAMES_LOGGED
+    return f"{shown} and {more} more" if more > 0 else shown
