@@ -84,3 +84,25 @@ async def test_hostile_currency_names_never_become_entities(
     assert sum("cannot be currencies" in line for line in warnings) == 1
     assert sum("automatic tracking follows 100" in line for line in warnings) == 1
     assert all(line.isprintable() and len(line) < 1000 for line in warnings)
+
+
+async def test_ten_thousand_wrong_amounts_make_one_short_line(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every currency of a full answer with a wrong amount: one warning, of bounded length.
+
+    It named them all: a 100 KB line, and another at each poll whose names were new.
+    """
+    coordinator = init_integration.runtime_data
+    for first in (0, 10_000):
+        wrong = {f"C{n:05d}": {"main_balance": "-1"} for n in range(first, first + 10_000)}
+        simulator.inject(Fault(200, json.dumps(wrong)))
+        caplog.clear()
+        await coordinator.async_refresh()
+        [line] = [line for line in warning_lines(caplog) if "non-negative decimal" in line]
+        assert len(line) < 500
+        assert f"for C{first:05d}, C{first + 1:05d}, " in line
+        assert f"C{first + 4:05d} and 9995 more; its sensors are unavailable" in line

@@ -124,3 +124,31 @@ async def test_a_few_new_currencies_come_at_once(
     await hass.async_block_till_done()
     assert _tracked(entity_registry, full_config_entry) == DEMO_HELD | {"DOT", "XLM"}
     assert not warning_lines(caplog)
+
+
+@pytest.mark.usefixtures("freeze_first")
+async def test_holding_back_on_and_off_is_warned_about_once_an_hour(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    full_config_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Updates alternate between 120 new currencies held and none: one warning, not one each.
+
+    The warning came each time something started being held back, after an update where
+    nothing was: every other update, for as long as a server kept it up.
+    """
+    await _setup_trade_only(hass, full_config_entry)
+    coordinator = full_config_entry.runtime_data
+    held = Balances(dict.fromkeys((f"C{i:03}" for i in range(120)), ONE))
+    for update in range(20):
+        coordinator.async_stream_trade(held if update % 2 == 0 else Balances({}), full=True)
+        freezer.tick(timedelta(seconds=10))
+    await hass.async_block_till_done()
+    assert len(warning_lines(caplog)) == 1
+    # An hour on, still held back: said again, once.
+    freezer.tick(timedelta(hours=1))
+    for update in range(4):
+        coordinator.async_stream_trade(Balances({}) if update % 2 else held, full=True)
+    assert len(warning_lines(caplog)) == 2

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal, localcontext
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import CONF_API_KEY, CONF_URL, STATE_UNAVAILABLE
 from hypothesis import given, strategies as st
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.whitebit.const import CONF_ACCOUNTS, CONF_API_SECRET, CONF_TICKERS, DOMAIN
+from custom_components.whitebit.holdings import Answers, async_fetch_balances
 from custom_components.whitebit.pywhitebit.models import Balances, Market, TradeBalance
 from custom_components.whitebit.valuation import PriceBook, sum_values, value_of
 from simulator import DEMO_KEY
 
 from .common import INTERVAL, error_lines, tick
+from .conftest import FULL_OPTIONS
 
 if TYPE_CHECKING:
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
     from simulator import WhiteBitSimulator
 
 PREFIX = "sensor.whitebit_127_0_0_1"
 FORTY_DIGITS = "1" + "0" * 39
+SECOND_KEY, SECOND_SECRET = "second-key", "second-secret-1111111111111111"
 
 
 def _book(quote: str, **markets: str | tuple[str, bool]) -> PriceBook:
@@ -180,3 +185,51 @@ async def test_prices_are_booked_once_per_price_update(
         await hass.async_block_till_done()
         assert made.call_count == 1
     assert hass.states.get(f"{PREFIX}_btc_total").state == "5.51234567"
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_new_prices_during_another_entrys_first_poll(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    init_full: MockConfigEntry,
+    sim_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A second entry on the server listens to its prices before its first poll has answered.
+
+    New prices in that window revalued its balances, which did not exist yet: an error with an
+    AttributeError traceback in the log. A server stalling the first answer makes the window as
+    long as the request's timeout; every entry on the server shares the prices.
+    """
+    simulator.add_account(SECOND_KEY, SECOND_SECRET, {"BTC": "2"})
+    second = MockConfigEntry(
+        domain=DOMAIN,
+        title="WhiteBIT (127.0.0.1) 2",
+        version=1,
+        minor_version=3,
+        unique_id="second",
+        data={CONF_URL: sim_url, CONF_API_KEY: SECOND_KEY, CONF_API_SECRET: SECOND_SECRET},
+        options={**FULL_OPTIONS, CONF_ACCOUNTS: ["main"], CONF_TICKERS: ["BTC"]},
+    )
+    second.add_to_hass(hass)
+    prices = init_full.runtime_data.prices
+    polling, answered = asyncio.Event(), asyncio.Event()
+
+    async def slow_fetch(*args: Any, **kwargs: Any) -> Answers:
+        polling.set()
+        await answered.wait()
+        return await async_fetch_balances(*args, **kwargs)
+
+    with patch("custom_components.whitebit.coordinator.async_fetch_balances", slow_fetch):
+        setup = hass.async_create_task(hass.config_entries.async_setup(second.entry_id))
+        await polling.wait()
+        simulator.set_price("BTC_USDT", "100000")
+        await prices.async_refresh()
+        # The first entry is revalued: its BTC at the new price.
+        btc = Decimal(hass.states.get(f"{PREFIX}_btc_total").state)
+        assert Decimal(hass.states.get(f"{PREFIX}_btc_value").state) == btc * 100000
+        answered.set()
+        assert await setup
+    await hass.async_block_till_done()
+    assert second.runtime_data.data.portfolio.value == Decimal("200000.00000000")
+    assert not error_lines(caplog)

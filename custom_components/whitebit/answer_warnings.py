@@ -4,9 +4,11 @@ Balances arrive at every poll and, pushed, up to every second; a currency flippi
 wrong amount and a right one must not write a line each time. The rule: a currency is warned
 about the first time its amount is wrong; after that it is quiet until it has sent valid
 amounts for QUIET_FOR without a break, which is logged once, and only then does a new wrong
-amount warn again. Impossible currency names are logged once per new name.
+amount warn again. An impossible currency name is logged once, and again only after it has
+been absent for QUIET_FOR: a name that comes and goes is not news each time it comes back.
 """
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -16,7 +18,7 @@ from .const import LOGGER
 from .holdings import WhiteBitData
 
 QUIET_FOR: Final = timedelta(hours=1)
-# Impossible currency names quoted in one warning, at most.
+# Currency names quoted in one warning, at most.
 _MAX_NAMES_LOGGED: Final = 5
 
 
@@ -27,7 +29,8 @@ class AnswerWarnings:
         """Nothing said yet."""
         # Each currency warned about, and when its amount was last seen wrong.
         self._wrong_at: dict[str, datetime] = {}
-        self._rejected: frozenset[str] = frozenset()
+        # Each impossible name reported, and when it was last listed.
+        self._rejected_at: dict[str, datetime] = {}
 
     def report(self, data: WhiteBitData) -> None:
         """Log what changed in `data` since the answers before it."""
@@ -36,17 +39,25 @@ class AnswerWarnings:
             LOGGER.warning(
                 "WhiteBIT sent an amount that is not a non-negative decimal for %s; its sensors "
                 "are unavailable until WhiteBIT sends a valid one",
-                ", ".join(sorted(broken)),
+                _names(broken),
             )
         self._wrong_at |= dict.fromkeys(data.invalid, now)
-        if mended := sorted(t for t, at in self._wrong_at.items() if now - at >= QUIET_FOR):
-            LOGGER.info("WhiteBIT has sent valid amounts for %s for an hour", ", ".join(mended))
+        if mended := {t for t, at in self._wrong_at.items() if now - at >= QUIET_FOR}:
+            LOGGER.info("WhiteBIT has sent valid amounts for %s for an hour", _names(mended))
             for ticker in mended:
                 del self._wrong_at[ticker]
-        if rejected := data.rejected - self._rejected:
+        if rejected := data.rejected - self._rejected_at.keys():
             LOGGER.warning(
                 "WhiteBIT listed %d names that cannot be currencies; they are skipped: %s",
                 len(rejected),
-                ", ".join(sorted(rejected)[:_MAX_NAMES_LOGGED]),
+                _names(rejected),
             )
-        self._rejected = data.rejected
+        self._rejected_at |= dict.fromkeys(data.rejected, now)
+        self._rejected_at = {n: at for n, at in self._rejected_at.items() if now - at < QUIET_FOR}
+
+
+def _names(names: Collection[str]) -> str:
+    """The first few names, in order: a server can send thousands of them in one answer."""
+    shown = ", ".join(sorted(names)[:_MAX_NAMES_LOGGED])
+    more = len(names) - _MAX_NAMES_LOGGED
+    return f"{shown} and {more} more" if more > 0 else shown

@@ -7,7 +7,7 @@ fetches it only every TRADE_RESYNC_POLLS-th time.
 
 from dataclasses import replace
 from decimal import Decimal
-from typing import override
+from typing import cast, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_URL
@@ -242,7 +242,11 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
     def async_prices_updated(self) -> None:
         """Revalue the last balances with new prices, without a request or a new poll.
 
-        Not async_set_updated_data: that would move this entry's next poll, too.
+        Not async_set_updated_data: that would move this entry's next poll, too. The entry
+        listens before its first poll has answered; prices arriving then have nothing to value.
         """
-        self.data = value_holdings(self.data, self._book())
+        # Typed as always there, but None until the first poll has answered.
+        if (data := cast("WhiteBitData | None", self.data)) is None:
+            return
+        self.data = value_holdings(data, self._book())
         self.async_update_listeners()

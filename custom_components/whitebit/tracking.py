@@ -63,7 +63,9 @@ class AutoTracker:
     """The currencies automatic tracking follows, from those holding a balance.
 
     Past either bound, currencies followed already keep their place and new ones wait, in
-    name order. The user is warned once each time something starts being held back.
+    name order. The user is warned when something starts being held back, at most once an
+    hour: a server turning the same currencies on and off would otherwise make a warning of
+    each return.
     """
 
     def __init__(self) -> None:
@@ -72,6 +74,7 @@ class AutoTracker:
         self._budget = float(ADDITIONS_PER_HOUR)
         self._since: datetime | None = None
         self._holding_back = False
+        self._warned_at: datetime | None = None
 
     def follow(self, held: frozenset[str]) -> frozenset[str]:
         """The currencies to follow now, given those that hold a balance."""
@@ -87,11 +90,13 @@ class AutoTracker:
             self._budget -= min(allowed, len(new))
         self._since = now
         self._tracked = kept | frozenset(new[:allowed])
-        self._warn(held, len(new) - allowed, by_rate=allowed < min(room, len(new)))
+        self._warn(held, len(new) - allowed, now, by_rate=allowed < min(room, len(new)))
         return self._tracked
 
-    def _warn(self, held: frozenset[str], waiting: int, *, by_rate: bool) -> None:
-        if waiting > 0 and not self._holding_back:
+    def _warn(self, held: frozenset[str], waiting: int, now: datetime, *, by_rate: bool) -> None:
+        starts = waiting > 0 and not self._holding_back
+        if starts and (self._warned_at is None or now - self._warned_at >= _HOUR):
+            self._warned_at = now
             if by_rate:
                 LOGGER.warning(
                     "%d currencies that began holding a balance wait: automatic tracking adds "
