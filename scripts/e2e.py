@@ -3,7 +3,8 @@
 Starts the simulator and a real Home Assistant (as scripts/develop does, on free ports and a
 fresh config directory), then drives Home Assistant's frontend in Debian's headless Chromium:
 onboarding, Add integration, a wrong secret, the right one, the currency step, the sensors, a
-balance change, a revoked key, and re-authentication with a new key. Every step saves a
+balance change, a revoked key, re-authentication with a new key, and the device page and options
+form in each language the integration speaks. Every step saves a
 screenshot in artifacts/e2e/; a failure saves failure.png and prints the end of Home
 Assistant's log. --docs copies the README's pictures into docs/screenshots/.
 """
@@ -59,18 +60,29 @@ DOCS_SHOTS = (
     "reauth-form",
     "two-accounts",
     "device-uk",
+    "device-de",
+    "options-de",
+    "device-pl",
+    "options-pl",
 )
 TIMEOUT_MS = 30_000
 ENGLISH = json.loads(
     (ROOT / "custom_components" / "whitebit" / "translations" / "en.json").read_text("utf-8")
 )
 TRANSLATIONS = ENGLISH["config"]
+# Every language the integration speaks besides English, each seen on the device page and in the
+# options form at the end of the walk.
+LANGUAGES = ("uk", "de", "es", "fr", "it", "nl", "pl", "pt", "tr")
+
+
+def _translations(language: str) -> dict[str, Any]:
+    path = ROOT / "custom_components" / "whitebit" / "translations" / f"{language}.json"
+    return dict(json.loads(path.read_text("utf-8")))
 
 
 def _names(language: str) -> dict[str, str]:
     """The sensors' names in one language, with the demo's longest ticker put in."""
-    path = ROOT / "custom_components" / "whitebit" / "translations" / f"{language}.json"
-    sensors = json.loads(path.read_text("utf-8"))["entity"]["sensor"]
+    sensors = _translations(language)["entity"]["sensor"]
     return {
         key: sensor["name"].format(ticker="DOGE")
         for key, sensor in sensors.items()
@@ -78,9 +90,26 @@ def _names(language: str) -> dict[str, str]:
     }
 
 
+def _all_names(language: str) -> dict[str, str]:
+    """Every sensor's name the walk's first entry has at its end, as the device page shows it.
+
+    Each with the ticker whose row leaves its name the least room: DOGE's balances and value
+    (12,345.12345678 DOGE is the widest state), BTC's trade figures, USDT in Earn. Collateral
+    is not tracked in the walk, so its name is not among them.
+    """
+    sensors = _translations(language)["entity"]["sensor"]
+    tickers = {"trade_available": "BTC", "trade_frozen": "BTC", "earn": "USDT"}
+    return {
+        key: sensor["name"].format(ticker=tickers.get(key, "DOGE"), market="BTC/USDT")
+        for key, sensor in sensors.items()
+        if key != "collateral"
+    }
+
+
 # The enabled rows' names, as the device page must show them whole.
 ENGLISH_NAMES = _names("en")
-UKRAINIAN_NAMES = _names("uk")
+# How long a device page's rows may take to be all there, once it shows.
+ROWS_SETTLE_S = 5.0
 NEW_KEY = "demo-key-rotated-000000000000000000"
 NEW_SECRET = "demo-secret-rotated-0000000000000"  # noqa: S105 - a public demo value
 WRONG_SECRET = "not-the-secret-0000000000000000000"  # noqa: S105 - deliberately wrong
@@ -311,7 +340,6 @@ async def see_sensors(run: Run) -> None:
     await expect(visit).to_have_attribute("href", f"{run.stack.sim_url}/settings/api")
     await expect(await page.request.get(f"{run.stack.sim_url}/settings/api")).to_be_ok()
     await run.shot("device")
-    await device_in_ukrainian(run)
     await run.expect_states(
         {
             "btc_main": DEMO_BALANCES["BTC"],
@@ -331,62 +359,73 @@ async def see_sensors(run: Run) -> None:
     await run.shot("states")
 
 
-async def expect_rows_fit(run: Run, names: dict[str, str]) -> None:
-    """Every sensor row on the device page shows its whole name.
+# Each hui-generic-entity-row of the page, through the shadow roots: its name, whether the name is
+# cut (wider than its box), how many pixels its box has to spare beside it, and whether the state
+# wraps.
+ROWS_JS = """() => {
+    const found = [];
+    const walk = (root) => {
+        for (const el of root.querySelectorAll("*")) {
+            if (el.shadowRoot) walk(el.shadowRoot);
+            if (el.localName !== "hui-generic-entity-row") continue;
+            const info = el.shadowRoot.querySelector(".info");
+            const value = el.shadowRoot.querySelector(".value");
+            const line = parseFloat(getComputedStyle(value).lineHeight);
+            const text = document.createRange();
+            text.selectNodeContents(info);
+            const style = getComputedStyle(info);
+            const room = info.clientWidth - parseFloat(style.paddingLeft)
+                - parseFloat(style.paddingRight);
+            found.push({
+                name: info.textContent.trim(),
+                cut: info.scrollWidth > info.clientWidth,
+                spare: Math.floor(room - text.getBoundingClientRect().width),
+                state: el.textContent.trim(),
+                wraps: value.getBoundingClientRect().height > 1.5 * line,
+            });
+        }
+    };
+    walk(document);
+    return found;
+}"""
+
+
+def rows_problem(rows: list[dict[str, Any]], names: dict[str, str]) -> str | None:
+    """What is wrong with the measured rows, or None."""
+    if not rows:
+        return "no sensor rows on the device page"
+    if cut := [row["name"] for row in rows if row["cut"]]:
+        return f"names cut at 1280 px: {cut}"
+    shown = " ".join(row["name"] for row in rows)
+    if missing := [name for name in names.values() if name not in shown]:
+        return f"names {missing} not among the rows {[row['name'] for row in rows]}"
+    return None
+
+
+async def expect_rows_fit(run: Run, names: dict[str, str]) -> list[dict[str, Any]]:
+    """Every sensor row on the device page shows its whole name; the rows, measured.
 
     Measured on the rendered rows (the page is 1280 px wide): a name the frontend cuts with
     an ellipsis is wider than its box. The rows' names must include each figure's translated
     name, so a page in the wrong language fails. A state that wraps (taller than one line) is
     reported, not failed: 2026.10's frontend gives a state about 110 px, which no name can widen,
     and a balance keeps its digits (12,345.12345678 DOGE takes two lines there).
+
+    Measured again for a few seconds until it holds: rows come as the reloaded entry adds its
+    entities. A cut name stays cut, and fails when that time is up.
     """
-    rows = await run.page.evaluate(
-        """() => {
-            const found = [];
-            const walk = (root) => {
-                for (const el of root.querySelectorAll("*")) {
-                    if (el.shadowRoot) walk(el.shadowRoot);
-                    if (el.localName !== "hui-generic-entity-row") continue;
-                    const info = el.shadowRoot.querySelector(".info");
-                    const value = el.shadowRoot.querySelector(".value");
-                    const line = parseFloat(getComputedStyle(value).lineHeight);
-                    found.push({
-                        name: info.textContent.trim(),
-                        cut: info.scrollWidth > info.clientWidth,
-                        state: el.textContent.trim(),
-                        wraps: value.getBoundingClientRect().height > 1.5 * line,
-                    });
-                }
-            };
-            walk(document);
-            return found;
-        }"""
-    )
-    if not rows:
-        msg = "no sensor rows on the device page"
-        raise AssertionError(msg)
-    if cut := [row["name"] for row in rows if row["cut"]]:
-        msg = f"names cut at 1280 px: {cut}"
-        raise AssertionError(msg)
+    deadline = time.monotonic() + ROWS_SETTLE_S
+    while True:
+        rows: list[dict[str, Any]] = await run.page.evaluate(ROWS_JS)
+        problem = rows_problem(rows, names)
+        if problem is None:
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(problem)
+        await asyncio.sleep(0.2)
     if wrapped := [row["state"] for row in rows if row["wraps"]]:
         print(f"     states on two lines: {wrapped}")
-    shown = " ".join(row["name"] for row in rows)
-    missing = [name for name in names.values() if name not in shown]
-    if missing:
-        msg = f"names {missing} not among the rows {[row['name'] for row in rows]}"
-        raise AssertionError(msg)
-
-
-async def device_in_ukrainian(run: Run) -> None:
-    """The device page in Ukrainian: the longer names still fit, and amounts read the same."""
-    page = run.page
-    device_url = page.url
-    await set_language(run, "uk")
-    await page.goto(device_url)
-    await expect(page.get_by_text(UKRAINIAN_NAMES["main_balance"]).first).to_be_visible()
-    await expect_rows_fit(run, UKRAINIAN_NAMES)
-    await run.shot("device-uk")
-    await set_language(run, "en")
+    return rows
 
 
 async def set_language(run: Run, language: str) -> None:
@@ -561,6 +600,101 @@ async def two_accounts(run: Run) -> None:
     await run.shot("two-devices")
 
 
+async def navigate(run: Run, path: str) -> None:
+    """Go to a frontend page as its own links do: no reload of the frontend, no launch screen."""
+    await run.page.evaluate(
+        """(path) => {
+            history.pushState(null, "", path);
+            window.dispatchEvent(new CustomEvent("location-changed", {detail: {replace: false}}));
+        }""",
+        path,
+    )
+    await run.page.wait_for_url(f"**{path}")
+
+
+async def enable_disabled_sensors(run: Run) -> int:
+    """Enable the first entry's sensors created disabled, as a person does in their settings.
+
+    The trade breakdown, the values and the 24 h change then show on the device page, so their
+    names are measured too. Home Assistant reloads the entry 30 s later by itself; the entry is
+    reloaded at once by each language switch anyway.
+    """
+    return int(
+        await run.page.evaluate(
+            """async (entityId) => {
+                const hass = document.querySelector("home-assistant").hass;
+                const all = await hass.callWS({type: "config/entity_registry/list"});
+                const entry = all.find((e) => e.entity_id === entityId).config_entry_id;
+                const off = all.filter((e) => e.config_entry_id === entry && e.disabled_by);
+                for (const e of off) {
+                    await hass.callWS({
+                        type: "config/entity_registry/update",
+                        entity_id: e.entity_id,
+                        disabled_by: null,
+                    });
+                }
+                return off.length;
+            }""",
+            BTC_SENSOR,
+        )
+    )
+
+
+async def options_form(run: Run, language: str) -> None:
+    """The first entry's options form, opened from its cog as a person does, in `language`."""
+    page = run.page
+    strings = _translations(language)
+    await navigate(run, "/config/integrations/integration/whitebit")
+    configure = await page.evaluate(
+        """() => document.querySelector("home-assistant").hass
+            .localize("ui.panel.config.integrations.config_entry.configure")"""
+    )
+    if not configure:
+        msg = f"the frontend has no label for the options cog in {language}"
+        raise AssertionError(msg)
+    # The first entry's row comes first (the entries are sorted by title).
+    await page.get_by_role("button", name=configure, exact=True).first.click()
+    await expect(page.get_by_text(strings["options"]["step"]["init"]["title"])).to_be_visible()
+    # Its own form: Earn was ticked in its options before; the second entry's is not.
+    earn = strings["selector"]["accounts"]["options"]["earn"]
+    await expect(page.get_by_role("checkbox", name=earn)).to_be_checked()
+    await run.shot(f"options-{language}")
+    await page.keyboard.press("Escape")
+    await expect(page.get_by_role("dialog")).to_have_count(0)
+    await page.wait_for_function("() => !(history.state && history.state.dialog)")
+
+
+async def every_language(run: Run) -> None:
+    """Each language the integration speaks: the device page's rows whole, the options form.
+
+    Per language one switch (Home Assistant's and the frontend's language, and a reload of the
+    entry so that its sensors take their names in it) and the two pages, reached as the
+    frontend's links reach them. Last in the walk: the sensors enabled here are reloaded by
+    Home Assistant 30 s later, which no other step must meet.
+    """
+    page = run.page
+    device_id = await page.evaluate(
+        """(id) => document.querySelector("home-assistant").hass.entities[id].device_id""",
+        BTC_SENSOR,
+    )
+    enabled = await enable_disabled_sensors(run)
+    print(f"     {enabled} sensors created disabled, enabled for the measurement")
+    for language in LANGUAGES:
+        started = time.monotonic()
+        names = _all_names(language)
+        await set_language(run, language)
+        await navigate(run, f"/config/devices/device/{device_id}")
+        await expect(page.get_by_text(names["main_balance"]).first).to_be_visible()
+        rows = await expect_rows_fit(run, names)
+        await run.shot(f"device-{language}")
+        await options_form(run, language)
+        tight = min(rows, key=lambda row: row["spare"])
+        print(
+            f"     {language}: {len(rows)} names whole; least room "
+            f"{tight['spare']} px for {tight['name']!r} ({time.monotonic() - started:.1f} s)"
+        )
+
+
 STEPS: tuple[Callable[[Run], Awaitable[None]], ...] = (
     onboard,
     add_integration,
@@ -571,6 +705,7 @@ STEPS: tuple[Callable[[Run], Awaitable[None]], ...] = (
     balance_changes,
     revoke_and_reauthenticate,
     two_accounts,
+    every_language,
 )
 
 
