@@ -143,12 +143,12 @@ async def test_holding_back_on_and_off_is_warned_about_once_an_hour(
     coordinator = full_config_entry.runtime_data
     held = Balances(dict.fromkeys((f"C{i:03}" for i in range(120)), ONE))
     for update in range(20):
-        coordinator.async_stream_trade(held if update % 2 == 0 else Balances({}), full=True)
+        coordinator.async_stream_trade(held if update % 2 == 0 else Balances({}))
         freezer.tick(timedelta(seconds=10))
     await hass.async_block_till_done()
     assert len(warning_lines(caplog)) == 1
     # An hour on, still held back: said again, once.
     freezer.tick(timedelta(hours=1))
     for update in range(4):
-        coordinator.async_stream_trade(Balances({}) if update % 2 else held, full=True)
+        coordinator.async_stream_trade(Balances({}) if update % 2 else held)
     assert len(warning_lines(caplog)) == 2
