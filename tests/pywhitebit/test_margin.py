@@ -245,3 +245,19 @@ def test_market_names() -> None:
     assert is_market("BTC_PERP")
     for name in ("BTC", "BTC_", "_USDT", "A_B_C", "BTC_US DT", None, "x" * 100 + "_USDT"):
         assert not is_market(name)
+
+
+def test_summary_moves_with_pushed_positions() -> None:
+    """A pushed PnL change moves equity, free margin and the fraction; margin with margins."""
+    summary = parse_summary(_load("collateral_summary.json"))
+    before = parse_positions([_record(pnl="10", margin="100")])
+    after = parse_positions([_record(pnl="-40", margin="100"), _record(market="ETH_USDT")])
+    moved = summary.moved(before, after)
+    assert moved.pnl == Decimal("150.25") - 50 - Decimal("0.47")
+    assert moved.equity == Decimal("15000.50") - 50 - Decimal("0.47")
+    assert moved.margin == Decimal("5023.8")
+    assert moved.free_margin == Decimal("10000.50") - 50 - Decimal("0.47") - Decimal("23.8")
+    assert moved.margin_fraction == moved.margin / moved.equity
+    assert moved.leverage == summary.leverage
+    broke = summary.moved(before, parse_positions([_record(pnl="-20000", margin="100")]))
+    assert broke.margin_fraction == summary.margin_fraction  # no fraction of a negative equity

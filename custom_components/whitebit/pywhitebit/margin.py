@@ -9,7 +9,7 @@ the positions would pass the others off as closed.
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Final
@@ -42,6 +42,26 @@ class CollateralSummary:
     pnl: Decimal
     leverage: Decimal
     margin_fraction: Decimal
+
+    def moved(self, before: Positions, after: Positions) -> CollateralSummary:
+        """The summary after the positions moved from `before` (when it was read) to `after`.
+
+        Equity moves with the positions' unrealized PnL, margin with their margins, free
+        margin with both; the fraction is margin over equity again. So a pushed PnL change
+        reaches equity and margin fraction without a request.
+        """
+        pnl = _total(after, "pnl") - _total(before, "pnl")
+        margin = _total(after, "margin") - _total(before, "margin")
+        equity = self.equity + pnl
+        used = self.margin + margin
+        return replace(
+            self,
+            equity=equity,
+            margin=used,
+            free_margin=self.free_margin + pnl - margin,
+            pnl=self.pnl + pnl,
+            margin_fraction=used / equity if equity > 0 else self.margin_fraction,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +98,10 @@ class Positions:
     invalid: frozenset[str] = frozenset()
     # Records that could not even be told apart (no market, no side): left out, counted.
     dropped: int = 0
+
+
+def _total(positions: Positions, figure: str) -> Decimal:
+    return sum((getattr(p, figure) for p in positions.positions.values()), Decimal(0))
 
 
 def position_key(market: str, side: str) -> str:
