@@ -14,7 +14,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8800, help="port to listen on")
     args = parser.parse_args()
 
-    simulator = demo_simulator()
+    simulator = demo_simulator(margin=True)
     print(f"WhiteBIT simulator on http://{args.host}:{args.port}")  # noqa: T201
     print(f"  demo API key:    {DEMO_KEY}")  # noqa: T201
     print(f"  demo API secret: {DEMO_SECRET}")  # noqa: T201

@@ -21,6 +21,7 @@ from typing import Any, Final, Literal, get_args
 
 from aiohttp import web
 
+from .margin import COLLATERAL_SUMMARY_PATH, MARGIN_PATHS, OPEN_POSITIONS_PATH, SimMargin
 from .stream import STREAM_FAULTS, StreamHub
 
 MAIN_BALANCE_PATH: Final = "/api/v4/main-account/balance"
@@ -35,7 +36,7 @@ EARN_PATHS: Final = (FLEX_INVESTMENTS_PATH, FIXED_INVESTMENTS_PATH)
 WEBSOCKET_TOKEN_PATH: Final = "/api/v4/profile/websocket_token"  # noqa: S105 - a path
 STREAM_PATH: Final = "/ws"
 BALANCE_PATHS: Final = (MAIN_BALANCE_PATH, TRADE_BALANCE_PATH, COLLATERAL_BALANCE_PATH)
-PRIVATE_PATHS: Final = (*BALANCE_PATHS, *EARN_PATHS, WEBSOCKET_TOKEN_PATH)
+PRIVATE_PATHS: Final = (*BALANCE_PATHS, *EARN_PATHS, *MARGIN_PATHS, WEBSOCKET_TOKEN_PATH)
 PUBLIC_PATHS: Final = (PUBLIC_TICKER_PATH, PUBLIC_MARKETS_PATH, PUBLIC_ASSETS_PATH)
 # Requests per IP address and endpoint in one window, as WhiteBIT documents them.
 RATE_LIMITS: Final = {
@@ -44,6 +45,7 @@ RATE_LIMITS: Final = {
     # Under /trade-account/* in WhiteBIT's table? Not documented on its own: the main's limit.
     COLLATERAL_BALANCE_PATH: 1000,
     **dict.fromkeys(EARN_PATHS, 1000),
+    **dict.fromkeys(MARGIN_PATHS, 12000),
     WEBSOCKET_TOKEN_PATH: 10,
     **dict.fromkeys(PUBLIC_PATHS, 2000),
 }
@@ -110,6 +112,17 @@ DEMO_TRADE: Final = {
 # Earn: a flex investment in USDT and a fixed one in BTC (and a closed one, which counts nothing).
 DEMO_FLEX: Final = [("USDT", "150.25")]
 DEMO_FIXED: Final = [("BTC", "0.05", 1), ("ETH", "1", 2)]
+# The demo's collateral account (`python -m simulator`): money, and one open BTC/USDT long.
+DEMO_COLLATERAL: Final = {"USDT": "5000", "BTC": "0.01"}
+DEMO_POSITION: Final = {
+    "market": "BTC_USDT",
+    "side": "LONG",
+    "amount": "0.05",
+    "base_price": "88000",
+    "pnl": "182.00",
+    "liq_price": "70400",
+    "margin": "440",
+}
 # Last prices; SOL_USDT is frozen, so SOL is valued through BTC instead.
 DEMO_MARKETS: Final = {
     "BTC_USDT": ("91640.09", False),
@@ -174,6 +187,8 @@ class SimAccount:
     # it, or as strings (what its Go SDK reads) when collateral_as_strings is set.
     collateral: dict[str, str] = field(default_factory=dict)
     collateral_as_strings: bool = False
+    # Open margin and futures positions, and the leverage.
+    margin: SimMargin = field(default_factory=SimMargin)
     # Earn: flex investments (currency, invested) and fixed ones (ticker, amount, status).
     flex: list[tuple[str, str]] = field(default_factory=list)
     fixed: list[tuple[str, str, int]] = field(default_factory=list)
@@ -285,11 +300,15 @@ class WhiteBitSimulator:
         self._wall_clock = wall_clock or _now
         self._recent: dict[tuple[str, str], deque[float]] = {}
         self.faults: deque[Fault] = deque()
-        self.stream = StreamHub(self._trade_of, clock=clock)
+        self.stream = StreamHub(self._trade_of, self._margin_of, clock=clock)
 
     def _trade_of(self, api_key: str) -> dict[str, tuple[str, str]] | None:
         account = self.accounts.get(api_key)
         return account.trade if account is not None and account.enabled else None
+
+    def _margin_of(self, api_key: str) -> tuple[dict[str, str], SimMargin] | None:
+        account = self.accounts.get(api_key)
+        return (account.collateral, account.margin) if account is not None else None
 
     def inject(self, *faults: Fault) -> None:
         """Serve these faults, in order, to the next requests they apply to."""
@@ -333,6 +352,8 @@ class WhiteBitSimulator:
         app.router.add_post(COLLATERAL_BALANCE_PATH, self._collateral_balance)
         app.router.add_post(FLEX_INVESTMENTS_PATH, self._investments)
         app.router.add_post(FIXED_INVESTMENTS_PATH, self._investments)
+        app.router.add_post(COLLATERAL_SUMMARY_PATH, self._margin_answer)
+        app.router.add_post(OPEN_POSITIONS_PATH, self._margin_answer)
         app.router.add_post(WEBSOCKET_TOKEN_PATH, self._websocket_token)
         app.router.add_get(STREAM_PATH, self.stream.handle)
         app.router.add_get(PUBLIC_TICKER_PATH, self._public_ticker)
@@ -344,6 +365,7 @@ class WhiteBitSimulator:
         app.router.add_post("/_sim/balance", self._set_balance)
         app.router.add_post("/_sim/price", self._set_price)
         app.router.add_post("/_sim/key", self._set_key)
+        app.router.add_post("/_sim/position", self._set_position)
         app.router.add_post("/_sim/fault", self._add_fault)
         app.router.add_post("/_sim/stream", self._stream_fault)
         return app
@@ -429,6 +451,16 @@ class WhiteBitSimulator:
             # Numbers written from the decimal text itself, never through a float.
             numbers = ",".join(f"{json.dumps(t)}:{a}" for t, a in account.collateral.items())
             return web.Response(text="{" + numbers + "}", content_type="application/json")
+
+        return await self._private(request, answer)
+
+    async def _margin_answer(self, request: web.Request) -> web.StreamResponse:
+        def answer(account: SimAccount, _body: dict[str, Any]) -> web.Response:
+            self.stats.count(request.path, 200)
+            margin, collateral = account.margin, account.collateral
+            if request.path == COLLATERAL_SUMMARY_PATH:
+                return web.json_response(margin.summary(collateral))
+            return web.json_response(margin.rest(collateral))
 
         return await self._private(request, answer)
 
@@ -758,6 +790,15 @@ class WhiteBitSimulator:
         self.list_currency(data["ticker"])
         return web.json_response({"ok": True})
 
+    async def _set_position(self, request: web.Request) -> web.Response:
+        """Open, move or close a position: {"api_key", "market", "side", figures or "close"}."""
+        data = await request.json()
+        account = self.accounts.get(data.get("api_key", "")) if isinstance(data, dict) else None
+        error = "unknown key" if account is None else account.margin.control(data)
+        if error is not None:
+            return web.json_response({"error": error}, status=400)
+        return web.json_response({"ok": True})
+
     async def _set_price(self, request: web.Request) -> web.Response:
         """Open, reprice, freeze or close a market.
 
@@ -824,11 +865,18 @@ def _decimals(*amounts: str) -> bool:
         return False
 
 
-def demo_simulator() -> WhiteBitSimulator:
-    """Return a simulator with the demo account, its markets, and a few more currencies."""
+def demo_simulator(*, margin: bool = False) -> WhiteBitSimulator:
+    """Return a simulator with the demo account, its markets, and a few more currencies.
+
+    With `margin`, the account also has collateral and one open position (the developer's
+    demo); the tests' exchange has neither unless a test gives them.
+    """
     simulator = WhiteBitSimulator([*DEMO_BALANCES, "LTC", "TRX", "TON", "USDC", "WBT"])
     account = simulator.add_account(DEMO_KEY, DEMO_SECRET, DEMO_BALANCES, DEMO_TRADE)
     account.flex, account.fixed = list(DEMO_FLEX), list(DEMO_FIXED)
+    if margin:
+        account.collateral = dict(DEMO_COLLATERAL)
+        account.margin.control(DEMO_POSITION)
     for market, (price, frozen) in DEMO_MARKETS.items():
         simulator.set_price(market, price, frozen=frozen)
     return simulator

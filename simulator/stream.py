@@ -3,7 +3,9 @@
 JSON-RPC frames; `authorize` with a token from POST /api/v4/profile/websocket_token (valid for a
 while, then refused); the spot (= trade account) balance: `balanceSpot_request`, `_subscribe`,
 `_unsubscribe`, and `balanceSpot_update` frames with the changed assets only, at most once per
-update interval. The server closes a connection after `idle_timeout` seconds without a client
+update interval; the collateral account: `positionsMargin_subscribe []` (every position, each
+interval, no request) and `balanceMargin_request`/`_subscribe` (the changed assets, `a B b av
+ab`). The server closes a connection after `idle_timeout` seconds without a client
 message, and at once on invalid JSON; subscriptions belong to a connection and die with it.
 Error codes: 1 invalid argument, 4 method not found, 6 require authentication, 7 too many requests.
 
@@ -22,6 +24,11 @@ import time
 from typing import Any, Final, Literal, get_args
 
 from aiohttp import WSCloseCode, WSMsgType, web
+
+from .margin import SimMargin
+
+# An account's collateral balances and positions, or None for a key that no longer exists.
+type MarginOf = Callable[[str], tuple[Mapping[str, str], SimMargin] | None]
 
 # WhiteBIT closes a connection 60 s after the client's last message.
 IDLE_TIMEOUT: Final = 60.0
@@ -91,6 +98,10 @@ class _Connection:
     subscribed: frozenset[str] | None = None
     sent_state: dict[str, tuple[str, str]] = field(default_factory=dict)
     requests: deque[float] = field(default_factory=deque)
+    positions: bool = False
+    # balanceMargin: None not subscribed; empty: every asset. What was last sent of it.
+    margin_assets: frozenset[str] | None = None
+    margin_sent: dict[str, str] = field(default_factory=dict)
     silent: bool = False
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -106,11 +117,13 @@ class StreamHub:
     def __init__(
         self,
         trade_of: Callable[[str], Mapping[str, tuple[str, str]] | None],
+        margin_of: MarginOf,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """Serve the accounts `trade_of` knows."""
+        """Serve the accounts `trade_of` knows; their collateral accounts from `margin_of`."""
         self._trade_of = trade_of
+        self._margin_of = margin_of
         self._clock = clock
         self.idle_timeout = IDLE_TIMEOUT
         self.update_interval = UPDATE_INTERVAL
@@ -231,6 +244,14 @@ class StreamHub:
                 await self._authorize(connection, request_id, params)
             case "balanceSpot_request" | "balanceSpot_subscribe" | "balanceSpot_unsubscribe":
                 await self._balance(connection, request_id, method, params)
+            case (
+                "positionsMargin_subscribe"
+                | "positionsMargin_unsubscribe"
+                | "balanceMargin_request"
+                | "balanceMargin_subscribe"
+                | "balanceMargin_unsubscribe"
+            ):
+                await self._margin(connection, request_id, method, params)
             case _:
                 await self._send(connection, _error(request_id, 4))
 
@@ -275,6 +296,30 @@ class StreamHub:
         if method == "balanceSpot_subscribe" and self.flood is not None:
             connection.tasks.add(asyncio.create_task(self._flood(connection, self.flood)))
 
+    async def _margin(
+        self, connection: _Connection, request_id: object, method: str, params: list[Any]
+    ) -> None:
+        margin = self._margin_of(connection.api_key) if connection.api_key else None
+        if margin is None:
+            await self._send(connection, _error(request_id, 6))
+            return
+        if not all(isinstance(p, str) for p in params):
+            await self._send(connection, _error(request_id, 1))
+            return
+        collateral, wanted = margin[0], frozenset(params)
+        balances = {t: a for t, a in collateral.items() if not wanted or t in wanted}
+        result: object = {"status": "success"}
+        match method:
+            case "positionsMargin_subscribe" | "positionsMargin_unsubscribe":
+                connection.positions = method == "positionsMargin_subscribe"
+            case "balanceMargin_request":
+                result = {t: _margin_entry(a) for t, a in sorted(balances.items())}
+            case "balanceMargin_subscribe":
+                connection.margin_assets, connection.margin_sent = wanted, balances
+            case _:
+                connection.margin_assets = None
+        await self._send(connection, _result(request_id, result))
+
     async def _flood(self, connection: _Connection, flood: Flood) -> None:
         """Send the flood's frames on this connection until it is done or the connection ends."""
         loop = asyncio.get_running_loop()
@@ -295,31 +340,62 @@ class StreamHub:
             flood.finished = loop.time()
 
     async def _push(self, connection: _Connection) -> None:
-        """Send the subscribed assets that changed, at most once per update interval."""
+        """Each update interval: the changed spot and collateral balances, every position."""
         while True:
             await asyncio.sleep(self.update_interval)
-            if connection.subscribed is None or connection.api_key is None:
+            if connection.api_key is None:
                 continue
-            trade = self._trade_of(connection.api_key)
-            if trade is None:
-                continue
-            now = _state(trade, connection.subscribed)
-            changed = {
-                ticker: now.get(ticker, ("0", "0"))
-                for ticker in set(now) | set(connection.sent_state)
-                if now.get(ticker, ("0", "0")) != connection.sent_state.get(ticker, ("0", "0"))
+            await self._push_spot(connection, connection.api_key)
+            await self._push_margin(connection, connection.api_key)
+
+    async def _push_margin(self, connection: _Connection, api_key: str) -> None:
+        """Every position (however few), and the collateral balances that changed."""
+        if (margin := self._margin_of(api_key)) is None:
+            return
+        collateral, positions = margin
+        if connection.positions:
+            self.stats.updates += 1
+            await self._send(connection, positions.update(collateral))
+        if (wanted := connection.margin_assets) is None:
+            return
+        now = {t: a for t, a in collateral.items() if not wanted or t in wanted}
+        changed = sorted(
+            t
+            for t in set(now) | set(connection.margin_sent)
+            if now.get(t, "0") != connection.margin_sent.get(t, "0")
+        )
+        connection.margin_sent = now
+        if changed:
+            self.stats.updates += 1
+            params = [{"a": t, **_margin_entry(now.get(t, "0"), short=True)} for t in changed]
+            await self._send(
+                connection, {"id": None, "method": "balanceMargin_update", "params": params}
+            )
+
+    async def _push_spot(self, connection: _Connection, api_key: str) -> None:
+        """The subscribed spot balances that changed."""
+        if connection.subscribed is None:
+            return
+        trade = self._trade_of(api_key)
+        if trade is None:
+            return
+        now = _state(trade, connection.subscribed)
+        changed = {
+            ticker: now.get(ticker, ("0", "0"))
+            for ticker in set(now) | set(connection.sent_state)
+            if now.get(ticker, ("0", "0")) != connection.sent_state.get(ticker, ("0", "0"))
+        }
+        connection.sent_state = dict(now)
+        if changed:
+            self.stats.updates += 1
+            update = {
+                "id": None,
+                "method": "balanceSpot_update",
+                "params": [
+                    {t: {"available": a, "freeze": f} for t, (a, f) in sorted(changed.items())}
+                ],
             }
-            connection.sent_state = dict(now)
-            if changed:
-                self.stats.updates += 1
-                update = {
-                    "id": None,
-                    "method": "balanceSpot_update",
-                    "params": [
-                        {t: {"available": a, "freeze": f} for t, (a, f) in sorted(changed.items())}
-                    ],
-                }
-                await self._send(connection, update)
+            await self._send(connection, update)
 
     async def _send(self, connection: _Connection, frame: dict[str, Any]) -> None:
         await self._send_raw(connection, json.dumps(frame, separators=(",", ":")))
@@ -345,6 +421,18 @@ def _entries(
     return {
         t: {"available": trade.get(t, ("0", "0"))[0], "freeze": trade.get(t, ("0", "0"))[1]}
         for t in sorted(tickers)
+    }
+
+
+def _margin_entry(amount: str, *, short: bool = False) -> dict[str, str]:
+    """A collateral balance without borrowing: as balanceMargin_request, or its update's keys."""
+    if short:
+        return {"B": amount, "b": "0", "av": amount, "ab": amount}
+    return {
+        "balance": amount,
+        "borrow": "0",
+        "available_without_borrow": amount,
+        "available_with_borrow": amount,
     }
 
 

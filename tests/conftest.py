@@ -52,6 +52,7 @@ from custom_components.whitebit.pywhitebit.earn import (
     Kind,
     sum_holdings,
 )
+from custom_components.whitebit.pywhitebit.margin import parse_positions, parse_summary
 from custom_components.whitebit.pywhitebit.parse import (
     parse_collateral_balances,
     parse_main_balances,
@@ -317,6 +318,8 @@ def mock_whitebit_client() -> Generator[MagicMock]:
             (FLEX, _fixture("earn_flex.json")), (FIXED, _fixture("earn_fixed.json"))
         )
         client.markets.return_value = parse_markets(_fixture("ticker.json"))
+        client.collateral_summary.return_value = parse_summary(_fixture("collateral_summary.json"))
+        client.open_positions.return_value = parse_positions(_fixture("open_positions.json"))
         yield client
 
 

@@ -23,7 +23,9 @@ BALANCE = "sensor.whitebit_global_usdt_main"
 PORTFOLIO = "sensor.whitebit_global_portfolio_value"
 
 
-@pytest.mark.parametrize("name", ["balance_below.yaml", "portfolio_moved.yaml"])
+@pytest.mark.parametrize(
+    "name", ["balance_below.yaml", "portfolio_moved.yaml", "position_near_liquidation.yaml"]
+)
 def test_blueprint_schema(name: str) -> None:
     """Home Assistant's blueprint schema takes each, every input is declared, links point home."""
     blueprint = Blueprint(
@@ -118,3 +120,42 @@ async def test_portfolio_moved_by_a_percentage(
         hass.states.async_set(PORTFOLIO, state, {"unit_of_measurement": "USDT"})
         await _settle()
     assert [call.data["message"] for call in calls][1:] == ["-6.12 % from 1062.0 to 997.0"]
+
+
+LIQUIDATION = "sensor.whitebit_global_btc_usdt_long_liquidation_price"
+PRICE = "sensor.whitebit_global_btc_usdt_price"
+MARGIN_CALL = "binary_sensor.whitebit_global_btc_usdt_long_margin_call"
+
+
+async def test_position_near_liquidation(hass: HomeAssistant, automation: Any) -> None:
+    """Once when the price comes within the distance, again after it left; and on a margin call.
+
+    An unknown liquidation price (none given) is no distance at all: nothing fires.
+    """
+    name = "WhiteBIT Global BTC/USDT long liquidation price"
+    hass.states.async_set(LIQUIDATION, "80000", {"friendly_name": name})
+    hass.states.async_set(PRICE, "90000")
+    hass.states.async_set(MARGIN_CALL, "off")
+    calls = await automation(
+        "position_near_liquidation.yaml",
+        {
+            "liquidation_price": LIQUIDATION,
+            "price": PRICE,
+            "margin_call": MARGIN_CALL,
+            "percent": 5,
+            "actions": _notify("{{ position }}: {{ reason }} {{ distance }}"),
+        },
+    )
+    for price in ("85000", "84000", "83500", "90000", "82000"):
+        hass.states.async_set(PRICE, price)
+        await hass.async_block_till_done()
+    hass.states.async_set(LIQUIDATION, "unknown", {"friendly_name": name})
+    hass.states.async_set(PRICE, "80001")
+    await hass.async_block_till_done()
+    hass.states.async_set(MARGIN_CALL, "on")
+    await hass.async_block_till_done()
+    assert [call.data["message"] for call in calls] == [
+        "WhiteBIT Global BTC/USDT long: near 4.76",
+        "WhiteBIT Global BTC/USDT long: near 2.44",
+        "WhiteBIT Global BTC/USDT long: margin_call unknown",
+    ]

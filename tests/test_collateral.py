@@ -20,6 +20,7 @@ from simulator import (
     PUBLIC_TICKER_PATH,
     TRADE_BALANCE_PATH,
 )
+from simulator.margin import COLLATERAL_SUMMARY_PATH, OPEN_POSITIONS_PATH
 
 from .common import INTERVAL, tick
 
@@ -97,9 +98,10 @@ async def test_requests_per_poll_with_everything_on(
     simulator: WhiteBitSimulator,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Every account, valuation and a market sensor: one request each, six in all.
+    """Every account, valuation and a market sensor: one request each, eight in all.
 
-    Earn is two lists (flex and fixed), one page each for the demo's few investments.
+    Earn is two lists (flex and fixed), one page each for the demo's few investments; the
+    collateral account adds its summary and open positions.
     """
     before = dict(simulator.stats.requests)
     await tick(hass, freezer, INTERVAL)
@@ -108,6 +110,8 @@ async def test_requests_per_poll_with_everything_on(
         MAIN_BALANCE_PATH: 1,
         TRADE_BALANCE_PATH: 1,
         COLLATERAL_BALANCE_PATH: 1,
+        COLLATERAL_SUMMARY_PATH: 1,
+        OPEN_POSITIONS_PATH: 1,
         FLEX_INVESTMENTS_PATH: 1,
         FIXED_INVESTMENTS_PATH: 1,
         PUBLIC_TICKER_PATH: 1,

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from custom_components.whitebit.binary_sensor import MARGIN_CALL
 from custom_components.whitebit.const import (
     ACCOUNTS,
     QUOTE_NONE,
@@ -19,6 +20,7 @@ from custom_components.whitebit.const import (
     ZERO_UNAVAILABLE,
 )
 from custom_components.whitebit.market import MARKET_DESCRIPTIONS
+from custom_components.whitebit.positions import POSITION_DESCRIPTIONS, SUMMARY_DESCRIPTIONS
 from custom_components.whitebit.sensor import PORTFOLIO_DESCRIPTION, TICKER_DESCRIPTIONS
 
 ROOT = Path(__file__).parent.parent
@@ -202,9 +204,19 @@ def test_every_entity_has_a_name_and_icon() -> None:
     """Each entity description has a translated name and an icon."""
     english = _load(INTEGRATION / "translations" / "en.json")
     icons = _load(INTEGRATION / "icons.json")
-    descriptions = (*TICKER_DESCRIPTIONS, PORTFOLIO_DESCRIPTION, *MARKET_DESCRIPTIONS)
+    descriptions = (
+        *TICKER_DESCRIPTIONS,
+        PORTFOLIO_DESCRIPTION,
+        *MARKET_DESCRIPTIONS,
+        *SUMMARY_DESCRIPTIONS,
+        *POSITION_DESCRIPTIONS,
+    )
     keys = {d.translation_key for d in descriptions}
     assert keys == set(english["entity"]["sensor"]) == set(icons["entity"]["sensor"])
+    binary = {MARGIN_CALL.translation_key}
+    assert (
+        binary == set(english["entity"]["binary_sensor"]) == set(icons["entity"]["binary_sensor"])
+    )
 
 
 def test_every_choice_is_translated() -> None:

@@ -26,6 +26,7 @@ from simulator import (
     Fault,
     WhiteBitSimulator,
 )
+from simulator.margin import MARGIN_PATHS
 
 from .signer import documented_body, documented_headers
 
@@ -303,6 +304,8 @@ async def test_rate_limits_per_endpoint() -> None:
         WEBSOCKET_TOKEN_PATH: 10,
         COLLATERAL_BALANCE_PATH: 1000,
         **dict.fromkeys(EARN_PATHS, 1000),
+        # The collateral summary and open positions: 12,000 per 10 s each, as documented.
+        **dict.fromkeys(MARGIN_PATHS, 12000),
     }
     assert simulator.rate_limits == {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 12000, **others}
     simulator.set_rate_limit(5, TRADE_BALANCE_PATH)

@@ -7,7 +7,7 @@ fetches it only every TRADE_RESYNC_POLLS-th time.
 
 from dataclasses import replace
 from decimal import Decimal
-from typing import cast, override
+from typing import Any, cast, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_URL
@@ -17,13 +17,25 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .answer_warnings import AnswerWarnings
-from .const import ACCOUNT_EARN, ACCOUNT_TRADE, DOMAIN, LOGGER, SCAN_INTERVAL, TRADE_RESYNC_POLLS
+from .const import (
+    ACCOUNT_COLLATERAL,
+    ACCOUNT_EARN,
+    ACCOUNT_TRADE,
+    DOMAIN,
+    LOGGER,
+    SCAN_INTERVAL,
+    TRADE_RESYNC_POLLS,
+)
 from .holdings import Answers, WhiteBitData, async_fetch_balances, combine
 from .issues import async_report_clock, async_report_earn, failure_reason
+from .margin_data import MarginFigures
 from .prices import WhiteBitPriceCoordinator
 from .pywhitebit import (
+    BALANCE_MARGIN,
     BALANCE_SPOT,
+    POSITIONS_MARGIN,
     Balances,
+    Positions,
     StreamState,
     TradeBalance,
     WhiteBitAuthenticationError,
@@ -75,26 +87,36 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         self._earn: Balances[Decimal] | None = None
         self._earn_failing = False
         self._trade_version = 0
-        self._polls_since_trade = 0
+        self._collateral_version = 0
+        # Polls since each pushed account was last fetched over REST.
+        self._polls_since: dict[str, int] = {}
+        # The collateral account's summary and positions, when it is tracked.
+        self.margin = MarginFigures()
         # What was said about the answers, so each problem is logged once, not on every one.
         self._warnings = AnswerWarnings()
         self._auto_tracker = AutoTracker()
 
     @override
     async def _async_setup(self) -> None:
-        """Open WhiteBIT's stream for the trade account, before the first poll.
+        """Open WhiteBIT's stream for the trade and collateral accounts, before the first poll.
 
-        A background task of the entry: Home Assistant cancels it when the entry unloads (or
-        its setup fails), which closes the connection. A balance pushed before the first poll
-        has answered is kept: that poll's own trade answer is then the older one.
+        One connection for both. A background task of the entry: Home Assistant cancels it
+        when the entry unloads (or its setup fails), which closes the connection. A balance
+        pushed before the first poll has answered is kept: that poll's own answer is then the
+        older one.
         """
-        if ACCOUNT_TRADE not in self.tracking.accounts:
+        accounts = self.tracking.accounts
+        if not accounts & {ACCOUNT_TRADE, ACCOUNT_COLLATERAL}:
             return
         entry = self.config_entry
         self.stream = WhiteBitStream(
             self.client, async_get_clientsession(self.hass), on_stopped=self._stream_stopped
         )
-        self.stream.subscribe(BALANCE_SPOT, self.async_stream_trade)
+        if ACCOUNT_TRADE in accounts:
+            self.stream.subscribe(BALANCE_SPOT, self.async_stream_trade)
+        if ACCOUNT_COLLATERAL in accounts:
+            self.stream.subscribe(POSITIONS_MARGIN, self.async_stream_positions)
+            self.stream.subscribe(BALANCE_MARGIN, self.async_stream_collateral)
         entry.async_create_background_task(
             self.hass, self.stream.run(), f"{DOMAIN} stream of {entry.title}"
         )
@@ -114,12 +136,12 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
 
     @override
     async def _async_update_data(self) -> WhiteBitData:
-        accounts = self.tracking.accounts
-        if ACCOUNT_TRADE in accounts and self._trade_from_stream():
-            accounts -= {ACCOUNT_TRADE}
-        version = self._trade_version
+        accounts = self._accounts_to_poll()
+        version, collateral_version = self._trade_version, self._collateral_version
         try:
             answers = await async_fetch_balances(self.client, accounts, earn_apart=True)
+            if ACCOUNT_COLLATERAL in accounts:
+                await self.margin.async_fetch(self.client)
         except WhiteBitAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
@@ -148,25 +170,36 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         async_report_clock(self.hass, self.client.base_url, self.client.clock_skew, refused=False)
         if ACCOUNT_EARN in accounts:
             self._report_earn(answers)
-        self._main, self._collateral, self._earn = answers.main, answers.collateral, answers.earn
+        self._main, self._earn = answers.main, answers.earn
         # An update the stream applied while this answer was on its way is newer: it stays.
         if answers.trade is not None and version == self._trade_version:
             self._trade = answers.trade
+        if answers.collateral is not None and collateral_version == self._collateral_version:
+            self._collateral = answers.collateral
         return self._build()
 
-    def _trade_from_stream(self) -> bool:
-        """Whether this poll leaves the trade account to the stream.
+    def _accounts_to_poll(self) -> frozenset[str]:
+        """The tracked accounts, less those the stream keeps current this time."""
+        pushed = {ACCOUNT_TRADE: self._trade, ACCOUNT_COLLATERAL: self._collateral}
+        return frozenset(
+            account
+            for account in self.tracking.accounts
+            if account not in pushed or not self._from_stream(account, pushed[account])
+        )
 
-        While the stream is synced its balances are current. Every TRADE_RESYNC_POLLS-th poll
-        fetches the trade account anyway, to catch what the stream may have missed; each
-        reconnect resyncs in full too, over the stream.
+    def _from_stream(self, account: str, last: Balances[Any] | None) -> bool:
+        """Whether this poll leaves `account` (trade, or collateral with positions) to the stream.
+
+        While the stream is synced its figures are current. Every TRADE_RESYNC_POLLS-th poll
+        fetches the account anyway, to catch what the stream may have missed; each reconnect
+        resyncs in full too, over the stream.
         """
-        if self.stream is None or not self.stream.synced or self._trade is None:
-            self._polls_since_trade = 0
+        if self.stream is None or not self.stream.synced or last is None:
+            self._polls_since[account] = 0
             return False
-        self._polls_since_trade += 1
-        if self._polls_since_trade >= TRADE_RESYNC_POLLS:
-            self._polls_since_trade = 0
+        self._polls_since[account] = self._polls_since.get(account, 0) + 1
+        if self._polls_since[account] >= TRADE_RESYNC_POLLS:
+            self._polls_since[account] = 0
             return False
         return True
 
@@ -183,6 +216,21 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         self.data = self._build()
         self.async_update_listeners()
 
+    @callback
+    def async_stream_positions(self, positions: Positions) -> None:
+        """Take every open position from the stream; the summary moves with them."""
+        self.margin.push(positions)
+        self.data = self._build()
+        self.async_update_listeners()
+
+    @callback
+    def async_stream_collateral(self, balances: Balances[Decimal]) -> None:
+        """Take the collateral account's balances from the stream."""
+        self._collateral = balances
+        self._collateral_version += 1
+        self.data = self._build()
+        self.async_update_listeners()
+
     def _build(self) -> WhiteBitData:
         """The data of the last answers: reported once, tracked, and valued."""
         earn_known = self._earn is not None or ACCOUNT_EARN not in self.tracking.accounts
@@ -192,7 +240,9 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         tickers = self.tracking.tickers
         if self.tracking.auto_track:
             tickers = self._auto_tracker.follow(data.held())
-        data = replace(data, tickers=tickers)
+        data = replace(
+            data, tickers=tickers, summary=self.margin.summary, positions=self.margin.positions
+        )
         if self.tracking.quote is None:
             return data
         return value_holdings(data, self._book())

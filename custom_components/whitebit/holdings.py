@@ -18,6 +18,8 @@ from .const import (
 )
 from .pywhitebit import (
     Balances,
+    CollateralSummary,
+    Positions,
     TradeBalance,
     WhiteBitClient,
     WhiteBitConnectionError,
@@ -61,6 +63,9 @@ class WhiteBitData:
     # Filled only when valuation is on and the prices could be fetched.
     values: Mapping[str, Decimal | None] | None = None
     portfolio: Portfolio | None = None
+    # The collateral account's summary and open positions; None while not known.
+    summary: CollateralSummary | None = None
+    positions: Positions | None = None
 
     def listed(self) -> set[str]:
         """Every currency WhiteBIT reported on a tracked account, valid or not."""

@@ -31,6 +31,7 @@ from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
 from .entity import WhiteBitEntity, exact_state
 from .holdings import WhiteBitData
 from .market import market_sensors
+from .positions import PositionTracker, position_sensors, summary_sensors
 from .tracking import Tracking
 
 # The coordinator does all I/O; entities only read its data.
@@ -145,11 +146,18 @@ async def async_setup_entry(
     if coordinator.tracking.quote is not None:
         entities.append(WhiteBitPortfolioSensor(coordinator, PORTFOLIO_DESCRIPTION))
     entities.extend(market_sensors(coordinator))
+    entities.extend(summary_sensors(coordinator))
+    positions: PositionTracker[SensorEntity] | None = None
+    if ACCOUNT_COLLATERAL in coordinator.tracking.accounts:
+        positions = PositionTracker(hass, coordinator, async_add_entities, position_sensors)
+        entities.extend(positions.start())
     keep = {entity.unique_id for entity in entities}
     _remove_entities(er.async_get(hass), entry.entry_id, lambda unique_id: unique_id not in keep)
     async_add_entities(entities)
     if coordinator.tracking.auto_track:
         entry.async_on_unload(coordinator.async_add_listener(tracker.async_update))
+    if positions is not None:
+        entry.async_on_unload(coordinator.async_add_listener(positions.async_update))
 
 
 def _remove_entities(

@@ -6,7 +6,17 @@ Assistant and needs nothing beyond aiohttp and yarl.
 """
 
 from .amounts import InvalidAmountError, parse_amount
-from .channels import BALANCE_SPOT, MAX_ASSETS, BalanceState, Channel, ChannelState, balance_spot
+from .channels import (
+    BALANCE_MARGIN,
+    BALANCE_SPOT,
+    MAX_ASSETS,
+    POSITIONS_MARGIN,
+    BalanceState,
+    Channel,
+    ChannelState,
+    balance_margin,
+    balance_spot,
+)
 from .client import NONCE_WINDOW, WhiteBitClient, WhiteBitPublicClient
 from .errors import (
     WhiteBitAuthenticationError,
@@ -21,6 +31,7 @@ from .errors import (
     WhiteBitResponseError,
     WhiteBitTooLargeError,
 )
+from .margin import MAX_POSITIONS, CollateralSummary, Position, Positions, position_key
 from .models import Balances, Market, TradeBalance, merge_balances
 from .servers import WHITEBIT_EU, WHITEBIT_GLOBAL, InvalidUrlError, check_base_url, stream_url
 from .stream import WhiteBitStream
@@ -28,18 +39,24 @@ from .stream_settings import StreamError, StreamLimits, StreamState, StreamStatu
 from .text import is_currency, safe_text
 
 __all__ = [
+    "BALANCE_MARGIN",
     "BALANCE_SPOT",
     "MAX_ASSETS",
+    "MAX_POSITIONS",
     "NONCE_WINDOW",
+    "POSITIONS_MARGIN",
     "WHITEBIT_EU",
     "WHITEBIT_GLOBAL",
     "BalanceState",
     "Balances",
     "Channel",
     "ChannelState",
+    "CollateralSummary",
     "InvalidAmountError",
     "InvalidUrlError",
     "Market",
+    "Position",
+    "Positions",
     "StreamError",
     "StreamLimits",
     "StreamState",
@@ -60,11 +77,13 @@ __all__ = [
     "WhiteBitResponseError",
     "WhiteBitStream",
     "WhiteBitTooLargeError",
+    "balance_margin",
     "balance_spot",
     "check_base_url",
     "is_currency",
     "merge_balances",
     "parse_amount",
+    "position_key",
     "safe_text",
     "stream_url",
 ]

@@ -54,3 +54,15 @@ def signed_amount(value: object) -> Decimal | None:
     except InvalidAmountError:
         return None
     return -amount if negative else amount
+
+
+def signed_number_amount(value: object) -> Decimal:
+    """A signed amount ("-0.47", a JSON number): for figures that may be below zero.
+
+    The same bounds as number_amount; raises InvalidAmountError like it.
+    """
+    if isinstance(value, str) and value.startswith("-"):
+        return -number_amount(value[1:])
+    if isinstance(value, int | Decimal) and not isinstance(value, bool) and value < 0:
+        return -number_amount(-value)
+    return number_amount(value)

@@ -12,11 +12,13 @@ state is bounded whatever the server sends.
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Final, Protocol
 
-from .amounts import InvalidAmountError, parse_amount
+from .amounts import InvalidAmountError, number_amount, parse_amount
 from .errors import WhiteBitResponseError
+from .margin import Positions, parse_positions_update
 from .models import Balances, TradeBalance
 from .text import is_currency, safe_text
 
@@ -199,5 +201,80 @@ def balance_spot(*, max_assets: int = MAX_ASSETS) -> Channel[Balances[TradeBalan
     )
 
 
+def _margin_entries(params: object) -> Iterable[tuple[object, object]]:
+    """`[{"a": "BTC", "B": "0.5", "b": ..., "av": ..., "ab": ...}, ...]`: balanceMargin's update."""
+    if not isinstance(params, list):
+        msg = "WhiteBIT sent a collateral balance update without balances"
+        raise WhiteBitResponseError(msg)
+    if len(params) > MAX_ASSETS:
+        msg = f"WhiteBIT sent {len(params)} collateral balances, more than {MAX_ASSETS}"
+        raise WhiteBitResponseError(msg)
+    # An entry without a name is named None, which is then rejected like any non-currency.
+    return [
+        (entry.get("a"), entry.get("B")) if isinstance(entry, dict) else (None, None)
+        for entry in params
+    ]
+
+
+def _margin_snapshot(result: object) -> Iterable[tuple[object, object]]:
+    """`{"BTC": {"balance": "0.5", ...}}`: the answer to balanceMargin_request."""
+    return [
+        (name, entry.get("balance") if isinstance(entry, dict) else None)
+        for name, entry in _object_entries(result)
+    ]
+
+
+def balance_margin(
+    assets: tuple[str, ...] = (), *, max_assets: int = MAX_ASSETS
+) -> Channel[Balances[Decimal]]:
+    """The collateral account's balances (`B`, everything on it), per asset: `balanceMargin`.
+
+    WhiteBIT documents numbers in strings; a JSON number is taken exactly too, as on REST.
+    """
+    return Channel(
+        "balanceMargin",
+        lambda: BalanceState(
+            number_amount,
+            update_entries=_margin_entries,
+            snapshot_entries=_margin_snapshot,
+            max_assets=max_assets,
+        ),
+        params=assets,
+    )
+
+
+class PositionsState:
+    """Every open position, as the last `positionsMargin_update` listed them.
+
+    Each frame lists every position (WhiteBIT sends one a second), so each replaces the state:
+    a position a frame leaves out is closed. A frame over MAX_POSITIONS records is refused.
+    """
+
+    def __init__(self) -> None:
+        """No position known before the first frame."""
+        self._positions = Positions(MappingProxyType({}))
+
+    @property
+    def refused(self) -> int:
+        """Nothing is refused entry by entry: a frame past the bound is refused whole."""
+        return 0
+
+    def snapshot(self, result: object) -> None:
+        """Never asked (the channel has no request); a full state is read like a frame."""
+        self.update(result)
+
+    def update(self, params: object) -> None:
+        """Take the positions a frame lists."""
+        self._positions = parse_positions_update(params)
+
+    def take(self) -> Positions:
+        """The positions (immutable already)."""
+        return self._positions
+
+
 # The trade account: WhiteBIT pushes its changes at most once a second.
 BALANCE_SPOT: Final = balance_spot()
+# The collateral account's balances, every asset, pushed every 1.5 s.
+BALANCE_MARGIN: Final = balance_margin()
+# Open positions: WhiteBIT documents no request for them, only updates, every second.
+POSITIONS_MARGIN: Final = Channel[Positions]("positionsMargin", PositionsState, has_snapshot=False)

@@ -23,6 +23,7 @@ from .errors import (
     WhiteBitPermissionError,
     WhiteBitRedirectError,
 )
+from .margin import CollateralSummary, Positions, parse_positions, parse_summary
 from .models import Balances, Market, TradeBalance
 from .parse import (
     parse_collateral_balances,
@@ -40,6 +41,8 @@ MAIN_BALANCE_PATH: Final = "/api/v4/main-account/balance"
 TRADE_BALANCE_PATH: Final = "/api/v4/trade-account/balance"
 PUBLIC_TICKER_PATH: Final = "/api/v4/public/ticker"
 COLLATERAL_BALANCE_PATH: Final = "/api/v4/collateral-account/balance"
+COLLATERAL_SUMMARY_PATH: Final = "/api/v4/collateral-account/summary"
+OPEN_POSITIONS_PATH: Final = "/api/v4/collateral-account/positions/open"
 WEBSOCKET_TOKEN_PATH: Final = "/api/v4/profile/websocket_token"  # noqa: S105 - a path
 # What each answer may be, near what real ones can: the main balance lists every currency
 # WhiteBIT has (about a thousand, tens of KB), and 1 MiB holds 10,000 of them indented. The
@@ -187,6 +190,14 @@ class WhiteBitClient(WhiteBitPublicClient):
         """Return the collateral (margin and futures) account's balances, in one request."""
         data = await self._private(COLLATERAL_BALANCE_PATH, BALANCE_MAX_BYTES)
         return parse_collateral_balances(data)
+
+    async def collateral_summary(self) -> CollateralSummary:
+        """Return the collateral account's equity, margin, PnL and leverage, in one request."""
+        return parse_summary(await self._private(COLLATERAL_SUMMARY_PATH, TOKEN_MAX_BYTES))
+
+    async def open_positions(self) -> Positions:
+        """Return every open margin and futures position, in one request."""
+        return parse_positions(await self._private(OPEN_POSITIONS_PATH, BALANCE_MAX_BYTES))
 
     async def earn_balances(self) -> Balances[Decimal]:
         """Everything placed in crypto lending, per currency: active flex and fixed investments.

@@ -1,0 +1,63 @@
+"""The collateral account's summary and open positions: polled, pushed, and warned about.
+
+The summary is read over REST; between reads, pushed positions move it (CollateralSummary.moved)
+so that equity and margin fraction follow a PnL change within a second, without a request.
+"""
+
+from .const import LOGGER
+from .pywhitebit import CollateralSummary, Positions, WhiteBitClient, WhiteBitPermissionError
+
+
+class MarginFigures:
+    """The last summary and positions; None while not known (not read yet, or refused)."""
+
+    def __init__(self) -> None:
+        """Nothing known before the first poll."""
+        self.summary: CollateralSummary | None = None
+        self.positions: Positions | None = None
+        # The last summary read, and the positions as they were then: what pushes move it from.
+        self._read: tuple[CollateralSummary, Positions] | None = None
+        self._refused = False
+        self._spoiled = False
+
+    async def async_fetch(self, client: WhiteBitClient) -> None:
+        """Read the summary and the positions: two requests.
+
+        A key allowed the collateral balance but not these endpoints keeps its balances: the
+        figures are unknown and the user is told once, not asked to reauthenticate.
+        """
+        try:
+            summary = await client.collateral_summary()
+            positions = await client.open_positions()
+        except WhiteBitPermissionError:
+            if not self._refused:
+                LOGGER.warning(
+                    "The API key may not read WhiteBIT's collateral summary or open positions; "
+                    "allow it those endpoints in WhiteBIT's API settings to have them as sensors"
+                )
+            self._refused = True
+            self.summary = self.positions = self._read = None
+            return
+        self._refused = False
+        self._read = (summary, positions)
+        self.summary = summary
+        self._take(positions)
+
+    def push(self, positions: Positions) -> None:
+        """Every open position, from the stream: the summary moves with them."""
+        if self._read is not None:
+            summary, then = self._read
+            self.summary = summary.moved(then, positions)
+        self._take(positions)
+
+    def _take(self, positions: Positions) -> None:
+        """Keep the positions; say once when some could not be read, and when all can again."""
+        self.positions = positions
+        spoiled = bool(positions.invalid or positions.dropped)
+        if spoiled and not self._spoiled:
+            LOGGER.warning(
+                "WhiteBIT sent %d open positions that are not as documented: their sensors are "
+                "unavailable until it sends them right",
+                len(positions.invalid) + positions.dropped,
+            )
+        self._spoiled = spoiled

@@ -1,0 +1,247 @@
+"""The collateral account as entities: its summary, and a set of entities per open position.
+
+A position is told apart by market and side (`BTC_USDT_long`), named so a person knows which
+("BTC/USDT long PnL"). Its entities appear when it opens and go when it closes, without a
+reload: removed, or kept unavailable, as the entry's choice for currencies at zero says, so one
+rule holds for everything that comes and goes. Either way a closed position's last figures are
+never shown. Figures are in the collateral account's money, exact.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final, override
+
+from homeassistant.components.sensor import (
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import ACCOUNT_COLLATERAL, FIAT_PRECISION, ZERO_UNAVAILABLE
+from .coordinator import WhiteBitCoordinator
+from .entity import WhiteBitEntity, exact_state
+from .pywhitebit import CollateralSummary, Position
+
+# WhiteBIT's collateral account counts in USDT: summary, PnL, margin and prices (a _PERP
+# market's too).
+MONEY: Final = "USDT"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SummaryDescription(SensorEntityDescription):
+    """One figure of the collateral summary."""
+
+    value_fn: Callable[[CollateralSummary], Decimal]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PositionDescription(SensorEntityDescription):
+    """One figure of an open position; in money, or in the market's base currency."""
+
+    value_fn: Callable[[Position], Decimal | None]
+    in_base: bool = False
+
+
+def _money(key: str, value_fn: Callable[[CollateralSummary], Decimal]) -> SummaryDescription:
+    return SummaryDescription(
+        key=key,
+        translation_key=key,
+        native_unit_of_measurement=MONEY,
+        suggested_display_precision=FIAT_PRECISION,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=value_fn,
+    )
+
+
+SUMMARY_DESCRIPTIONS: Final = (
+    _money("equity", lambda s: s.equity),
+    _money("margin", lambda s: s.margin),
+    _money("free_margin", lambda s: s.free_margin),
+    _money("unrealized_pnl", lambda s: s.pnl),
+    # Less often looked at: there for automations, off on the dashboard by default.
+    SummaryDescription(
+        key="margin_fraction",
+        translation_key="margin_fraction",
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=4,
+        entity_registry_enabled_default=False,
+        value_fn=lambda s: s.margin_fraction,
+    ),
+    SummaryDescription(
+        key="leverage",
+        translation_key="leverage",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_registry_enabled_default=False,
+        value_fn=lambda s: s.leverage,
+    ),
+)
+
+POSITION_DESCRIPTIONS: Final = (
+    PositionDescription(
+        key="position_amount",
+        translation_key="position_amount",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda p: p.amount,
+        in_base=True,
+    ),
+    *(
+        PositionDescription(
+            key=f"position_{figure}",
+            translation_key=f"position_{figure}",
+            native_unit_of_measurement=MONEY,
+            suggested_display_precision=FIAT_PRECISION,
+            state_class=SensorStateClass.MEASUREMENT,
+            value_fn=value_fn,
+        )
+        for figure, value_fn in (
+            ("pnl", lambda p: p.pnl),
+            ("liquidation_price", lambda p: p.liquidation_price),
+            ("base_price", lambda p: p.base_price),
+            ("margin", lambda p: p.margin),
+        )
+    ),
+)
+
+
+def position_name(key: str) -> str:
+    """`BTC_USDT_long` as a person reads it: `BTC/USDT long`."""
+    market, _, side = key.rpartition("_")
+    return f"{market.replace('_', '/')} {side}"
+
+
+def summary_sensors(coordinator: WhiteBitCoordinator) -> list[SensorEntity]:
+    """The summary's sensors, when the collateral account is tracked."""
+    if ACCOUNT_COLLATERAL not in coordinator.tracking.accounts:
+        return []
+    return [WhiteBitSummarySensor(coordinator, description) for description in SUMMARY_DESCRIPTIONS]
+
+
+def position_sensors(coordinator: WhiteBitCoordinator, key: str) -> list[SensorEntity]:
+    """The sensors of one position."""
+    return [WhiteBitPositionSensor(coordinator, d, key) for d in POSITION_DESCRIPTIONS]
+
+
+class PositionTracker[E: Entity]:
+    """Keeps one set of entities (of one platform) per open position, as positions come and go.
+
+    Only a known list moves anything: while positions are unknown (not read yet, refused)
+    nothing is added or removed.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        coordinator: WhiteBitCoordinator,
+        add_entities: AddConfigEntryEntitiesCallback,
+        make: Callable[[WhiteBitCoordinator, str], list[E]],
+    ) -> None:
+        """Make each position's entities with `make`."""
+        self._registry = er.async_get(hass)
+        self._coordinator = coordinator
+        self._add_entities = add_entities
+        self._make = make
+        self._entities: dict[str, list[E]] = {}
+
+    def start(self) -> list[E]:
+        """The entities of the positions open now, to set up with the platform."""
+        return self._entities_for(self._open())
+
+    @callback
+    def async_update(self) -> None:
+        """Add the positions that opened; remove (or leave unavailable) those that closed."""
+        if self._coordinator.data.positions is None:
+            return
+        now = self._open()
+        if new := now - set(self._entities):
+            self._add_entities(self._entities_for(new))
+        if self._coordinator.tracking.zero_balance == ZERO_UNAVAILABLE:
+            return  # available again when the same market and side opens
+        for key in set(self._entities) - now:
+            for entity in self._entities.pop(key):
+                if entity.entity_id and self._registry.async_get(entity.entity_id):
+                    self._registry.async_remove(entity.entity_id)
+
+    def _open(self) -> set[str]:
+        positions = self._coordinator.data.positions
+        return set() if positions is None else set(positions.positions) | positions.invalid
+
+    def _entities_for(self, keys: Iterable[str]) -> list[E]:
+        made: list[E] = []
+        for key in sorted(keys):
+            self._entities[key] = self._make(self._coordinator, key)
+            made += self._entities[key]
+        return made
+
+
+class WhiteBitSummarySensor(WhiteBitEntity, SensorEntity):
+    """One figure of the collateral account's summary."""
+
+    entity_description: SummaryDescription
+
+    def __init__(self, coordinator: WhiteBitCoordinator, description: SummaryDescription) -> None:
+        """Describe `description`'s figure of the coordinator's account."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{description.key}"
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Unavailable while polling fails or the summary cannot be read."""
+        return super().available and self.coordinator.data.summary is not None
+
+    @property
+    @override
+    def native_value(self) -> str | None:
+        """Return the figure exactly."""
+        summary = self.coordinator.data.summary
+        return None if summary is None else exact_state(self.entity_description.value_fn(summary))
+
+
+class PositionEntity(WhiteBitEntity):
+    """An entity of one open position, unavailable while it is not open or not readable."""
+
+    def __init__(self, coordinator: WhiteBitCoordinator, key: str, figure: str) -> None:
+        """Name it after the position: `BTC/USDT long …`."""
+        super().__init__(coordinator)
+        self._key = key
+        self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{figure}_{key}"
+        self._attr_translation_placeholders = {"position": position_name(key)}
+
+    @property
+    def _position(self) -> Position | None:
+        positions = self.coordinator.data.positions
+        return None if positions is None else positions.positions.get(self._key)
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Available while the position is open and its figures could be read."""
+        return super().available and self._position is not None
+
+
+class WhiteBitPositionSensor(PositionEntity, SensorEntity):
+    """One figure of one open position."""
+
+    entity_description: PositionDescription
+
+    def __init__(
+        self, coordinator: WhiteBitCoordinator, description: PositionDescription, key: str
+    ) -> None:
+        """Describe `description`'s figure of the position `key`."""
+        super().__init__(coordinator, key, description.key)
+        self.entity_description = description
+        if description.in_base:
+            self._attr_native_unit_of_measurement = key.partition("_")[0]
+
+    @property
+    @override
+    def native_value(self) -> str | None:
+        """Return the figure exactly; a liquidation price WhiteBIT does not give is unknown."""
+        position = self._position
+        return None if position is None else exact_state(self.entity_description.value_fn(position))

@@ -1,0 +1,200 @@
+"""The collateral account's summary and open positions as entities, polled (mocked client).
+
+Pushed positions are in test_positions_stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.const import STATE_ON, STATE_UNAVAILABLE
+from homeassistant.helpers import entity_registry as er
+import pytest
+
+from custom_components.whitebit.const import (
+    CONF_ACCOUNTS,
+    CONF_ZERO_BALANCE,
+    ZERO_REMOVE,
+    ZERO_UNAVAILABLE,
+)
+from custom_components.whitebit.pywhitebit import WhiteBitPermissionError
+from custom_components.whitebit.pywhitebit.margin import parse_positions
+
+from .common import INTERVAL, tick, warning_lines
+
+if TYPE_CHECKING:
+    from unittest.mock import MagicMock
+
+    from freezegun.api import FrozenDateTimeFactory
+    from homeassistant.core import HomeAssistant
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+pytestmark = pytest.mark.usefixtures("freeze_first")
+
+PREFIX = "whitebit_global_key_0000"
+BTC_LONG = f"sensor.{PREFIX}_btc_usdt_long"
+
+
+def _record(market: str, side: str = "LONG", **changes: Any) -> dict[str, Any]:
+    return {
+        "market": market,
+        "amount": "-2" if side == "SHORT" else "2",
+        "basePrice": "150",
+        "unrealizedPnl": "-3.5",
+        "liquidationPrice": "180",
+        "liquidationState": None,
+        "margin": "30",
+        "freeMargin": "100",
+        "positionSide": side,
+        **changes,
+    }
+
+
+async def _setup(
+    hass: HomeAssistant, entry: MockConfigEntry, zero_balance: str = ZERO_REMOVE
+) -> MockConfigEntry:
+    entry.add_to_hass(hass)
+    options = {**entry.options, CONF_ACCOUNTS: ["main", "collateral"]}
+    hass.config_entries.async_update_entry(
+        entry, options={**options, CONF_ZERO_BALANCE: zero_balance}
+    )
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> str | None:
+    state = hass.states.get(entity_id)
+    return None if state is None else state.state
+
+
+async def test_summary_and_positions_from_the_documented_answers(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """WhiteBIT's figures exactly, in USDT; a position named after its market and side."""
+    await _setup(hass, global_entry)
+    equity = hass.states.get(f"sensor.{PREFIX}_collateral_equity")
+    assert equity is not None
+    assert equity.state == "15000.5"
+    assert equity.attributes["unit_of_measurement"] == "USDT"
+    assert _state(hass, f"sensor.{PREFIX}_collateral_unrealized_pnl") == "150.25"
+    assert _state(hass, f"sensor.{PREFIX}_collateral_free_margin") == "10000.5"
+    for rare in ("margin_fraction", "leverage"):
+        registered = entity_registry.async_get(f"sensor.{PREFIX}_collateral_{rare}")
+        assert registered is not None
+        assert registered.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    pnl = hass.states.get(f"{BTC_LONG}_pnl")
+    assert pnl is not None
+    assert pnl.state == "-168.42"
+    assert pnl.attributes["friendly_name"].endswith("BTC/USDT long PnL")
+    assert _state(hass, f"{BTC_LONG}_amount") == "0.1"
+    assert hass.states.get(f"{BTC_LONG}_amount").attributes["unit_of_measurement"] == "BTC"
+    assert _state(hass, f"{BTC_LONG}_liquidation_price") == "unknown"  # null: none given
+    margin_call = hass.states.get(f"binary_sensor.{PREFIX}_btc_usdt_long_margin_call")
+    assert margin_call is not None
+    assert margin_call.state == STATE_ON
+    assert margin_call.attributes["stage"] == "margin_call"
+
+
+@pytest.mark.parametrize("zero_balance", [ZERO_REMOVE, ZERO_UNAVAILABLE])
+async def test_positions_come_and_go_without_a_reload(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    zero_balance: str,
+) -> None:
+    """A new position gets entities; a closed one's go (or stay unavailable, as chosen)."""
+    await _setup(hass, global_entry, zero_balance)
+    mock_whitebit_client.open_positions.return_value = parse_positions(
+        [_record("ETH_USDT"), _record("SOL_PERP", "SHORT", liquidationState="liquidation")]
+    )
+    await tick(hass, freezer, INTERVAL)
+    assert _state(hass, f"sensor.{PREFIX}_sol_perp_short_pnl") == "-3.5"
+    assert _state(hass, f"sensor.{PREFIX}_sol_perp_short_amount") == "-2"
+    stage = hass.states.get(f"binary_sensor.{PREFIX}_sol_perp_short_margin_call")
+    assert stage is not None
+    assert stage.attributes["stage"] == "liquidation"
+    closed = _state(hass, f"{BTC_LONG}_pnl")
+    assert closed == (None if zero_balance == ZERO_REMOVE else STATE_UNAVAILABLE)
+    binary = _state(hass, f"binary_sensor.{PREFIX}_btc_usdt_long_margin_call")
+    assert binary == (None if zero_balance == ZERO_REMOVE else STATE_UNAVAILABLE)
+
+
+async def test_a_refused_summary_keeps_the_balances(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A key that may not read the summary: its sensors unavailable, one warning, no reauth."""
+    await _setup(hass, global_entry)
+    mock_whitebit_client.collateral_summary.side_effect = WhiteBitPermissionError("no")
+    await tick(hass, freezer, INTERVAL)
+    await tick(hass, freezer, INTERVAL)
+    assert _state(hass, f"sensor.{PREFIX}_collateral_equity") == STATE_UNAVAILABLE
+    assert _state(hass, f"sensor.{PREFIX}_btc_collateral") not in {None, STATE_UNAVAILABLE}
+    # Positions unknown: nothing is removed on the strength of not knowing.
+    assert _state(hass, f"{BTC_LONG}_pnl") == STATE_UNAVAILABLE
+    assert len([line for line in warning_lines(caplog) if "collateral summary" in line]) == 1
+    assert not hass.config_entries.flow.async_progress()
+    mock_whitebit_client.collateral_summary.side_effect = None
+    await tick(hass, freezer, INTERVAL)
+    assert _state(hass, f"sensor.{PREFIX}_collateral_equity") == "15000.5"
+
+
+async def test_a_bad_position_spoils_only_itself(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An absurd PnL: that position unavailable, the others shown, one warning."""
+    await _setup(hass, global_entry)
+    bad = parse_positions([_record("BTC_USDT", unrealizedPnl="NaN"), _record("ETH_USDT")])
+    mock_whitebit_client.open_positions.return_value = bad
+    await tick(hass, freezer, INTERVAL)
+    await tick(hass, freezer, INTERVAL)
+    assert _state(hass, f"{BTC_LONG}_pnl") == STATE_UNAVAILABLE
+    assert _state(hass, f"sensor.{PREFIX}_eth_usdt_long_pnl") == "-3.5"
+    assert len([line for line in warning_lines(caplog) if "not as documented" in line]) == 1
+    mock_whitebit_client.open_positions.return_value = replace(bad, invalid=frozenset())
+    await tick(hass, freezer, INTERVAL)
+    assert _state(hass, f"{BTC_LONG}_pnl") is None
+
+
+async def test_positions_pushed_before_any_summary(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Positions pushed while the summary cannot be read: shown; the summary stays unknown."""
+    mock_whitebit_client.collateral_summary.side_effect = WhiteBitPermissionError("no")
+    entry = await _setup(hass, global_entry)
+    entry.runtime_data.async_stream_positions(parse_positions([_record("ETH_USDT")]))
+    await hass.async_block_till_done()
+    assert _state(hass, f"sensor.{PREFIX}_eth_usdt_long_pnl") == "-3.5"
+    assert _state(hass, f"sensor.{PREFIX}_collateral_equity") == STATE_UNAVAILABLE
+
+
+async def test_a_position_entity_the_user_deleted(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """An entity deleted by hand before its position closes: the others still go."""
+    await _setup(hass, global_entry)
+    entity_registry.async_remove(f"{BTC_LONG}_pnl")
+    mock_whitebit_client.open_positions.return_value = parse_positions([])
+    await tick(hass, freezer, INTERVAL)
+    assert _state(hass, f"{BTC_LONG}_margin") is None
+    assert entity_registry.async_get(f"{BTC_LONG}_margin") is None
