@@ -95,15 +95,35 @@ def _all_names(language: str) -> dict[str, str]:
 
     Each with the ticker whose row leaves its name the least room: DOGE's balances and value
     (12,345.12345678 DOGE is the widest state), BTC's trade figures, USDT in Earn. Collateral
-    is not tracked in the walk, so its name is not among them.
+    is not tracked in the walk, so neither its balance's name nor the margin summary's and
+    positions' names are among them.
     """
     sensors = _translations(language)["entity"]["sensor"]
     tickers = {"trade_available": "BTC", "trade_frozen": "BTC", "earn": "USDT"}
     return {
         key: sensor["name"].format(ticker=tickers.get(key, "DOGE"), market="BTC/USDT")
         for key, sensor in sensors.items()
-        if key != "collateral"
+        if key not in COLLATERAL_ONLY
     }
+
+
+# The sensors an entry has only with the collateral account tracked.
+COLLATERAL_ONLY = frozenset(
+    {
+        "collateral",
+        "equity",
+        "margin",
+        "free_margin",
+        "unrealized_pnl",
+        "margin_fraction",
+        "leverage",
+        "position_amount",
+        "position_pnl",
+        "position_liquidation_price",
+        "position_base_price",
+        "position_margin",
+    }
+)
 
 
 # The enabled rows' names, as the device page must show them whole.
