@@ -66,6 +66,8 @@ DOCS_SHOTS = (
     "options-pl",
 )
 TIMEOUT_MS = 30_000
+# Home Assistant reloads an entry 30 s after its entities are enabled (RELOAD_AFTER_UPDATE_DELAY).
+ENABLE_RELOAD_TIMEOUT_MS = 60_000
 ENGLISH = json.loads(
     (ROOT / "custom_components" / "whitebit" / "translations" / "en.json").read_text("utf-8")
 )
@@ -636,28 +638,38 @@ async def enable_disabled_sensors(run: Run) -> int:
     """Enable the first entry's sensors created disabled, as a person does in their settings.
 
     The trade breakdown, the values and the 24 h change then show on the device page, so their
-    names are measured too. Home Assistant reloads the entry 30 s later by itself; the entry is
-    reloaded at once by each language switch anyway.
+    names are measured too. Home Assistant reloads the entry 30 s after the last change by
+    itself, and only that reload (not one of ours) adds them: it is waited for here, as a person
+    waits for the sensors to appear. Met in the middle of a language instead, it emptied the
+    device page under the measurement in one CI run, where a slow language took the walk past
+    the 30 s.
     """
-    return int(
-        await run.page.evaluate(
-            """async (entityId) => {
-                const hass = document.querySelector("home-assistant").hass;
-                const all = await hass.callWS({type: "config/entity_registry/list"});
-                const entry = all.find((e) => e.entity_id === entityId).config_entry_id;
-                const off = all.filter((e) => e.config_entry_id === entry && e.disabled_by);
-                for (const e of off) {
-                    await hass.callWS({
-                        type: "config/entity_registry/update",
-                        entity_id: e.entity_id,
-                        disabled_by: null,
-                    });
-                }
-                return off.length;
-            }""",
-            BTC_SENSOR,
-        )
+    enabled: list[str] = await run.page.evaluate(
+        """async (entityId) => {
+            const hass = document.querySelector("home-assistant").hass;
+            const all = await hass.callWS({type: "config/entity_registry/list"});
+            const entry = all.find((e) => e.entity_id === entityId).config_entry_id;
+            const off = all.filter((e) => e.config_entry_id === entry && e.disabled_by);
+            for (const e of off) {
+                await hass.callWS({
+                    type: "config/entity_registry/update",
+                    entity_id: e.entity_id,
+                    disabled_by: null,
+                });
+            }
+            return off.map((e) => e.entity_id);
+        }""",
+        BTC_SENSOR,
     )
+    await run.page.wait_for_function(
+        """(ids) => {
+            const states = document.querySelector("home-assistant").hass.states;
+            return ids.every((id) => id in states);
+        }""",
+        arg=enabled,
+        timeout=ENABLE_RELOAD_TIMEOUT_MS,
+    )
+    return len(enabled)
 
 
 async def options_form(run: Run, language: str) -> None:
@@ -689,16 +701,20 @@ async def every_language(run: Run) -> None:
 
     Per language one switch (Home Assistant's and the frontend's language, and a reload of the
     entry so that its sensors take their names in it) and the two pages, reached as the
-    frontend's links reach them. Last in the walk: the sensors enabled here are reloaded by
-    Home Assistant 30 s later, which no other step must meet.
+    frontend's links reach them. Last in the walk: the sensors enabled here make Home Assistant
+    reload the entry 30 s later, which is waited for before the first language.
     """
     page = run.page
     device_id = await page.evaluate(
         """(id) => document.querySelector("home-assistant").hass.entities[id].device_id""",
         BTC_SENSOR,
     )
+    started = time.monotonic()
     enabled = await enable_disabled_sensors(run)
-    print(f"     {enabled} sensors created disabled, enabled for the measurement")
+    print(
+        f"     {enabled} sensors created disabled, enabled for the measurement "
+        f"(Home Assistant's reload after {time.monotonic() - started:.1f} s)"
+    )
     for language in LANGUAGES:
         started = time.monotonic()
         names = _all_names(language)
@@ -743,6 +759,8 @@ def report_failure(stack: Stack, error: BaseException) -> None:
     if stack.hass_log.exists():
         lines = stack.hass_log.read_text("utf-8", errors="replace").splitlines()
         print("\n".join(lines[-80:]), file=sys.stderr)
+    # Again, last: a CI page that keeps only the head and the tail of the output still shows it.
+    print(f"FAILED: {type(error).__name__}: {error}"[:2000], file=sys.stderr)
 
 
 async def run_steps(stack: Stack) -> int:
