@@ -1,7 +1,9 @@
 """Fixtures for the client package's own tests: loopback servers and a session, no Home Assistant.
 
 They replace the integration's fixtures of the same names, so these tests depend on nothing of
-Home Assistant's: what the package needs is aiohttp, a loopback socket and the simulator.
+Home Assistant's: what the package needs is aiohttp, a loopback socket and the simulator. The
+`serve` fixture (any handler on a loopback server) comes from tests/conftest.py, which needs
+no Home Assistant for it.
 """
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -33,24 +35,6 @@ async def session() -> AsyncGenerator[ClientSession]:
     """A plain aiohttp session, as a caller of the package would bring."""
     async with ClientSession() as client_session:
         yield client_session
-
-
-@pytest.fixture
-async def serve(socket_enabled: None) -> AsyncGenerator[Serve]:
-    """Start loopback servers answering every path with a handler; each returns its base URL."""
-    servers: list[TestServer] = []
-
-    async def start(handler: Handler) -> str:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", handler)
-        server = TestServer(app, host="127.0.0.1")
-        await server.start_server()
-        servers.append(server)
-        return str(server.make_url("")).rstrip("/")
-
-    yield start
-    for server in servers:
-        await server.close()
 
 
 @pytest.fixture
