@@ -33,6 +33,14 @@ from .server import (
     WhiteBitSimulator,
     demo_simulator,
 )
+from .subaccounts import (
+    DEMO_SUBACCOUNTS,
+    SUBACCOUNT_BALANCES_PATH,
+    SUBACCOUNT_LIST_PATH,
+    SUBACCOUNT_PATHS,
+    SimSubAccount,
+    SimSubAccounts,
+)
 
 __all__ = [
     "BALANCE_PATHS",
@@ -42,6 +50,7 @@ __all__ = [
     "DEMO_KEY",
     "DEMO_MARKETS",
     "DEMO_SECRET",
+    "DEMO_SUBACCOUNTS",
     "DEMO_TRADE",
     "EARN_PATHS",
     "FIXED_INVESTMENTS_PATH",
@@ -58,12 +67,17 @@ __all__ = [
     "PUBLIC_TICKER_PATH",
     "PUBLIC_TOO_MANY",
     "STREAM_PATH",
+    "SUBACCOUNT_BALANCES_PATH",
+    "SUBACCOUNT_LIST_PATH",
+    "SUBACCOUNT_PATHS",
     "TOO_MANY",
     "TRADE_BALANCE_PATH",
     "UNAUTHORIZED",
     "WEBSOCKET_TOKEN_PATH",
     "Fault",
     "SimAccount",
+    "SimSubAccount",
+    "SimSubAccounts",
     "WhiteBitSimulator",
     "demo_simulator",
 ]

@@ -5,6 +5,7 @@ import argparse
 from aiohttp import web
 
 from .server import DEMO_BALANCES, DEMO_KEY, DEMO_SECRET, demo_simulator
+from .subaccounts import DEMO_SUBACCOUNTS
 
 
 def main() -> None:
@@ -18,7 +19,9 @@ def main() -> None:
     print(f"WhiteBIT simulator on http://{args.host}:{args.port}")  # noqa: T201
     print(f"  demo API key:    {DEMO_KEY}")  # noqa: T201
     print(f"  demo API secret: {DEMO_SECRET}")  # noqa: T201
-    print(f"  demo balances:   {DEMO_BALANCES}", flush=True)  # noqa: T201
+    print(f"  demo balances:   {DEMO_BALANCES}")  # noqa: T201
+    aliases = ", ".join(str(demo["alias"]) for demo in DEMO_SUBACCOUNTS)
+    print(f"  sub-accounts:    {aliases}", flush=True)  # noqa: T201
     web.run_app(simulator.app(), host=args.host, port=args.port, print=None)
 
 

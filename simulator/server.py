@@ -23,6 +23,7 @@ from aiohttp import web
 
 from .margin import COLLATERAL_SUMMARY_PATH, MARGIN_PATHS, OPEN_POSITIONS_PATH, SimMargin
 from .stream import STREAM_FAULTS, StreamHub
+from .subaccounts import SUBACCOUNT_PATHS, SimSubAccounts, demo_subaccounts
 
 MAIN_BALANCE_PATH: Final = "/api/v4/main-account/balance"
 TRADE_BALANCE_PATH: Final = "/api/v4/trade-account/balance"
@@ -36,7 +37,13 @@ EARN_PATHS: Final = (FLEX_INVESTMENTS_PATH, FIXED_INVESTMENTS_PATH)
 WEBSOCKET_TOKEN_PATH: Final = "/api/v4/profile/websocket_token"  # noqa: S105 - a path
 STREAM_PATH: Final = "/ws"
 BALANCE_PATHS: Final = (MAIN_BALANCE_PATH, TRADE_BALANCE_PATH, COLLATERAL_BALANCE_PATH)
-PRIVATE_PATHS: Final = (*BALANCE_PATHS, *EARN_PATHS, *MARGIN_PATHS, WEBSOCKET_TOKEN_PATH)
+PRIVATE_PATHS: Final = (
+    *BALANCE_PATHS,
+    *EARN_PATHS,
+    *MARGIN_PATHS,
+    WEBSOCKET_TOKEN_PATH,
+    *SUBACCOUNT_PATHS,
+)
 PUBLIC_PATHS: Final = (PUBLIC_TICKER_PATH, PUBLIC_MARKETS_PATH, PUBLIC_ASSETS_PATH)
 # Requests per IP address and endpoint in one window, as WhiteBIT documents them.
 RATE_LIMITS: Final = {
@@ -47,6 +54,7 @@ RATE_LIMITS: Final = {
     **dict.fromkeys(EARN_PATHS, 1000),
     **dict.fromkeys(MARGIN_PATHS, 12000),
     WEBSOCKET_TOKEN_PATH: 10,
+    **dict.fromkeys(SUBACCOUNT_PATHS, 1000),
     **dict.fromkeys(PUBLIC_PATHS, 2000),
 }
 RATE_WINDOW: Final = 10.0
@@ -192,6 +200,8 @@ class SimAccount:
     # Earn: flex investments (currency, invested) and fixed ones (ticker, amount, status).
     flex: list[tuple[str, str]] = field(default_factory=list)
     fixed: list[tuple[str, str, int]] = field(default_factory=list)
+    # The account's sub-accounts (see simulator.subaccounts).
+    subaccounts: SimSubAccounts = field(default_factory=SimSubAccounts)
     enabled: bool = True
     permissions: set[str] = field(default_factory=lambda: set(PRIVATE_PATHS))
     last_nonce: int = 0
@@ -355,6 +365,8 @@ class WhiteBitSimulator:
         app.router.add_post(COLLATERAL_SUMMARY_PATH, self._margin_answer)
         app.router.add_post(OPEN_POSITIONS_PATH, self._margin_answer)
         app.router.add_post(WEBSOCKET_TOKEN_PATH, self._websocket_token)
+        for path in SUBACCOUNT_PATHS:
+            app.router.add_post(path, self._subaccount_answer)
         app.router.add_get(STREAM_PATH, self.stream.handle)
         app.router.add_get(PUBLIC_TICKER_PATH, self._public_ticker)
         app.router.add_get(PUBLIC_MARKETS_PATH, self._public_markets)
@@ -366,6 +378,7 @@ class WhiteBitSimulator:
         app.router.add_post("/_sim/price", self._set_price)
         app.router.add_post("/_sim/key", self._set_key)
         app.router.add_post("/_sim/position", self._set_position)
+        app.router.add_post("/_sim/subaccount", self._set_subaccount)
         app.router.add_post("/_sim/fault", self._add_fault)
         app.router.add_post("/_sim/stream", self._stream_fault)
         return app
@@ -520,6 +533,15 @@ class WhiteBitSimulator:
             ]
             page = fixed[offset : offset + limit]
             return self._answer(request, 200, {"offset": offset, "limit": limit, "records": page})
+
+        return await self._private(request, answer)
+
+    async def _subaccount_answer(self, request: web.Request) -> web.StreamResponse:
+        def answer(account: SimAccount, body: dict[str, Any]) -> web.Response:
+            subaccounts = account.subaccounts
+            if request.path == SUBACCOUNT_PATHS[0]:
+                return self._answer(request, *subaccounts.list_answer(body))
+            return self._answer(request, *subaccounts.balances_answer(body, self.currencies))
 
         return await self._private(request, answer)
 
@@ -799,6 +821,15 @@ class WhiteBitSimulator:
             return web.json_response({"error": error}, status=400)
         return web.json_response({"ok": True})
 
+    async def _set_subaccount(self, request: web.Request) -> web.Response:
+        """Add, rename, block, fund or delete a sub-account: {"api_key", "id", …} (see there)."""
+        data = await request.json()
+        account = self.accounts.get(data.get("api_key", "")) if isinstance(data, dict) else None
+        error = "unknown key" if account is None else account.subaccounts.control(data)
+        if error is not None:
+            return web.json_response({"error": error}, status=400)
+        return web.json_response({"ok": True})
+
     async def _set_price(self, request: web.Request) -> web.Response:
         """Open, reprice, freeze or close a market.
 
@@ -874,6 +905,7 @@ def demo_simulator(*, margin: bool = False) -> WhiteBitSimulator:
     simulator = WhiteBitSimulator([*DEMO_BALANCES, "LTC", "TRX", "TON", "USDC", "WBT"])
     account = simulator.add_account(DEMO_KEY, DEMO_SECRET, DEMO_BALANCES, DEMO_TRADE)
     account.flex, account.fixed = list(DEMO_FLEX), list(DEMO_FIXED)
+    account.subaccounts = demo_subaccounts()
     if margin:
         account.collateral = dict(DEMO_COLLATERAL)
         account.margin.control(DEMO_POSITION)

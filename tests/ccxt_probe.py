@@ -11,7 +11,7 @@ import ccxt  # type: ignore[import-not-found]
 
 
 def main() -> None:
-    """Load markets, fetch both balances and every ticker; print the raw and parsed figures."""
+    """Load markets, fetch both balances, every ticker, the sub-accounts; print what was read."""
     base_url, api_key, secret = sys.argv[1:4]
     exchange = ccxt.whitebit(
         {
@@ -31,6 +31,10 @@ def main() -> None:
     main_account = exchange.fetch_balance({"account": "main"})
     main_raw = exchange.last_json_response
     tickers = exchange.fetch_tickers()
+    # ccxt has no unified method for sub-accounts: its generic private calls reach them.
+    subaccounts = exchange.v4PrivatePostSubAccountList({"limit": 100, "offset": 0})
+    first = subaccounts["data"][0]["id"]
+    subaccount_balances = exchange.v4PrivatePostSubAccountBalances({"id": first})
     print(  # noqa: T201 - the test reads stdout
         json.dumps(
             {
@@ -41,6 +45,8 @@ def main() -> None:
                 "trade_used": trade["used"],
                 "main_info": main_raw,
                 "main_total": main_account["total"],
+                "subaccounts": subaccounts,
+                "subaccount_balances": subaccount_balances,
                 "tickers": {
                     symbol: {"raw": ticker["info"]["last_price"], "last": ticker["last"]}
                     for symbol, ticker in tickers.items()

@@ -19,8 +19,11 @@ from simulator import (
     DEMO_KEY,
     DEMO_MARKETS,
     DEMO_SECRET,
+    DEMO_SUBACCOUNTS,
     DEMO_TRADE,
     MAIN_BALANCE_PATH,
+    SUBACCOUNT_BALANCES_PATH,
+    SUBACCOUNT_LIST_PATH,
     TRADE_BALANCE_PATH,
     WhiteBitSimulator,
 )
@@ -68,9 +71,19 @@ async def test_ccxt_reads_the_demo_account(sim_url: str, simulator: WhiteBitSimu
         name.replace("_", "/"): {"raw": price, "last": float(price)}
         for name, (price, _frozen) in DEMO_MARKETS.items()
     }
-    # ccxt sends its nonce as a string; both of its signed requests were accepted.
-    assert simulator.stats.requests[MAIN_BALANCE_PATH] == 1
-    assert simulator.stats.requests[TRADE_BALANCE_PATH] == 1
+    # The sub-accounts, through ccxt's generic private calls (it has no unified method).
+    assert [(s["id"], s["alias"]) for s in seen["subaccounts"]["data"]] == [
+        (demo["id"], demo["alias"]) for demo in DEMO_SUBACCOUNTS
+    ]
+    assert seen["subaccount_balances"]["BTC"] == [{"main": "0.25", "spot": "0", "collateral": "0"}]
+    # ccxt sends its nonce as a string; each of its signed requests was accepted.
+    for path in (
+        MAIN_BALANCE_PATH,
+        TRADE_BALANCE_PATH,
+        SUBACCOUNT_LIST_PATH,
+        SUBACCOUNT_BALANCES_PATH,
+    ):
+        assert simulator.stats.requests[path] == 1
     assert simulator.stats.statuses.get(200, 0) == sum(simulator.stats.statuses.values())
 
 

@@ -21,6 +21,7 @@ from simulator import (
     PUBLIC_ASSETS_PATH,
     PUBLIC_PATHS,
     PUBLIC_TICKER_PATH,
+    SUBACCOUNT_PATHS,
     TRADE_BALANCE_PATH,
     WEBSOCKET_TOKEN_PATH,
     Fault,
@@ -306,6 +307,7 @@ async def test_rate_limits_per_endpoint() -> None:
         **dict.fromkeys(EARN_PATHS, 1000),
         # The collateral summary and open positions: 12,000 per 10 s each, as documented.
         **dict.fromkeys(MARGIN_PATHS, 12000),
+        **dict.fromkeys(SUBACCOUNT_PATHS, 1000),
     }
     assert simulator.rate_limits == {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 12000, **others}
     simulator.set_rate_limit(5, TRADE_BALANCE_PATH)

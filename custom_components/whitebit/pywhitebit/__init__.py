@@ -29,6 +29,11 @@ from .errors import (
     WhiteBitRedirectError,
     WhiteBitRequestError,
     WhiteBitResponseError,
+    WhiteBitSubAccountError,
+    WhiteBitSubAccountInactiveError,
+    WhiteBitSubAccountNotConfirmedError,
+    WhiteBitSubAccountNotFoundError,
+    WhiteBitSubAccountPermissionError,
     WhiteBitTooLargeError,
 )
 from .margin import MAX_POSITIONS, CollateralSummary, Position, Positions, position_key
@@ -36,6 +41,7 @@ from .models import Balances, Market, TradeBalance, merge_balances
 from .servers import WHITEBIT_EU, WHITEBIT_GLOBAL, InvalidUrlError, check_base_url, stream_url
 from .stream import WhiteBitStream
 from .stream_settings import StreamError, StreamLimits, StreamState, StreamStatus, StreamTiming
+from .subaccounts import MAX_SUBACCOUNTS, SubAccount, SubAccountBalance, SubAccounts
 from .text import is_currency, safe_text
 
 __all__ = [
@@ -43,6 +49,7 @@ __all__ = [
     "BALANCE_SPOT",
     "MAX_ASSETS",
     "MAX_POSITIONS",
+    "MAX_SUBACCOUNTS",
     "NONCE_WINDOW",
     "POSITIONS_MARGIN",
     "WHITEBIT_EU",
@@ -62,6 +69,9 @@ __all__ = [
     "StreamState",
     "StreamStatus",
     "StreamTiming",
+    "SubAccount",
+    "SubAccountBalance",
+    "SubAccounts",
     "TradeBalance",
     "WhiteBitAuthenticationError",
     "WhiteBitClient",
@@ -76,6 +86,11 @@ __all__ = [
     "WhiteBitRequestError",
     "WhiteBitResponseError",
     "WhiteBitStream",
+    "WhiteBitSubAccountError",
+    "WhiteBitSubAccountInactiveError",
+    "WhiteBitSubAccountNotConfirmedError",
+    "WhiteBitSubAccountNotFoundError",
+    "WhiteBitSubAccountPermissionError",
     "WhiteBitTooLargeError",
     "balance_margin",
     "balance_spot",

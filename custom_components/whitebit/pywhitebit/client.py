@@ -22,6 +22,8 @@ from .errors import (
     WhiteBitEarnPermissionError,
     WhiteBitPermissionError,
     WhiteBitRedirectError,
+    WhiteBitRequestError,
+    WhiteBitSubAccountPermissionError,
 )
 from .margin import CollateralSummary, Positions, parse_positions, parse_summary
 from .models import Balances, Market, TradeBalance
@@ -34,6 +36,17 @@ from .parse import (
 )
 from .responses import http_date, interpret, retry_after_seconds
 from .signing import NONCES, encode_body, key_fingerprint, sign
+from .subaccounts import (
+    BALANCES_MAX_BYTES,
+    BALANCES_PATH,
+    LIST_PATH,
+    MAX_PAGE_BYTES as SUBACCOUNT_PAGE_BYTES,
+    SubAccountBalance,
+    SubAccountPages,
+    SubAccounts,
+    parse_sub_account_balances,
+    refusal,
+)
 from .text import safe_text
 from .transport import MAX_ANSWER_BYTES, read_bounded
 
@@ -219,6 +232,40 @@ class WhiteBitClient(WhiteBitPublicClient):
                 more = investments.add(data)
             holdings += investments.holdings
         return sum_holdings(holdings)
+
+    async def sub_accounts(self) -> SubAccounts:
+        """The account's sub-accounts: one request, two for 100 or more (see .subaccounts).
+
+        At most MAX_SUBACCOUNTS are followed; `truncated` says when WhiteBIT has more. A key
+        refused here may not read sub-accounts: WhiteBitSubAccountPermissionError says so.
+        """
+        pages = SubAccountPages()
+        more = True
+        while more:
+            data = await self._sub_account_request(LIST_PATH, SUBACCOUNT_PAGE_BYTES, pages.params())
+            more = pages.add(data)
+        return pages.result()
+
+    async def sub_account_balances(self, sub_account_id: str) -> Balances[SubAccountBalance]:
+        """One sub-account's balances, per currency: main, trade (spot) and collateral.
+
+        WhiteBIT's refusals for that sub-account are typed: not confirmed, not active
+        (blocked), not found (deleted since listed): each a WhiteBitSubAccountError.
+        """
+        params = {"id": sub_account_id}
+        try:
+            data = await self._sub_account_request(BALANCES_PATH, BALANCES_MAX_BYTES, params)
+        except WhiteBitRequestError as err:
+            raise refusal(err) from err
+        return parse_sub_account_balances(data)
+
+    async def _sub_account_request(
+        self, path: str, max_bytes: int, params: Mapping[str, object]
+    ) -> object:
+        try:
+            return await self._private(path, max_bytes, params)
+        except WhiteBitPermissionError as err:
+            raise WhiteBitSubAccountPermissionError(str(err)) from err
 
     async def websocket_token(self) -> str:
         """Return a new, short-lived token for one connection to the private WebSocket."""

@@ -53,10 +53,33 @@ class WhiteBitRateLimitError(WhiteBitError):
 class WhiteBitRequestError(WhiteBitError):
     """WhiteBIT refused the request itself (HTTP 400 or 422): repeating it will not help."""
 
-    def __init__(self, message: str, errors: Mapping[str, Any] | None = None) -> None:
-        """Keep the per-field errors WhiteBIT returned."""
+    def __init__(
+        self, message: str, errors: Mapping[str, Any] | None = None, reason: str = ""
+    ) -> None:
+        """Keep the per-field errors WhiteBIT returned, and its message (escaped, bounded)."""
         super().__init__(message)
         self.errors = dict(errors or {})
+        self.reason = reason
+
+
+class WhiteBitSubAccountPermissionError(WhiteBitPermissionError):
+    """The key may not read sub-accounts: not the main account's, or without that endpoint."""
+
+
+class WhiteBitSubAccountError(WhiteBitRequestError):
+    """WhiteBIT refused one sub-account's balances for a reason of that sub-account's own."""
+
+
+class WhiteBitSubAccountNotConfirmedError(WhiteBitSubAccountError):
+    """The sub-account is not activated yet: "Account is not confirmed"."""
+
+
+class WhiteBitSubAccountInactiveError(WhiteBitSubAccountError):
+    """The sub-account is blocked or locked: "Sub-account is not active"."""
+
+
+class WhiteBitSubAccountNotFoundError(WhiteBitSubAccountError):
+    """No such sub-account of this account (deleted since it was listed): `id` failed validation."""
 
 
 class WhiteBitClockError(WhiteBitError):

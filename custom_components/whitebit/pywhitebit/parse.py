@@ -35,7 +35,7 @@ def _entries(data: object, what: str, bound: int) -> dict[str, object]:
     return data
 
 
-def _parse_balances[T](data: object, read: Callable[[object], T]) -> Balances[T]:
+def parse_balances[T](data: object, read: Callable[[object], T]) -> Balances[T]:
     """Read ticker -> entry, with `read` raising for an entry that is not as documented."""
     data = _entries(data, "balances", MAX_CURRENCIES)
     amounts: dict[str, T] = {}
@@ -61,12 +61,12 @@ def _field(entry: object, name: str) -> object:
 
 def parse_main_balances(data: object) -> Balances[Decimal]:
     """Parse the main-account answer: `{"BTC": {"main_balance": "0.5"}, ...}`."""
-    return _parse_balances(data, lambda entry: parse_amount(_field(entry, "main_balance")))
+    return parse_balances(data, lambda entry: parse_amount(_field(entry, "main_balance")))
 
 
 def parse_trade_balances(data: object) -> Balances[TradeBalance]:
     """Parse the trade-account answer; it lists only currencies with a balance."""
-    return _parse_balances(
+    return parse_balances(
         data,
         lambda entry: TradeBalance(
             available=parse_amount(_field(entry, "available")),
@@ -81,7 +81,7 @@ def parse_collateral_balances(data: object) -> Balances[Decimal]:
     WhiteBIT documents numbers and its Go SDK reads strings; both are taken exactly. A number
     arrives as the Decimal of its JSON text (the decoder never makes it a float).
     """
-    return _parse_balances(data, number_amount)
+    return parse_balances(data, number_amount)
 
 
 def parse_websocket_token(data: object) -> str:

@@ -107,7 +107,7 @@ def interpret(status: int, body: bytes, retry_after: float) -> object:
     if error is WhiteBitRequestError:
         errors = data.get("errors") if isinstance(data, dict) else None
         msg = f"WhiteBIT refused the request (HTTP {status}): {message}"
-        raise WhiteBitRequestError(msg, errors if isinstance(errors, dict) else None)
+        raise WhiteBitRequestError(msg, errors if isinstance(errors, dict) else None, message)
     if error is WhiteBitClockError:
         msg = f"WhiteBIT refused the request's time (HTTP {status}): {message}"
         raise WhiteBitClockError(msg, None)
