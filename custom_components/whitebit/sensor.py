@@ -299,7 +299,7 @@ class WhiteBitTickerSensor(WhiteBitSensor):
         self._attr_translation_placeholders = {"ticker": ticker}
         quote = coordinator.tracking.quote
         if description.in_quote and quote is not None:
-            self._attr_translation_placeholders["currency"] = quote
+            self._id_currency = quote
             self._set_unit(quote, derived=True)
         else:
             self._set_unit(ticker, derived=False)

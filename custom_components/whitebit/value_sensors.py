@@ -32,6 +32,24 @@ UNVALUED_DESCRIPTION: Final = SensorEntityDescription(
 class WhiteBitSensor(WhiteBitEntity, SensorEntity):
     """A WhiteBIT sensor whose unit is a currency."""
 
+    # A value's currency, which its entity ID carries (and its name does not: the unit says it,
+    # and the device page has no room for "Portfolio value (USDT)" next to its state).
+    _id_currency: str | None = None
+
+    @property
+    @override
+    def suggested_object_id(self) -> str | None:
+        """The name's, and a value's currency: a sensor of another currency gets another ID.
+
+        Home Assistant gives a removed entity's ID to the next one of the same name: a EUR
+        portfolio would take over the USDT one's entity ID, and with it its statistics, whose
+        unit then changes ("The unit has changed").
+        """
+        name = super().suggested_object_id
+        if name is None or self._id_currency is None:
+            return name
+        return f"{name} {self._id_currency}"
+
     def _set_unit(self, unit: str, *, derived: bool) -> None:
         """Set the unit, and what follows from it: device class and display precision.
 
@@ -69,7 +87,7 @@ class WhiteBitPortfolioSensor(WhiteBitSensor):
         self._attr_unique_id = entry_unique_id(
             coordinator.config_entry.entry_id, figure_key(PORTFOLIO_KEY, quote)
         )
-        self._attr_translation_placeholders = {"currency": quote}
+        self._id_currency = quote
         self._set_unit(quote, derived=True)
 
     @property
