@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from dataclasses import dataclass
+from decimal import Decimal
 import json
 from pathlib import Path
 import shutil
@@ -25,6 +26,7 @@ import traceback
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+from homeassistant.util.yaml import parse_yaml
 from playwright.async_api import ConsoleMessage, Page, async_playwright, expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -64,8 +66,12 @@ DOCS_SHOTS = (
     "options-de",
     "device-pl",
     "options-pl",
+    "dashboard",
 )
 TIMEOUT_MS = 30_000
+# The README's dashboard, and where the walk makes it.
+DASHBOARD = parse_yaml((ROOT / "docs" / "dashboard.yaml").read_text("utf-8"))
+DASHBOARD_PATH = "whitebit-portfolio"
 # Home Assistant reloads an entry 30 s after its entities are enabled (RELOAD_AFTER_UPDATE_DELAY).
 ENABLE_RELOAD_TIMEOUT_MS = 60_000
 ENGLISH = json.loads(
@@ -86,7 +92,7 @@ def _names(language: str) -> dict[str, str]:
     """The sensors' names in one language, with the demo's longest ticker put in."""
     sensors = _translations(language)["entity"]["sensor"]
     return {
-        key: sensor["name"].format(ticker="DOGE")
+        key: sensor["name"].format(ticker="DOGE", currency="USDT")
         for key, sensor in sensors.items()
         if key in {"main_balance", "total_balance", "portfolio_value"}
     }
@@ -103,7 +109,9 @@ def _all_names(language: str) -> dict[str, str]:
     sensors = _translations(language)["entity"]["sensor"]
     tickers = {"trade_available": "BTC", "trade_frozen": "BTC", "earn": "USDT"}
     return {
-        key: sensor["name"].format(ticker=tickers.get(key, "DOGE"), market="BTC/USDT")
+        key: sensor["name"].format(
+            ticker=tickers.get(key, "DOGE"), market="BTC/USDT", currency="USDT"
+        )
         for key, sensor in sensors.items()
         if key not in COLLATERAL_ONLY
     }
@@ -367,12 +375,14 @@ async def see_sensors(run: Run) -> None:
             "btc_main": DEMO_BALANCES["BTC"],
             "doge_main": DEMO_BALANCES["DOGE"],
             "usdt_main": DEMO_BALANCES["USDT"],
-            "eth_main": "0",
+            # ETH is at zero everywhere: its total, and no "ETH main 0" row.
+            "eth_total": "0",
             # Main plus the trade account's 0.1 available and 0.02 in orders; TON only trades.
             "btc_total": "0.63234567",
             "ton_total": "42",
             # BTC, DOGE and USDT at the simulator's prices; TON has no market.
-            "portfolio_value": PORTFOLIO,
+            "portfolio_value_usdt": PORTFOLIO,
+            "not_valued": "1",
         }
     )
     await expect_default_set(run, ["BTC", "DOGE", "ETH", "TON", "USDT"])
@@ -472,7 +482,7 @@ async def set_language(run: Run, language: str) -> None:
 
 
 async def expect_default_set(run: Run, tickers: list[str]) -> None:
-    """Each currency has its main balance and total enabled, nothing more; and the portfolio.
+    """Each currency's total, its main balance where held; the portfolio and what it leaves out.
 
     The trade breakdown (available, in orders) and the per-currency values exist, disabled.
     Read from the frontend's own state list, which holds only enabled entities.
@@ -482,8 +492,11 @@ async def expect_default_set(run: Run, tickers: list[str]) -> None:
             .filter((id) => id.startsWith(prefix)).map((id) => id.slice(prefix.length))""",
         f"{SENSOR_PREFIX}_",
     )
-    expected = {"portfolio_value"} | {
-        f"{ticker.lower()}_{figure}" for ticker in tickers for figure in DEFAULT_FIGURES
+    expected = {"portfolio_value_usdt", "not_valued"} | {
+        f"{ticker.lower()}_{figure}"
+        for ticker in tickers
+        for figure in DEFAULT_FIGURES
+        if figure != "main" or Decimal(DEMO_BALANCES.get(ticker, "0"))
     }
     if set(object_ids) != expected:
         msg = f"enabled sensors {sorted(object_ids)}, expected {sorted(expected)}"
@@ -696,6 +709,43 @@ async def options_form(run: Run, language: str) -> None:
     await page.wait_for_function("() => !(history.state && history.state.dialog)")
 
 
+async def dashboard(run: Run) -> None:
+    """The README's dashboard (docs/dashboard.yaml), made through Home Assistant's websocket API.
+
+    A new storage dashboard, its configuration saved as the raw editor saves it; the entity IDs
+    are the walk's entry's. The portfolio value comes first, with what it leaves out under it.
+    """
+    page = run.page
+    config = json.loads(json.dumps(DASHBOARD).replace("sensor.whitebit_", f"{SENSOR_PREFIX}_"))
+    await page.evaluate(
+        """async ([path, config]) => {
+            const hass = document.querySelector("home-assistant").hass;
+            await hass.callWS({
+                type: "lovelace/dashboards/create",
+                url_path: path,
+                title: config.title,
+                icon: "mdi:briefcase-variant",
+                mode: "storage",
+                show_in_sidebar: true,
+                require_admin: false,
+            });
+            await hass.callWS({type: "lovelace/config/save", url_path: path, config: config});
+        }""",
+        [DASHBOARD_PATH, config],
+    )
+    await page.goto(f"{run.stack.hass_url}/{DASHBOARD_PATH}/portfolio")
+    headline = page.locator("hui-sensor-card").first
+    await expect(headline).to_contain_text("Portfolio value")
+    await expect(headline).to_contain_text("USDT")
+    # TON has no market: counted and named under the value.
+    left_out = page.locator("hui-entities-card").first
+    await expect(left_out).to_contain_text("Not valued")
+    await expect(left_out).to_contain_text("Left out")
+    await expect(left_out).to_contain_text("TON")
+    await expect(page.locator("hui-entities-card").nth(1)).to_contain_text("BTC")
+    await run.shot("dashboard")
+
+
 async def every_language(run: Run) -> None:
     """Each language the integration speaks: the device page's rows whole, the options form.
 
@@ -738,6 +788,8 @@ STEPS: tuple[Callable[[Run], Awaitable[None]], ...] = (
     see_sensors,
     trade_pushed,
     options_add_earn_and_a_price,
+    # While the demo's TON (on no market) is held: the picture shows what is left out.
+    dashboard,
     balance_changes,
     revoke_and_reauthenticate,
     two_accounts,

@@ -89,7 +89,7 @@ async def test_collateral_in_the_totals_and_portfolio(
         + (Decimal("4.75") * Decimal("0.00153") * Decimal("91640.09")).quantize(q)
         + Decimal("2435.060000000000000000001").quantize(q)
     )
-    assert hass.states.get(f"{PREFIX}_portfolio_value").state == f"{expected.normalize():f}"
+    assert hass.states.get(f"{PREFIX}_portfolio_value_usdt").state == f"{expected.normalize():f}"
 
 
 async def test_requests_per_poll_with_everything_on(

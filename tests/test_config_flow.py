@@ -164,7 +164,7 @@ async def test_full_user_flow_through_the_simulator(hass: HomeAssistant, sim_url
         CONF_ZERO_BALANCE: "remove",
         CONF_QUOTE: "usdt",
     }
-    assert (entry.version, entry.minor_version) == (1, 3)
+    assert (entry.version, entry.minor_version) == (1, 4)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
 
@@ -291,7 +291,7 @@ async def test_quote_checked_against_the_shared_prices(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert mock_whitebit_client.markets.call_count == 2
-    portfolio = hass.states.get("sensor.whitebit_proxy_example_key_0000_portfolio_value")
+    portfolio = hass.states.get("sensor.whitebit_proxy_example_key_0000_portfolio_value_eur")
     assert portfolio.attributes["unit_of_measurement"] == "EUR"
 
 
@@ -584,7 +584,7 @@ async def test_options_check_what_is_new(
     await hass.async_block_till_done()
     assert init_global.options == _options(**changes)
     assert init_global.state is ConfigEntryState.LOADED
-    portfolio = hass.states.get("sensor.whitebit_global_key_0000_portfolio_value")
+    portfolio = hass.states.get("sensor.whitebit_global_key_0000_portfolio_value_eur")
     assert portfolio.attributes["unit_of_measurement"] == "EUR"
 
 

@@ -93,10 +93,10 @@ async def test_one_request_per_account_per_poll_whatever_the_ticker_count(
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     # Main only: one sensor each. Both: main and total enabled (available and in orders are
-    # created disabled), and the portfolio.
-    assert len(hass.states.async_entity_ids("sensor")) == (2 * count + 1 if full else count)
+    # created disabled), the portfolio, and what it leaves out.
+    assert len(hass.states.async_entity_ids("sensor")) == (2 * count + 2 if full else count)
     if full:
-        assert hass.states.get("sensor.whitebit_127_0_0_1_portfolio_value").state == (
+        assert hass.states.get("sensor.whitebit_127_0_0_1_portfolio_value_usdt").state == (
             f"{(Decimal(count) * 3 * Decimal('3.5')).normalize():f}"
         )
     expected = (MAIN_BALANCE_PATH, TRADE_BALANCE_PATH, PUBLIC_TICKER_PATH) if full else ()

@@ -78,11 +78,12 @@ async def test_earn_in_totals_and_portfolio(
 ) -> None:
     """Active investments per currency, in the total and the portfolio, to the last digit."""
     assert hass.states.get(f"{PREFIX}_usdt_in_earn").state == "101.5"
-    assert hass.states.get(f"{PREFIX}_btc_in_earn").state == "0"
+    # BTC's only investment is closed: nothing in Earn, so no "BTC in Earn 0" row.
+    assert hass.states.get(f"{PREFIX}_btc_in_earn") is None
     # 1234.56 main + 1000.50 + 100.00 trade + 101.5 Earn.
     assert hass.states.get(f"{PREFIX}_usdt_total").state == "2436.56"
     # The demo's 62924.48821707 USDT, plus 101.5 USDT in Earn.
-    assert hass.states.get(f"{PREFIX}_portfolio_value").state == "63025.98821707"
+    assert hass.states.get(f"{PREFIX}_portfolio_value_usdt").state == "63025.98821707"
 
 
 async def test_pagination_is_bounded(
@@ -116,16 +117,27 @@ async def test_access_withdrawn_is_a_repair_issue_not_a_reauth(
     issue_registry: ir.IssueRegistry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """403 on Earn while running: Earn figures unknown, a repair issue; the rest goes on."""
+    """403 on Earn while running: a repair issue; only what was in Earn waits for it.
+
+    Before, every total and the portfolio went unavailable, BTC's too, which had nothing there.
+    Now USDT's total (101.5 was in Earn) is unavailable, the others go on, and the portfolio
+    goes on without USDT, which its Not valued sensor counts.
+    """
     simulator.accounts[DEMO_KEY].permissions.difference_update(EARN_PATHS)
     for _ in range(3):
         await tick(hass, freezer, INTERVAL)
     issue = issue_registry.async_get_issue(DOMAIN, f"earn_no_access_{with_earn.entry_id}")
     assert issue is not None
     assert issue.translation_placeholders == {"entry": with_earn.title}
+    assert issue.is_fixable
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert hass.states.get(f"{PREFIX}_usdt_in_earn").state == STATE_UNAVAILABLE
-    assert hass.states.get(f"{PREFIX}_portfolio_value").state == STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_usdt_total").state == STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_btc_total").state == "0.63234567"
+    # The demo's 62924.48821707 USDT, less USDT's own 2335.06.
+    assert hass.states.get(f"{PREFIX}_portfolio_value_usdt").state == "60589.42821707"
+    not_valued = hass.states.get(f"{PREFIX}_not_valued")
+    assert (not_valued.state, not_valued.attributes["currencies"]) == ("2", ["TON", "USDT"])
     assert hass.states.get(f"{PREFIX}_usdt_main").state == "1234.56"
     assert not [line for line in warning_lines(caplog) if "Earn" in line]
 
@@ -286,8 +298,10 @@ async def test_an_earn_bomb_leaves_home_assistant_whole(
         assert peak < 100 * 2**20
         # One refused page a poll, at setup and at the poll: never the ten pages of before.
         assert asked == [FLEX_INVESTMENTS_PATH] * 2
-        assert hass.states.get(f"{PREFIX}_usdt_in_earn").state == STATE_UNAVAILABLE
-        assert hass.states.get(f"{PREFIX}_usdt_total").state == STATE_UNAVAILABLE
+        # Earn never read: no currency is known to be in it, so no Earn sensor, and the totals
+        # are those of the other accounts (the warning below says Earn is missing).
+        assert hass.states.get(f"{PREFIX}_usdt_in_earn") is None
+        assert hass.states.get(f"{PREFIX}_usdt_total").state == "2335.06"
         assert hass.states.get(f"{PREFIX}_usdt_main").state == "1234.56"
         assert hass.states.get(f"{PREFIX}_btc_available").state == "0.1"
         refused = "WhiteBIT's answer is larger than 512 KiB; not read"

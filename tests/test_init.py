@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_SCAN_INTERVAL
+from homeassistant.helpers import entity_registry as er
 import pytest
 
 from custom_components.whitebit import async_migrate_entry
@@ -89,11 +90,11 @@ async def test_entry_from_before_trade_and_valuation_is_migrated(
     await hass.async_block_till_done()
 
     assert legacy_config_entry.state is ConfigEntryState.LOADED
-    assert legacy_config_entry.minor_version == 3
+    assert legacy_config_entry.minor_version == 4
     # The interval it stored is gone: polling is Home Assistant's to switch off.
     assert legacy_config_entry.options == {**LEGACY_OPTIONS, CONF_TICKERS: SELECTED}
     assert simulator.stats.requests == {MAIN_BALANCE_PATH: 1}
-    assert hass.states.get("sensor.whitebit_127_0_0_1_portfolio_value") is None
+    assert hass.states.get("sensor.whitebit_127_0_0_1_portfolio_value_usdt") is None
 
 
 async def test_entry_from_a_newer_version_is_not_touched(
@@ -133,20 +134,75 @@ async def test_entry_with_a_ticker_and_an_interval_is_migrated(
     hass.config_entries.async_update_entry(full_config_entry, options=options, minor_version=2)
     assert await async_migrate_entry(hass, full_config_entry)
     assert simulator.stats.requests == {}
-    assert full_config_entry.minor_version == 3
+    assert full_config_entry.minor_version == 4
     assert full_config_entry.options == {**FULL_OPTIONS, CONF_QUOTE: migrated}
 
 
 async def test_current_entry_is_left_as_it_is(
     hass: HomeAssistant, full_config_entry: MockConfigEntry
 ) -> None:
-    """A 1.3 entry passes through unchanged.
+    """A 1.4 entry passes through unchanged.
 
     Home Assistant only calls it on a version mismatch, so this reaches it directly, as a
-    future 1.4 would for a 1.3 entry.
+    future 1.5 would for a 1.4 entry.
     """
     full_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(full_config_entry, minor_version=4)
     options = dict(full_config_entry.options)
     assert await async_migrate_entry(hass, full_config_entry)
     assert full_config_entry.options == options
-    assert full_config_entry.minor_version == 3
+    assert full_config_entry.minor_version == 4
+
+
+async def test_a_new_valuation_currency_is_a_new_sensor_and_old_entries_keep_theirs(
+    hass: HomeAssistant,
+    full_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """USDT -> EUR: a new portfolio sensor; the USDT one, and its history, stay USDT's.
+
+    The entry is a 1.3 one whose USDT sensors were registered under the unique IDs of before:
+    after the upgrade they keep their entity IDs. One sensor going from USDT to EUR showed
+    USDT history on an EUR axis and made Home Assistant stop its statistics.
+    """
+    entry_id = full_config_entry.entry_id
+    full_config_entry.add_to_hass(hass)
+    registered = (
+        ("portfolio_value", "portfolio"),
+        ("value_BTC", "btc_value"),
+        ("main_balance_BTC", "btc_main_balance"),
+    )
+    for unique_id, object_id in registered:
+        entity_registry.async_get_or_create(
+            "sensor",
+            DOMAIN,
+            f"{entry_id}_{unique_id}",
+            config_entry=full_config_entry,
+            suggested_object_id=f"whitebit_{object_id}",
+        )
+    await hass.config_entries.async_setup(entry_id)
+    await hass.async_block_till_done()
+    assert full_config_entry.minor_version == 4
+    old = hass.states.get("sensor.whitebit_portfolio")
+    assert old.attributes["unit_of_measurement"] == "USDT"
+    assert float(old.state) > 0
+    assert entity_registry.async_get_entity_id("sensor", DOMAIN, f"{entry_id}_value_USDT_BTC")
+    # A balance is in no currency but its own: left as it was.
+    assert hass.states.get("sensor.whitebit_btc_main_balance").state == "0.51234567"
+
+    options = {**full_config_entry.options, CONF_QUOTE: "eur"}
+    hass.config_entries.async_update_entry(full_config_entry, options=options)
+    await hass.config_entries.async_reload(entry_id)
+    await hass.async_block_till_done()
+    new = hass.states.get("sensor.whitebit_127_0_0_1_portfolio_value_eur")
+    assert new.attributes["unit_of_measurement"] == "EUR"
+    # The USDT sensor is not turned into an EUR one: its entity ID is not reused.
+    assert hass.states.get("sensor.whitebit_portfolio") is None
+
+    # Back to USDT: the same sensor as before, under its old entity ID, continues its series.
+    options = {**full_config_entry.options, CONF_QUOTE: "usdt"}
+    hass.config_entries.async_update_entry(full_config_entry, options=options)
+    await hass.config_entries.async_reload(entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.whitebit_portfolio").attributes["unit_of_measurement"] == "USDT"
+    assert hass.states.get("sensor.whitebit_127_0_0_1_portfolio_value_eur") is None

@@ -105,7 +105,7 @@ async def test_markets_without_valuation_still_share_the_ticker(
     await hass.config_entries.async_setup(full_config_entry.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get(f"{PREFIX}_btc_usdt").state == "91640.09"
-    assert hass.states.get(f"{PREFIX}_portfolio_value") is None
+    assert hass.states.get(f"{PREFIX}_portfolio_value_usdt") is None
     assert simulator.stats.requests[PUBLIC_TICKER_PATH] == 1
 
 

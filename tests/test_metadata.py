@@ -21,7 +21,11 @@ from custom_components.whitebit.const import (
 )
 from custom_components.whitebit.market import MARKET_DESCRIPTIONS
 from custom_components.whitebit.positions import POSITION_DESCRIPTIONS, SUMMARY_DESCRIPTIONS
-from custom_components.whitebit.sensor import PORTFOLIO_DESCRIPTION, TICKER_DESCRIPTIONS
+from custom_components.whitebit.sensor import (
+    PORTFOLIO_DESCRIPTION,
+    TICKER_DESCRIPTIONS,
+    UNVALUED_DESCRIPTION,
+)
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / "whitebit"
@@ -207,6 +211,7 @@ def test_every_entity_has_a_name_and_icon() -> None:
     descriptions = (
         *TICKER_DESCRIPTIONS,
         PORTFOLIO_DESCRIPTION,
+        UNVALUED_DESCRIPTION,
         *MARKET_DESCRIPTIONS,
         *SUMMARY_DESCRIPTIONS,
         *POSITION_DESCRIPTIONS,

@@ -170,14 +170,18 @@ async def test_trade_figures_and_totals(
     entity_registry_enabled_by_default: None,  # the trade breakdown is off by default
     init_full: MockConfigEntry,
 ) -> None:
-    """Available, in orders and total; a currency absent from the trade answer holds zero."""
+    """Available, in orders and total; an account's rows only where it holds the currency.
+
+    DOGE is not on the trade account and TON not on the main one: no "0" rows for them (there
+    were, for every currency and account), and their totals are still there.
+    """
     assert hass.states.get(f"{PREFIX}_btc_main").state == "0.51234567"
     assert hass.states.get(f"{PREFIX}_btc_available").state == "0.1"
     assert hass.states.get(f"{PREFIX}_btc_in_orders").state == "0.02"
     assert hass.states.get(f"{PREFIX}_btc_total").state == "0.63234567"
-    assert hass.states.get(f"{PREFIX}_doge_available").state == "0"
+    assert hass.states.get(f"{PREFIX}_doge_available") is None
     assert hass.states.get(f"{PREFIX}_doge_total").state == "12345.12345678"
-    assert hass.states.get(f"{PREFIX}_ton_main").state == "0"
+    assert hass.states.get(f"{PREFIX}_ton_main") is None
     assert hass.states.get(f"{PREFIX}_ton_total").state == "42"
 
 
@@ -187,7 +191,7 @@ async def test_portfolio_value(hass: HomeAssistant, init_full: MockConfigEntry) 
     Direct (BTC, DOGE), bridged past a frozen market (SOL via BTC), the quote itself (USDT),
     zero (ETH); TON has no market and is listed, not counted as zero.
     """
-    state = hass.states.get(f"{PREFIX}_portfolio_value")
+    state = hass.states.get(f"{PREFIX}_portfolio_value_usdt")
     # 0.63234567 x 91640.09 + 12345.12345678 x 0.16
     # + 4.75 x 0.00153 x 91640.09 + 2335.06, each to 8 decimals.
     assert state.state == "62924.48821707"
@@ -200,20 +204,20 @@ async def test_value_sensors_are_disabled_by_default(
     hass: HomeAssistant, init_full: MockConfigEntry, entity_registry: er.EntityRegistry
 ) -> None:
     """Per-currency values exist, disabled; enabled, they show value or unavailable."""
-    entity_id = f"{PREFIX}_sol_value"
+    entity_id = f"{PREFIX}_sol_value_usdt"
     entry = entity_registry.async_get(entity_id)
     assert entry is not None
     assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
     assert hass.states.get(entity_id) is None
 
     for ticker in ("sol", "ton", "eth"):
-        entity_registry.async_update_entity(f"{PREFIX}_{ticker}_value", disabled_by=None)
+        entity_registry.async_update_entity(f"{PREFIX}_{ticker}_value_usdt", disabled_by=None)
     await hass.config_entries.async_reload(init_full.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get(entity_id).state == "665.99435408"
-    assert hass.states.get(f"{PREFIX}_ton_value").state == STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_ton_value_usdt").state == STATE_UNAVAILABLE
     # Zero is worth zero, priced or not.
-    assert hass.states.get(f"{PREFIX}_eth_value").state == "0"
+    assert hass.states.get(f"{PREFIX}_eth_value_usdt").state == "0"
 
 
 async def test_monetary_only_for_real_currencies(
@@ -228,12 +232,12 @@ async def test_monetary_only_for_real_currencies(
     await hass.config_entries.async_setup(full_config_entry.entry_id)
     await hass.async_block_till_done()
 
-    portfolio = hass.states.get(f"{PREFIX}_portfolio_value")
+    portfolio = hass.states.get(f"{PREFIX}_portfolio_value_eur")
     assert portfolio.attributes["device_class"] == SensorDeviceClass.MONETARY
     assert portfolio.attributes["unit_of_measurement"] == "EUR"
     # 2335.06 USDT at USDT_EUR 0.86.
     assert portfolio.state == "2008.1516"
-    assert hass.states.get(f"{PREFIX}_eur_main").attributes["device_class"] == (
+    assert hass.states.get(f"{PREFIX}_eur_total").attributes["device_class"] == (
         SensorDeviceClass.MONETARY
     )
     assert "device_class" not in hass.states.get(f"{PREFIX}_usdt_main").attributes
@@ -248,13 +252,13 @@ async def test_frozen_market_makes_a_currency_unvalued(
     """Freezing the bridge too leaves SOL with no price: listed, and out of the sum."""
     simulator.set_price("SOL_BTC", "0.00153", frozen=True)
     await tick(hass, freezer, INTERVAL)
-    state = hass.states.get(f"{PREFIX}_portfolio_value")
+    state = hass.states.get(f"{PREFIX}_portfolio_value_usdt")
     assert state.attributes["unvalued"] == ["SOL", "TON"]
     assert state.state == "62258.49386299"
 
     simulator.set_price("SOL_USDT", "140", frozen=False)
     await tick(hass, freezer, INTERVAL)
-    state = hass.states.get(f"{PREFIX}_portfolio_value")
+    state = hass.states.get(f"{PREFIX}_portfolio_value_usdt")
     assert state.attributes["unvalued"] == ["TON"]
     assert state.state == "62923.49386299"
 
@@ -275,7 +279,7 @@ async def test_prices_failing_leave_balances_alone(
     await tick(hass, freezer, INTERVAL)
     simulator.accounts[DEMO_KEY].balances["BTC"] = "1"
     await tick(hass, freezer, INTERVAL)
-    assert hass.states.get(f"{PREFIX}_portfolio_value").state == STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_portfolio_value_usdt").state == STATE_UNAVAILABLE
     assert hass.states.get(f"{PREFIX}_btc_total").state == "1.12"
     assert error_lines(caplog) == [
         (
@@ -285,7 +289,7 @@ async def test_prices_failing_leave_balances_alone(
     ]
 
     await tick(hass, freezer, INTERVAL)
-    assert hass.states.get(f"{PREFIX}_portfolio_value").state != STATE_UNAVAILABLE
+    assert hass.states.get(f"{PREFIX}_portfolio_value_usdt").state != STATE_UNAVAILABLE
     assert "Fetching WhiteBIT prices (127.0.0.1) data recovered" in caplog.text
     assert len(error_lines(caplog)) == 1
 
@@ -309,7 +313,7 @@ def _tickers_with_entities(registry: er.EntityRegistry, entry: MockConfigEntry) 
     return {
         e.entity_id.removeprefix(f"{PREFIX}_").split("_")[0].upper()
         for e in er.async_entries_for_config_entry(registry, entry.entry_id)
-        if not e.entity_id.endswith("portfolio_value")
+        if not e.entity_id.endswith(("portfolio_value_usdt", "not_valued"))
     }
 
 
@@ -336,11 +340,14 @@ async def test_auto_tracking_adds_and_removes_without_reload(
     await tick(hass, freeze_first, INTERVAL)
     assert hass.states.get(f"{PREFIX}_ltc_main").state == "2"
     assert hass.states.get(f"{PREFIX}_ltc_total").state == "2"
-    value = entity_registry.async_get(f"{PREFIX}_ltc_value")
+    value = entity_registry.async_get(f"{PREFIX}_ltc_value_usdt")
     assert value is not None
     assert value.disabled_by is er.RegistryEntryDisabler.INTEGRATION
     # LTC has no market: it joins the unvalued list the moment it is tracked.
-    assert hass.states.get(f"{PREFIX}_portfolio_value").attributes["unvalued"] == ["LTC", "TON"]
+    assert hass.states.get(f"{PREFIX}_portfolio_value_usdt").attributes["unvalued"] == [
+        "LTC",
+        "TON",
+    ]
 
     account.balances["BTC"] = "0"
     del account.trade["BTC"]
@@ -363,7 +370,9 @@ async def test_auto_tracking_adds_and_removes_without_reload(
     account.trade["BTC"] = ("0", "0.5")  # only in orders still counts as held
     await tick(hass, freeze_first, INTERVAL)
     assert hass.states.get(f"{PREFIX}_btc_total").state == "0.5"
-    assert hass.states.get(f"{PREFIX}_btc_main").state == "0"
+    # Back on the trade account only: its rows, and no main row at zero.
+    assert entity_registry.async_get(f"{PREFIX}_btc_in_orders") is not None
+    assert hass.states.get(f"{PREFIX}_btc_main") is None
     # All of it happened in the running entry: no reload.
     assert full_config_entry.runtime_data is coordinator
 
@@ -383,7 +392,7 @@ async def test_auto_tracking_keeps_zeroed_currencies_unavailable(
     assert hass.states.get(f"{PREFIX}_doge_main").state == STATE_UNAVAILABLE
     assert "DOGE" in _tickers_with_entities(entity_registry, full_config_entry)
     # A zero is worth nothing: DOGE leaves the sum without being called unvalued.
-    assert hass.states.get(f"{PREFIX}_portfolio_value").state == "60949.26846399"
+    assert hass.states.get(f"{PREFIX}_portfolio_value_usdt").state == "60949.26846399"
 
     await hass.config_entries.async_reload(full_config_entry.entry_id)
     await hass.async_block_till_done()
@@ -413,7 +422,7 @@ async def test_delisted_currency_is_unknown_not_zero(
 
     assert hass.states.get(f"{PREFIX}_doge_main").state == STATE_UNAVAILABLE
     assert hass.states.get(f"{PREFIX}_btc_total") is None  # main alone: no total
-    portfolio = hass.states.get(f"{PREFIX}_portfolio_value")
+    portfolio = hass.states.get(f"{PREFIX}_portfolio_value_usdt")
     assert portfolio.attributes["unvalued"] == ["DOGE"]
     # 0.51234567 x 91640.09
     assert portfolio.state == "46951.40330991"

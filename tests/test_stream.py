@@ -75,11 +75,11 @@ async def test_a_trade_change_arrives_without_a_poll(
     """A change at WhiteBIT reaches the total and the portfolio within one update."""
     await _connected(init_full)
     polls = simulator.stats.requests[TRADE_BALANCE_PATH]
-    portfolio = _state(hass, "portfolio_value")
+    portfolio = _state(hass, "portfolio_value_usdt")
     simulator.accounts[DEMO_KEY].trade["BTC"] = ("1.1", "0.02")
 
     await until(lambda: _state(hass, "btc_total") == "1.63234567")
-    assert _state(hass, "portfolio_value") != portfolio
+    assert _state(hass, "portfolio_value_usdt") != portfolio
     assert simulator.stats.requests[TRADE_BALANCE_PATH] == polls
     assert simulator.stream.open_connections == 1
 

@@ -228,7 +228,7 @@ async def test_an_overflow_in_the_valuation_leaves_no_traceback(
     simulator.accounts[DEMO_KEY].trade["SOL"] = ("9" * 40, "0")
     # 3.25 SOL on the main account: the total keeps every digit.
     await until(lambda: _state(hass, "sol_total") == "1" + "0" * 39 + "2.25")
-    unvalued = hass.states.get(f"{PREFIX}_portfolio_value").attributes["unvalued"]
+    unvalued = hass.states.get(f"{PREFIX}_portfolio_value_usdt").attributes["unvalued"]
     assert "SOL" in unvalued
     simulator.accounts[DEMO_KEY].trade["BTC"] = ("0.3", "0")
     await until(lambda: _state(hass, "btc_total") == "0.81234567")

@@ -17,10 +17,12 @@ from custom_components.whitebit.const import (
     CONF_AUTO_TRACK,
     CONF_QUOTE,
     CONF_TICKERS,
+    DOMAIN,
     MAX_AUTO_TRACKED,
 )
 from custom_components.whitebit.pywhitebit.models import Balances, TradeBalance
 from custom_components.whitebit.tracking import ADDITIONS_PER_HOUR
+from simulator import DEMO_KEY
 
 from .common import warning_lines
 
@@ -38,6 +40,7 @@ ZERO = TradeBalance(Decimal(0), Decimal(0))
 DEMO_HELD = {"BTC", "SOL", "TON", "USDT"}
 # Sensors per currency of an entry on the trade account alone: available, in orders, total.
 SENSORS_EACH = 3
+PREFIX = "sensor.whitebit_127_0_0_1"
 
 
 async def _setup_trade_only(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -152,3 +155,64 @@ async def test_holding_back_on_and_off_is_warned_about_once_an_hour(
     for update in range(4):
         coordinator.async_stream_trade(Balances({}) if update % 2 else held)
     assert len(warning_lines(caplog)) == 2
+
+
+async def test_an_account_row_only_where_the_account_holds_or_held_the_currency(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    full_config_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Every account ticked, every demo currency: no "UAH 0" rows, but every total.
+
+    Before, each currency had a row per account, at zero too (UAH: four of them). A row that
+    held and went to zero stays (its history is the user's), one held later is added without
+    a reload, and one registered by an earlier version keeps working.
+    """
+    simulator.accounts[DEMO_KEY].collateral = {"USDT": "5000"}
+    simulator.accounts[DEMO_KEY].flex = [("USDT", "1.5")]
+    simulator.accounts[DEMO_KEY].fixed = []
+    entry_id = full_config_entry.entry_id
+    full_config_entry.add_to_hass(hass)
+    # A row an earlier version made for ETH at zero.
+    entity_registry.async_get_or_create(
+        "sensor",
+        DOMAIN,
+        f"{entry_id}_collateral_ETH",
+        config_entry=full_config_entry,
+        suggested_object_id="whitebit_127_0_0_1_eth_collateral",
+    )
+    options = {
+        CONF_ACCOUNTS: ["main", "trade", "collateral", "earn"],
+        CONF_TICKERS: ["BTC", "ETH", "UAH", "USDT"],
+    }
+    hass.config_entries.async_update_entry(
+        full_config_entry, options={**full_config_entry.options, **options}
+    )
+    await hass.config_entries.async_setup(entry_id)
+    await hass.async_block_till_done()
+    rows = {
+        e.entity_id.removeprefix("sensor.whitebit_127_0_0_1_")
+        for e in er.async_entries_for_config_entry(entity_registry, entry_id)
+        if e.domain == "sensor"
+    }
+    assert {row for row in rows if row.startswith(("uah", "eth"))} == {
+        "uah_total",
+        "uah_value_usdt",
+        "eth_total",
+        "eth_value_usdt",
+        "eth_collateral",
+    }
+    assert hass.states.get(f"{PREFIX}_eth_collateral").state == "0"
+    assert {"usdt_main", "usdt_available", "usdt_collateral", "usdt_in_earn"} <= rows
+    assert "btc_collateral" not in rows
+    assert "btc_in_earn" not in rows
+
+    coordinator = full_config_entry.runtime_data
+    _push(coordinator, {"BTC": ZERO, "UAH": ONE})
+    await hass.async_block_till_done()
+    # BTC held on trade and went to zero: its row stays, at zero; UAH's comes, no reload.
+    assert entity_registry.async_get(f"{PREFIX}_btc_available") is not None
+    assert entity_registry.async_get(f"{PREFIX}_uah_available") is not None
+    assert hass.states.get(f"{PREFIX}_uah_total").state == "1"
+    assert full_config_entry.runtime_data is coordinator

@@ -1,15 +1,18 @@
 """The WhiteBIT integration: exchange balances as sensors."""
 
+from functools import partial
+
 from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_API_SECRET, CONF_QUOTE, DOMAIN, LEGACY_OPTIONS, LOGGER
+from .const import CONF_API_SECRET, CONF_QUOTE, DOMAIN, LEGACY_OPTIONS, LOGGER, QUOTE_TICKERS
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
 from .prices import PRICES_KEY, async_get_prices
 from .pywhitebit import WhiteBitClient
+from .unique_ids import value_in
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -55,7 +58,9 @@ async def async_migrate_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -
     1.1 entries tracked main balances of chosen currencies, without valuation: they keep doing
     exactly that. 1.2 stored the quote currency as a ticker ("USDT") and a polling interval;
     1.3 stores the selector's lowercase key ("usdt") and no interval (Home Assistant's own
-    polling switch and update_entity action give any other rate).
+    polling switch and update_entity action give any other rate). 1.4 puts the quote currency
+    in the value sensors' unique IDs, so that another currency is another sensor: the sensors
+    of the currency valued in now take it on, keeping their entity IDs and history.
     """
     if entry.version > 1:
         # A downgrade: what a newer version stored cannot be known. Home Assistant refuses such
@@ -68,4 +73,11 @@ async def async_migrate_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -
         options[CONF_QUOTE] = str(options[CONF_QUOTE]).lower()
         hass.config_entries.async_update_entry(entry, options=options, minor_version=3)
         LOGGER.debug("Migrated entry %s to version 1.3", entry.entry_id)
+    if version < (1, 4):
+        if (quote := QUOTE_TICKERS.get(entry.options[CONF_QUOTE])) is not None:
+            await er.async_migrate_entries(
+                hass, entry.entry_id, partial(value_in, entry_id=entry.entry_id, quote=quote)
+            )
+        hass.config_entries.async_update_entry(entry, minor_version=4)
+        LOGGER.debug("Migrated entry %s to version 1.4", entry.entry_id)
     return True

@@ -82,7 +82,7 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a WhiteBIT account, or change the key or server of one."""
 
     VERSION = 1
-    MINOR_VERSION = 3
+    MINOR_VERSION = 4
 
     # The credentials checked, with what the tickers step needs to create the entry.
     _data: dict[str, str]

@@ -48,6 +48,7 @@ from .pywhitebit import (
     WhiteBitStream,
 )
 from .tracking import AutoTracker, Tracking
+from .unique_ids import registered_tickers
 from .valuation import PriceBook, value_holdings
 
 type WhiteBitConfigEntry = ConfigEntry[WhiteBitCoordinator]
@@ -95,6 +96,9 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         # What was said about the answers, so each problem is logged once, not on every one.
         self._warnings = AnswerWarnings()
         self._auto_tracker = AutoTracker()
+        # Currencies that held something in Earn: those with an Earn sensor from earlier runs,
+        # and any an answer has shown since. Only their totals wait for Earn when it fails.
+        self._earn_held = registered_tickers(hass, config_entry.entry_id, ACCOUNT_EARN)
 
     @override
     async def _async_setup(self) -> None:
@@ -235,7 +239,15 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         """The data of the last answers: reported once, tracked, and valued."""
         earn_known = self._earn is not None or ACCOUNT_EARN not in self.tracking.accounts
         earn = self._earn if earn_known else Balances[Decimal]({})
-        data = combine(self._main, self._trade, self._collateral, earn, earn_known=earn_known)
+        data = combine(
+            self._main,
+            self._trade,
+            self._collateral,
+            earn,
+            earn_known=earn_known,
+            earn_held=self._earn_held,
+        )
+        self._earn_held = data.earn_held
         self._warnings.report(data)
         tickers = self.tracking.tickers
         if self.tracking.auto_track:

@@ -54,6 +54,9 @@ class WhiteBitData:
     earn: Mapping[str, Decimal] | None = None
     # False while Earn is tracked but WhiteBIT would not say (no access, or a failed request).
     earn_known: bool = True
+    # The currencies that have held something in Earn: while Earn is not known, their totals
+    # are unknown too; the others had nothing there, and their totals go on.
+    earn_held: frozenset[str] = frozenset()
     # Currencies whose entry was wrong on a tracked account: amount unknown, sensors unavailable.
     invalid: frozenset[str] = frozenset()
     # Names that cannot be currencies, escaped: skipped, and reported once.
@@ -112,9 +115,10 @@ class WhiteBitData:
         if (collateral := self.collateral_balance(ticker)) is not None:
             parts.append(collateral)
         if self.earn is not None:
-            if (earn := self.earn_balance(ticker)) is None:
+            if (earn := self.earn_balance(ticker)) is not None:
+                parts.append(earn)
+            elif ticker in self.earn_held:
                 return None  # a total without what is in Earn would pass for the whole
-            parts.append(earn)
         with localcontext(prec=DECIMAL_DIGITS):
             return sum(parts, Decimal(0))
 
@@ -174,6 +178,11 @@ async def async_fetch_balances(
     return Answers(main, trade, collateral, earn, earn_error)
 
 
+def holders(answer: Balances[Decimal] | None) -> frozenset[str]:
+    """The currencies an answer gives a balance other than zero."""
+    return frozenset(() if answer is None else (t for t, a in answer.amounts.items() if a))
+
+
 def combine(
     main: Balances[Decimal] | None,
     trade: Balances[TradeBalance] | None,
@@ -181,8 +190,12 @@ def combine(
     earn: Balances[Decimal] | None = None,
     *,
     earn_known: bool = True,
+    earn_held: frozenset[str] = frozenset(),
 ) -> WhiteBitData:
-    """The data of the accounts' answers, None for an account not tracked."""
+    """The data of the accounts' answers, None for an account not tracked.
+
+    `earn_held`: the currencies known to have held something in Earn before these answers.
+    """
     answers: list[Balances[Any]] = [a for a in (main, trade, collateral, earn) if a is not None]
     return WhiteBitData(
         main=None if main is None else main.amounts,
@@ -190,6 +203,7 @@ def combine(
         collateral=None if collateral is None else collateral.amounts,
         earn=None if earn is None else earn.amounts,
         earn_known=earn_known,
+        earn_held=earn_held | holders(earn),
         invalid=frozenset().union(*(answer.invalid for answer in answers)),
         rejected=frozenset().union(*(answer.rejected for answer in answers)),
     )

@@ -91,19 +91,44 @@ def async_report_clock(
     )
 
 
+def earn_issue_id(entry_id: str) -> str:
+    """The Earn issue of one entry; earn_issue_entry reads the entry back."""
+    return f"{ISSUE_EARN}_{entry_id}"
+
+
+def earn_issue_entry(issue_id: str) -> str:
+    """The entry ID of an Earn issue."""
+    return issue_id.removeprefix(f"{ISSUE_EARN}_")
+
+
 def async_report_earn(hass: HomeAssistant, entry_id: str, title: str, *, refused: bool) -> None:
-    """Raise the entry's Earn issue while WhiteBIT refuses its key's lending requests."""
+    """Raise the entry's Earn issue while WhiteBIT refuses its key's lending requests.
+
+    Fixable: its repair flow (repairs.py) stops tracking Earn, or checks again at once.
+    """
     _async_raise_while(
-        hass, f"{ISSUE_EARN}_{entry_id}", ISSUE_EARN, {"entry": title}, active=refused
+        hass,
+        earn_issue_id(entry_id),
+        ISSUE_EARN,
+        {"entry": title},
+        active=refused,
+        fixable=True,
     )
 
 
 def _async_raise_while(
-    hass: HomeAssistant, issue_id: str, key: str, placeholders: dict[str, str], *, active: bool
+    hass: HomeAssistant,
+    issue_id: str,
+    key: str,
+    placeholders: dict[str, str],
+    *,
+    active: bool,
+    fixable: bool = False,
 ) -> None:
     """Keep a warning issue raised while `active`, and delete it once it is not.
 
-    Neither is fixable from Home Assistant: the user fixes the clock, or asks WhiteBIT.
+    A fixable one has a repair flow (repairs.py). The clock has none: only the user can fix
+    the machine's time source.
     """
     if not active:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
@@ -112,7 +137,7 @@ def _async_raise_while(
         hass,
         DOMAIN,
         issue_id,
-        is_fixable=False,
+        is_fixable=fixable,
         severity=ir.IssueSeverity.WARNING,
         translation_key=key,
         translation_placeholders=placeholders,

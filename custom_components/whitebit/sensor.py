@@ -3,17 +3,15 @@
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, override
+from typing import override
 
 from homeassistant.components.sensor import (
     DOMAIN as SENSOR_DOMAIN,
-    SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
     SensorStateClass,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.generated.currencies import ACTIVE_CURRENCIES
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
@@ -22,17 +20,24 @@ from .const import (
     ACCOUNT_EARN,
     ACCOUNT_MAIN,
     ACCOUNT_TRADE,
-    CRYPTO_PRECISION,
-    FIAT_LIKE_TICKERS,
-    FIAT_PRECISION,
     ZERO_UNAVAILABLE,
 )
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
-from .entity import WhiteBitEntity, exact_state
+from .entity import exact_state
 from .holdings import WhiteBitData
 from .market import market_sensors
 from .positions import PositionTracker, position_sensors, summary_sensors
 from .tracking import Tracking
+from .unique_ids import VALUE_KEY, figure_key, registered_unique_ids, ticker_unique_id
+from .value_sensors import (
+    PORTFOLIO_DESCRIPTION,
+    UNVALUED_DESCRIPTION,
+    WhiteBitPortfolioSensor,
+    WhiteBitSensor,
+    WhiteBitUnvaluedSensor,
+)
+
+__all__ = ["PORTFOLIO_DESCRIPTION", "TICKER_DESCRIPTIONS", "UNVALUED_DESCRIPTION"]
 
 # The coordinator does all I/O; entities only read its data.
 PARALLEL_UPDATES = 0
@@ -47,6 +52,9 @@ class WhiteBitTickerEntityDescription(SensorEntityDescription):
     exists_fn: Callable[[Tracking], bool]
     # Values are in the quote currency; balances in the currency itself.
     in_quote: bool = False
+    # One account's figure: whether that account holds the currency now. Such a sensor exists
+    # where the account holds or held the currency, once a total sums the accounts.
+    held_fn: Callable[[WhiteBitData, str], bool] | None = None
 
 
 def _trade_available(data: WhiteBitData, ticker: str) -> Decimal | None:
@@ -63,6 +71,11 @@ def _value(data: WhiteBitData, ticker: str) -> Decimal | None:
     return None if data.values is None else data.values.get(ticker)
 
 
+def _trade_held(data: WhiteBitData, ticker: str) -> bool:
+    balance = data.trade_balance(ticker)
+    return balance is not None and bool(balance.available or balance.freeze)
+
+
 # A balance goes up and down and has no meaningful reset: "total" lets the recorder keep
 # long-term statistics of it.
 TICKER_DESCRIPTIONS: tuple[WhiteBitTickerEntityDescription, ...] = (
@@ -72,6 +85,7 @@ TICKER_DESCRIPTIONS: tuple[WhiteBitTickerEntityDescription, ...] = (
         state_class=SensorStateClass.TOTAL,
         value_fn=lambda data, ticker: data.main_balance(ticker),
         exists_fn=lambda tracking: ACCOUNT_MAIN in tracking.accounts,
+        held_fn=lambda data, ticker: bool(data.main_balance(ticker)),
     ),
     # The trade breakdown is there for who wants it, but off by default: the main balance and
     # the total are what most people keep on a dashboard, and four figures per currency were a
@@ -83,6 +97,7 @@ TICKER_DESCRIPTIONS: tuple[WhiteBitTickerEntityDescription, ...] = (
         entity_registry_enabled_default=False,
         value_fn=_trade_available,
         exists_fn=lambda tracking: ACCOUNT_TRADE in tracking.accounts,
+        held_fn=_trade_held,
     ),
     WhiteBitTickerEntityDescription(
         key="trade_frozen",
@@ -91,6 +106,7 @@ TICKER_DESCRIPTIONS: tuple[WhiteBitTickerEntityDescription, ...] = (
         entity_registry_enabled_default=False,
         value_fn=_trade_frozen,
         exists_fn=lambda tracking: ACCOUNT_TRADE in tracking.accounts,
+        held_fn=_trade_held,
     ),
     WhiteBitTickerEntityDescription(
         key="collateral",
@@ -98,6 +114,7 @@ TICKER_DESCRIPTIONS: tuple[WhiteBitTickerEntityDescription, ...] = (
         state_class=SensorStateClass.TOTAL,
         value_fn=lambda data, ticker: data.collateral_balance(ticker),
         exists_fn=lambda tracking: ACCOUNT_COLLATERAL in tracking.accounts,
+        held_fn=lambda data, ticker: bool(data.collateral_balance(ticker)),
     ),
     WhiteBitTickerEntityDescription(
         key="earn",
@@ -105,6 +122,7 @@ TICKER_DESCRIPTIONS: tuple[WhiteBitTickerEntityDescription, ...] = (
         state_class=SensorStateClass.TOTAL,
         value_fn=lambda data, ticker: data.earn_balance(ticker),
         exists_fn=lambda tracking: ACCOUNT_EARN in tracking.accounts,
+        held_fn=lambda data, ticker: bool(data.earn_balance(ticker)),
     ),
     # With the main account alone, the total would repeat the main balance; it only adds
     # something once another account's figures are in it.
@@ -117,20 +135,14 @@ TICKER_DESCRIPTIONS: tuple[WhiteBitTickerEntityDescription, ...] = (
     ),
     # One per currency is many sensors few users want; the portfolio value covers most needs.
     WhiteBitTickerEntityDescription(
-        key="value",
-        translation_key="value",
+        key=VALUE_KEY,
+        translation_key=VALUE_KEY,
         state_class=SensorStateClass.TOTAL,
         entity_registry_enabled_default=False,
         value_fn=_value,
         exists_fn=lambda tracking: tracking.quote is not None,
         in_quote=True,
     ),
-)
-
-PORTFOLIO_DESCRIPTION = SensorEntityDescription(
-    key="portfolio_value",
-    translation_key="portfolio_value",
-    state_class=SensorStateClass.TOTAL,
 )
 
 
@@ -144,7 +156,7 @@ async def async_setup_entry(
     tracker = _TickerTracker(hass, coordinator, async_add_entities)
     entities: list[SensorEntity] = tracker.start()
     if coordinator.tracking.quote is not None:
-        entities.append(WhiteBitPortfolioSensor(coordinator, PORTFOLIO_DESCRIPTION))
+        entities += (WhiteBitPortfolioSensor(coordinator), WhiteBitUnvaluedSensor(coordinator))
     entities.extend(market_sensors(coordinator))
     entities.extend(summary_sensors(coordinator))
     positions: PositionTracker[SensorEntity] | None = None
@@ -154,8 +166,7 @@ async def async_setup_entry(
     keep = {entity.unique_id for entity in entities}
     _remove_entities(er.async_get(hass), entry.entry_id, lambda unique_id: unique_id not in keep)
     async_add_entities(entities)
-    if coordinator.tracking.auto_track:
-        entry.async_on_unload(coordinator.async_add_listener(tracker.async_update))
+    entry.async_on_unload(coordinator.async_add_listener(tracker.async_update))
     if positions is not None:
         entry.async_on_unload(coordinator.async_add_listener(positions.async_update))
 
@@ -172,16 +183,17 @@ def _remove_entities(
             registry.async_remove(registry_entry.entity_id)
 
 
-def _unique_id(entry_id: str, key: str, ticker: str) -> str:
-    return f"{entry_id}_{key}_{ticker}"
-
-
 class _TickerTracker:
-    """Keeps one set of sensors per tracked currency, adding and removing them as it changes.
+    """Keeps the sensors of the tracked currencies, adding and removing them as they change.
 
     With automatic tracking, a currency is tracked while it holds a balance. When it goes to
     zero its sensors are either removed or kept as unavailable, as the user chose; kept ones
     come back after a restart too, found through the entity registry.
+
+    Once a total sums the accounts, an account's own sensor (main, trade, collateral, Earn) is
+    made only where that account holds the currency, or did: one registered earlier stays, at
+    zero too. Four rows of "UAH 0" said nothing the total did not. Each is made once per
+    tracked currency, so automatic tracking's bound on new currencies bounds these too.
     """
 
     def __init__(
@@ -193,8 +205,17 @@ class _TickerTracker:
         self._registry = er.async_get(hass)
         self._coordinator = coordinator
         self._add_entities = async_add_entities
-        self._descriptions = [d for d in TICKER_DESCRIPTIONS if d.exists_fn(coordinator.tracking)]
+        tracking = coordinator.tracking
+        self._descriptions = [d for d in TICKER_DESCRIPTIONS if d.exists_fn(tracking)]
+        self._keys = {
+            d.key: figure_key(d.key, tracking.quote if d.in_quote else None)
+            for d in self._descriptions
+        }
+        # With the main account alone, its balance is the currency's only figure: always there.
+        self._held_only = bool(tracking.accounts - {ACCOUNT_MAIN})
+        self._registered = registered_unique_ids(hass, coordinator.config_entry.entry_id)
         self._tickers: set[str] = set()
+        self._made: set[str] = set()
 
     def start(self) -> list[SensorEntity]:
         """Return the sensors to set up with: tracked now, or kept from earlier."""
@@ -206,62 +227,56 @@ class _TickerTracker:
 
     @callback
     def async_update(self) -> None:
-        """Follow the tickers the last poll tracked."""
+        """Follow the tickers the last update tracked, and the accounts that hold them."""
         if not self._coordinator.last_update_success:
             return
         tracked = self._coordinator.data.tickers
-        if new := tracked - self._tickers:
-            self._add_entities(self._entities_for(new))
+        if new := self._entities_for(tracked):
+            self._add_entities(new)
         if self._coordinator.tracking.zero_balance == ZERO_UNAVAILABLE:
             return
         if gone := self._tickers - tracked:
             entry_id = self._coordinator.config_entry.entry_id
-            unique_ids = {
-                _unique_id(entry_id, description.key, ticker)
-                for ticker in gone
-                for description in self._descriptions
-            }
+            unique_ids = {self._unique_id(d, ticker) for ticker in gone for d in self._descriptions}
             _remove_entities(self._registry, entry_id, unique_ids.__contains__)
+            self._made -= unique_ids
+            self._registered -= unique_ids
             self._tickers -= gone
 
+    def _unique_id(self, description: WhiteBitTickerEntityDescription, ticker: str) -> str:
+        entry_id = self._coordinator.config_entry.entry_id
+        return ticker_unique_id(entry_id, self._keys[description.key], ticker)
+
+    def _wanted(self, description: WhiteBitTickerEntityDescription, ticker: str) -> bool:
+        held = description.held_fn
+        if not self._held_only or held is None:
+            return True
+        registered = self._unique_id(description, ticker) in self._registered
+        return registered or held(self._coordinator.data, ticker)
+
     def _entities_for(self, tickers: Iterable[str]) -> list[SensorEntity]:
+        """The sensors of `tickers` wanted now and not made yet."""
         self._tickers.update(tickers)
-        return [
-            WhiteBitTickerSensor(self._coordinator, description, ticker)
-            for ticker in sorted(tickers)
-            for description in self._descriptions
-        ]
+        entities: list[SensorEntity] = []
+        for ticker in sorted(tickers):
+            for description in self._descriptions:
+                unique_id = self._unique_id(description, ticker)
+                if unique_id not in self._made and self._wanted(description, ticker):
+                    self._made.add(unique_id)
+                    entities.append(
+                        WhiteBitTickerSensor(self._coordinator, description, ticker, unique_id)
+                    )
+        return entities
 
     def _registered_tickers(self) -> set[str]:
         entry_id = self._coordinator.config_entry.entry_id
-        prefixes = [f"{entry_id}_{d.key}_" for d in self._descriptions]
-        tickers: set[str] = set()
-        for registry_entry in er.async_entries_for_config_entry(self._registry, entry_id):
-            for prefix in prefixes:
-                if registry_entry.unique_id.startswith(prefix):
-                    tickers.add(registry_entry.unique_id.removeprefix(prefix))
-        return tickers
-
-
-class WhiteBitSensor(WhiteBitEntity, SensorEntity):
-    """A WhiteBIT sensor whose unit is a currency."""
-
-    def _set_unit(self, unit: str, *, derived: bool) -> None:
-        """Set the unit, and what follows from it: device class and display precision.
-
-        Only a derived figure (a value: amount times price) gets a display precision. A
-        balance is shown with its own digits, which WhiteBIT keeps within the currency's
-        precision (its /public/assets): a fixed precision would only add zeros, and show a
-        zero balance as 0.00000000.
-        """
-        self._attr_native_unit_of_measurement = unit
-        # Monetary only for real currencies (ISO 4217, as Home Assistant lists them): its
-        # frontend formats the unit as money, which it cannot do for BTC or USDT.
-        self._attr_device_class = SensorDeviceClass.MONETARY if unit in ACTIVE_CURRENCIES else None
-        if derived:
-            self._attr_suggested_display_precision = (
-                FIAT_PRECISION if unit in FIAT_LIKE_TICKERS else CRYPTO_PRECISION
-            )
+        prefixes = [ticker_unique_id(entry_id, key, "") for key in self._keys.values()]
+        return {
+            unique_id.removeprefix(prefix)
+            for unique_id in self._registered
+            for prefix in prefixes
+            if unique_id.startswith(prefix)
+        }
 
 
 class WhiteBitTickerSensor(WhiteBitSensor):
@@ -274,17 +289,17 @@ class WhiteBitTickerSensor(WhiteBitSensor):
         coordinator: WhiteBitCoordinator,
         description: WhiteBitTickerEntityDescription,
         ticker: str,
+        unique_id: str,
     ) -> None:
         """Describe `description`'s figure for `ticker`."""
         super().__init__(coordinator)
         self.entity_description = description
         self._ticker = ticker
-        self._attr_unique_id = _unique_id(
-            coordinator.config_entry.entry_id, description.key, ticker
-        )
+        self._attr_unique_id = unique_id
         self._attr_translation_placeholders = {"ticker": ticker}
         quote = coordinator.tracking.quote
         if description.in_quote and quote is not None:
+            self._id_currency = quote
             self._set_unit(quote, derived=True)
         else:
             self._set_unit(ticker, derived=False)
@@ -309,39 +324,3 @@ class WhiteBitTickerSensor(WhiteBitSensor):
     def native_value(self) -> str | None:
         """Return the figure exactly."""
         return exact_state(self._amount)
-
-
-class WhiteBitPortfolioSensor(WhiteBitSensor):
-    """The value of every tracked balance in the quote currency."""
-
-    def __init__(
-        self, coordinator: WhiteBitCoordinator, description: SensorEntityDescription
-    ) -> None:
-        """Describe the portfolio of the coordinator's entry."""
-        super().__init__(coordinator)
-        self.entity_description = description
-        self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{description.key}"
-        quote = coordinator.tracking.quote
-        if TYPE_CHECKING:
-            assert quote is not None  # only created when valuation is on
-        self._set_unit(quote, derived=True)
-
-    @property
-    @override
-    def available(self) -> bool:
-        """Unavailable while either the balances or the prices cannot be fetched."""
-        return super().available and self.coordinator.data.portfolio is not None
-
-    @property
-    @override
-    def native_value(self) -> str | None:
-        """Return the value of what could be valued."""
-        portfolio = self.coordinator.data.portfolio
-        return None if portfolio is None else exact_state(portfolio.value)
-
-    @property
-    @override
-    def extra_state_attributes(self) -> dict[str, Any] | None:
-        """List what is left out of the value, so a partial sum never passes for the whole."""
-        portfolio = self.coordinator.data.portfolio
-        return None if portfolio is None else {"unvalued": list(portfolio.unvalued)}

@@ -5,7 +5,9 @@ ADDITIONS_PER_HOUR currencies start being followed per hour, after the first set
 free. Every currency followed gets sensors, and one that goes to zero loses them: a server
 (or a stream) that zeroes a hundred currencies and lists a hundred new ones each second would
 otherwise write a hundred deleted entities to the registry on disk every second. Bounding the
-additions bounds the removals too, since a currency can only be removed once per addition. A
+additions bounds the removals too, since a currency can only be removed once per addition. An
+account's own sensor of a followed currency is added the first time that account holds it, at
+most once per account while the currency is followed: bounded by the same additions. A
 real user never notices: buying or receiving more than ADDITIONS_PER_HOUR new currencies
 within one hour does not happen to a person, and a currency held back is added later in the
 hour, not lost.

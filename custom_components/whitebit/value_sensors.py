@@ -1,0 +1,144 @@
+"""What every currency sensor shares, and the portfolio's sensors: its value, what it leaves out."""
+
+from typing import TYPE_CHECKING, Any, Final, override
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.generated.currencies import ACTIVE_CURRENCIES
+
+from .const import CRYPTO_PRECISION, FIAT_LIKE_TICKERS, FIAT_PRECISION
+from .coordinator import WhiteBitCoordinator
+from .entity import WhiteBitEntity, exact_state
+from .unique_ids import PORTFOLIO_KEY, entry_unique_id, figure_key
+
+PORTFOLIO_DESCRIPTION: Final = SensorEntityDescription(
+    key=PORTFOLIO_KEY,
+    translation_key=PORTFOLIO_KEY,
+    state_class=SensorStateClass.TOTAL,
+)
+# Next to the value on the device page and the dashboard, not in the value's attributes: a sum
+# that leaves SOL out must say so where it is read. A count, so a card shows it at a glance and
+# an automation can require zero; the currencies themselves in an attribute.
+UNVALUED_DESCRIPTION: Final = SensorEntityDescription(
+    key="unvalued",
+    translation_key="unvalued",
+)
+
+
+class WhiteBitSensor(WhiteBitEntity, SensorEntity):
+    """A WhiteBIT sensor whose unit is a currency."""
+
+    # A value's currency, which its entity ID carries (and its name does not: the unit says it,
+    # and the device page has no room for "Portfolio value (USDT)" next to its state).
+    _id_currency: str | None = None
+
+    @property
+    @override
+    def suggested_object_id(self) -> str | None:
+        """The name's, and a value's currency: a sensor of another currency gets another ID.
+
+        Home Assistant gives a removed entity's ID to the next one of the same name: a EUR
+        portfolio would take over the USDT one's entity ID, and with it its statistics, whose
+        unit then changes ("The unit has changed").
+        """
+        name = super().suggested_object_id
+        if name is None or self._id_currency is None:
+            return name
+        return f"{name} {self._id_currency}"
+
+    def _set_unit(self, unit: str, *, derived: bool) -> None:
+        """Set the unit, and what follows from it: device class and display precision.
+
+        Only a derived figure (a value: amount times price) gets a display precision. A
+        balance is shown with its own digits, which WhiteBIT keeps within the currency's
+        precision (its /public/assets): a fixed precision would only add zeros, and show a
+        zero balance as 0.00000000.
+        """
+        self._attr_native_unit_of_measurement = unit
+        # Monetary only for real currencies (ISO 4217, as Home Assistant lists them): its
+        # frontend formats the unit as money, which it cannot do for BTC or USDT.
+        self._attr_device_class = SensorDeviceClass.MONETARY if unit in ACTIVE_CURRENCIES else None
+        if derived:
+            self._attr_suggested_display_precision = (
+                FIAT_PRECISION if unit in FIAT_LIKE_TICKERS else CRYPTO_PRECISION
+            )
+
+
+def _quote(coordinator: WhiteBitCoordinator) -> str:
+    quote = coordinator.tracking.quote
+    if TYPE_CHECKING:
+        assert quote is not None  # only created when valuation is on
+    return quote
+
+
+class WhiteBitPortfolioSensor(WhiteBitSensor):
+    """The value of every tracked balance in the quote currency: one sensor per currency."""
+
+    entity_description = PORTFOLIO_DESCRIPTION
+
+    def __init__(self, coordinator: WhiteBitCoordinator) -> None:
+        """Describe the portfolio of the coordinator's entry, in its quote currency."""
+        super().__init__(coordinator)
+        quote = _quote(coordinator)
+        self._attr_unique_id = entry_unique_id(
+            coordinator.config_entry.entry_id, figure_key(PORTFOLIO_KEY, quote)
+        )
+        self._id_currency = quote
+        self._set_unit(quote, derived=True)
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Unavailable while either the balances or the prices cannot be fetched."""
+        return super().available and self.coordinator.data.portfolio is not None
+
+    @property
+    @override
+    def native_value(self) -> str | None:
+        """Return the value of what could be valued."""
+        portfolio = self.coordinator.data.portfolio
+        return None if portfolio is None else exact_state(portfolio.value)
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """List what is left out of the value, so a partial sum never passes for the whole."""
+        portfolio = self.coordinator.data.portfolio
+        return None if portfolio is None else {"unvalued": list(portfolio.unvalued)}
+
+
+class WhiteBitUnvaluedSensor(WhiteBitEntity, SensorEntity):
+    """How many tracked currencies the portfolio value leaves out, and which."""
+
+    entity_description = UNVALUED_DESCRIPTION
+
+    def __init__(self, coordinator: WhiteBitCoordinator) -> None:
+        """Count for the coordinator's entry; the same sensor whatever the quote currency."""
+        super().__init__(coordinator)
+        self._attr_unique_id = entry_unique_id(
+            coordinator.config_entry.entry_id, UNVALUED_DESCRIPTION.key
+        )
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Known whenever the value is."""
+        return super().available and self.coordinator.data.portfolio is not None
+
+    @property
+    @override
+    def native_value(self) -> int | None:
+        """The number of currencies left out."""
+        portfolio = self.coordinator.data.portfolio
+        return None if portfolio is None else len(portfolio.unvalued)
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The currencies left out, in name order."""
+        portfolio = self.coordinator.data.portfolio
+        return None if portfolio is None else {"currencies": list(portfolio.unvalued)}
