@@ -1,9 +1,9 @@
 """Run the project: the WhiteBIT simulator and a real Home Assistant with this integration.
 
 Onboards Home Assistant and adds the demo WhiteBIT entry through Home Assistant's own HTTP
-APIs, prints where to look, and stops everything it started on Ctrl-C. A second run reuses
-the config directory (and its user and entry). With --real, no demo entry is added, so a real
-key can be added in the UI.
+APIs, gives the simulator a second key for a person to add by hand in the UI, prints where to
+look, and stops everything it started on Ctrl-C. A second run reuses the config directory (and
+its user and entry). With --real, no demo entry is added, so a real key can be added in the UI.
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ USERNAME = "demo"
 PASSWORD = "demo-password"  # noqa: S105 - a local demo login, printed for the user
 # The demo's country (WhiteBIT's home market): onboarding asks for one.
 COUNTRY = "UA"
+# A second account on the simulator, not added: the demo entry is, so this one is for trying
+# Add integration by hand. Its key ends in b2c3, which names it beside the demo entry.
+SPARE_KEY = "demo-key-spare-0000000000000000b2c3"
+SPARE_SECRET = "demo-secret-spare-000000000000000"  # noqa: S105 - a public demo value
+SPARE_BALANCES = {"BTC": "0.25", "USDT": "500", "ETH": "1.5"}
 CONFIGURATION = """\
 # Written by scripts/develop. Only what the WhiteBIT integration is seen through, and nothing
 # that needs compilers or hardware.
@@ -213,8 +218,7 @@ async def add_demo_entry(
             print("WhiteBIT entry already present; reusing it.")
             return
     steps: list[dict[str, Any]] = [
-        {"server": "custom", "api_key": DEMO_KEY, "api_secret": DEMO_SECRET},
-        {"url": sim_url},
+        {"server": "custom", "url": sim_url, "api_key": DEMO_KEY, "api_secret": DEMO_SECRET},
         # Both accounts (the form's default) and values in USDT; TON, on the trade account
         # only and on no market, shows how an unvalued currency is reported.
         {
@@ -241,6 +245,13 @@ async def add_demo_entry(
     if result.get("type") != "create_entry":
         msg = f"config flow did not finish: {result}"
         raise RuntimeError(msg)
+
+
+async def add_spare_key(session: aiohttp.ClientSession, sim_url: str) -> None:
+    """Give the simulator the second account's key (it starts with the demo account only)."""
+    body = {"api_key": SPARE_KEY, "secret": SPARE_SECRET, "balances": SPARE_BALANCES}
+    async with session.post(f"{sim_url}/_sim/key", json=body) as response:
+        response.raise_for_status()
 
 
 async def show_sensors(session: aiohttp.ClientSession, hass_url: str, access: str) -> None:
@@ -367,8 +378,17 @@ async def run(args: argparse.Namespace) -> int:
             access = await onboard(session, stack.hass_url)
             if not args.real:
                 await add_demo_entry(session, stack.hass_url, access, stack.sim_url)
+            await add_spare_key(session, stack.sim_url)
             print(f"\nHome Assistant: {stack.hass_url}  (login {USERNAME} / {PASSWORD})")
-            print(f"WhiteBIT simulator: {stack.sim_url}  (key {DEMO_KEY}, secret {DEMO_SECRET})")
+            demo = "added" if not args.real else "not added (--real)"
+            print(f"WhiteBIT simulator: {stack.sim_url}")
+            print(f"  demo account, {demo}: key {DEMO_KEY}, secret {DEMO_SECRET}")
+            print(
+                "  a second account, to add by hand (Add integration > WhiteBIT > Custom URL,"
+                f" URL {stack.sim_url}):"
+            )
+            print(f"    key {SPARE_KEY}")
+            print(f"    secret {SPARE_SECRET}")
             print(env_note)
             if args.real:
                 print(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 import json
 from pathlib import Path
+import re
 import shutil
 import signal
 import socket
@@ -152,14 +153,12 @@ CHANGED_BTC = "0.75000001"
 PORTFOLIO = "62258.49386299"
 
 
-def entry_title(api_key: str) -> str:
-    """What an entry on the simulator is titled: its server and its key's last four characters."""
-    return f"WhiteBIT 127.0.0.1 (key …{api_key[-4:]})"
-
-
+# What the first entry is called: the flow's default name, alone on its server. The second, on
+# the same server, gets its key's last four characters by default.
+ENTRY_TITLE = "WhiteBIT"
+SECOND_TITLE = f"WhiteBIT …{SECOND_KEY[-4:]}"
 # Entity IDs follow the entry's title.
-ENTRY_TITLE = entry_title(DEMO_KEY)
-SENSOR_PREFIX = f"sensor.whitebit_127_0_0_1_key_{DEMO_KEY[-4:]}"
+SENSOR_PREFIX = "sensor.whitebit"
 BTC_SENSOR = f"{SENSOR_PREFIX}_btc_main"
 # What each tracked currency shows by default, with both accounts tracked.
 DEFAULT_FIGURES = ("main", "total")
@@ -286,7 +285,9 @@ async def add_integration(run: Run) -> None:
     await page.get_by_role("link", name="Settings").click()
     await page.get_by_role("link", name="Devices & services").click()
     await run.click_button("Add integration")
-    await page.get_by_role("textbox").last.fill("WhiteBIT")
+    # The dialog's own search field: the page's filter behind it is a textbox too, and before
+    # the dialog had drawn its field, "the last textbox" was the page's (2026.10, twice here).
+    await page.get_by_placeholder("Search for a brand name").fill("WhiteBIT")
     await page.get_by_text("WhiteBIT", exact=True).first.click()
     # The form speaks the integration's own translations.
     await expect(page.get_by_text(user["title"])).to_be_visible()
@@ -294,41 +295,42 @@ async def add_integration(run: Run) -> None:
     for field in ("api_key", "api_secret"):
         # The frontend appends "*" to required fields' names.
         await expect(page.get_by_role("textbox", name=user["data"][field])).to_be_visible()
-    # The custom URL is asked for on its own step, only when that server is chosen.
-    await expect(page.locator("input[name=url]")).to_have_count(0)
+    # A custom server's URL is on the same form, under the server: no step of its own.
+    await expect(page.locator("input[name=url]")).to_have_count(1)
     # Main and trade are tracked unless the user unticks one; collateral is offered, unticked.
     labels = ENGLISH["selector"]["accounts"]["options"]
     for account in ("main", "trade"):
         await expect(page.get_by_role("checkbox", name=labels[account])).to_be_checked()
     await expect(page.get_by_role("checkbox", name=labels["collateral"])).not_to_be_checked()
     await page.get_by_role("radio", name="Custom URL").click()
+    await page.locator("input[name=url]").fill(run.stack.sim_url)
     await page.locator("input[name=api_key]").fill(DEMO_KEY)
     await page.locator("input[name=api_secret]").fill(WRONG_SECRET)
     await run.shot("form")
-    await run.click_button("Submit")
-    await expect(page.get_by_text(TRANSLATIONS["step"]["custom_url"]["title"])).to_be_visible()
-    await page.locator("input[name=url]").fill(run.stack.sim_url)
     await run.click_button("Submit")
     await expect(page.get_by_text(TRANSLATIONS["error"]["invalid_auth"])).to_be_visible()
     await run.shot("form-invalid-auth")
 
 
 async def pick_tickers(run: Run) -> None:
-    """The right secret, then the currency step: drop SOL, add ETH (a zero balance)."""
+    """The right secret, then the currency step: drop SOL, add ETH (a zero balance).
+
+    The value is in Home Assistant's own currency by default (USD, set at onboarding), which
+    WhiteBIT trades in; the walk picks USDT, as the figures below are in it. The name stays
+    the default, WhiteBIT.
+    """
     page = run.page
-    # After the error the key is still there (it is not secret); the secret is typed again.
+    # After the error the server, URL and key are still there; only the secret is typed again.
+    await expect(page.locator("input[name=url]")).to_have_value(run.stack.sim_url)
     await expect(page.locator("input[name=api_key]")).to_have_value(DEMO_KEY)
     await expect(page.locator("input[name=api_secret]")).to_have_value("")
     await page.locator("input[name=api_secret]").fill(DEMO_SECRET)
     await run.click_button("Submit")
-    # The URL step offers the URL typed before.
-    await expect(page.locator("input[name=url]")).to_have_value(run.stack.sim_url)
-    await run.click_button("Submit")
     tickers = TRANSLATIONS["step"]["tickers"]
     await expect(page.get_by_text(tickers["title"])).to_be_visible()
-    # Valuation defaults to USDT; automatic tracking is off.
     await expect(page.get_by_text(tickers["data"]["auto_track"]).first).to_be_visible()
-    await expect(page.get_by_text(tickers["data"]["quote_currency"]).first).to_be_visible()
+    await expect(page.locator("input[name=name]")).to_have_value(ENTRY_TITLE)
+    await pick_quote(run, tickers["data"]["quote_currency"], "USD", "USDT")
     # Preselected: the currencies holding a balance, on the main or the trade account.
     chips = page.locator("ha-input-chip")
     for ticker in ("BTC", "DOGE", "SOL", "TON", "USDT"):
@@ -351,6 +353,23 @@ async def pick_tickers(run: Run) -> None:
     await run.click_button("Submit")
     # Home Assistant's own last step: naming the new device.
     await run.close_dialog("Skip and finish")
+
+
+async def pick_quote(run: Run, label: str, shown: str, wanted: str) -> None:
+    """Check that the portfolio-value dropdown shows `shown`, then choose `wanted` in it."""
+    page = run.page
+    field = page.locator("ha-selector-select").filter(has_text=label).last
+    await expect(field).to_contain_text(shown)
+    # The select's box is the field's top; its helper text is below it.
+    box = await field.bounding_box()
+    if box is None:
+        msg = f"the {label!r} field is not on the page"
+        raise AssertionError(msg)
+    await page.mouse.click(box["x"] + box["width"] / 2, box["y"] + 24)
+    # The list's items: options of 2026.11's select, list items of 2026.10's.
+    items = page.locator("[role=option], [role=menuitem], ha-list-item, mwc-list-item")
+    await items.filter(has_text=re.compile(rf"^\s*{wanted}\s*$")).first.click()
+    await expect(field).to_contain_text(wanted)
 
 
 async def see_sensors(run: Run) -> None:
@@ -525,23 +544,30 @@ async def trade_pushed(run: Run) -> None:
 
 
 async def options_add_earn_and_a_price(run: Run) -> None:
-    """The entry's options (the cog on its row) add Earn and a market; both show on the device."""
+    """The entry's options (the cog on its row) add Earn and a market; both show on the device.
+
+    The options are a menu: each choice opens a short form of its own, saved on its own.
+    """
     page = run.page
-    options = ENGLISH["options"]["step"]["init"]
-    await page.goto(f"{run.stack.hass_url}/config/integrations/integration/whitebit")
-    await page.get_by_role("button", name="Configure").first.click()
-    await expect(page.get_by_text(options["title"])).to_be_visible()
-    label = options["data"]["markets"]
-    # The picker opens from a button named after the field (2026.10) or from the field's own
-    # "Add" (2026.11); the form has another multi-select, so "Add" is looked up in this one.
-    field = page.locator("ha-selector-select, ha-selector").filter(has_text=label).last
-    opener = page.get_by_role("button", name=label, exact=True).or_(
-        field.get_by_role("button", name="Add", exact=True)
-    )
+    options = ENGLISH["options"]["step"]
+    await open_options(run, "Configure", options["init"], "accounts", "options-menu")
     earn_label = ENGLISH["selector"]["accounts"]["options"]["earn"]
     # The checkbox's own input is drawn over by its ripple; a person clicks the label anyway.
     await page.get_by_text(earn_label, exact=True).click()
     await expect(page.get_by_role("checkbox", name=earn_label)).to_be_checked()
+    await run.shot("options-accounts")
+    await run.click_button("Submit")
+    await expect(page.get_by_text("Options successfully saved.")).to_be_visible()
+    await run.close_dialog("Finish")
+
+    await open_options(run, "Configure", options["init"], "markets", "options-menu-again")
+    label = options["markets"]["data"]["markets"]
+    # The picker opens from a button named after the field (2026.10) or from the field's own
+    # "Add" (2026.11).
+    field = page.locator("ha-selector-select, ha-selector").filter(has_text=label).last
+    opener = page.get_by_role("button", name=label, exact=True).or_(
+        field.get_by_role("button", name="Add", exact=True)
+    )
     await opener.first.click()
     await page.locator("ha-picker-combo-box input").fill("BTC_USDT")
     await page.locator("ha-combo-box-item").filter(has_text="BTC_USDT").first.click()
@@ -558,6 +584,25 @@ async def options_add_earn_and_a_price(run: Run) -> None:
     await expect(sensors).to_contain_text("0.05 BTC")
     await expect_rows_fit(run, {"market_price": "BTC/USDT", "earn": "USDT in Earn"})
     await run.shot("price-sensor")
+
+
+async def open_options(
+    run: Run, configure: str, menu: dict[str, Any], step: str, shot: str
+) -> None:
+    """Open the first entry's options from its cog, see the menu, and pick `step` in it.
+
+    `configure` is the cog's name in the frontend's language; `menu` the options' menu
+    strings in the integration's.
+    """
+    page = run.page
+    await navigate(run, "/config/integrations/integration/whitebit")
+    # The first entry's row comes first (the entries are sorted by title).
+    await page.get_by_role("button", name=configure, exact=True).first.click()
+    await expect(page.get_by_text(menu["title"])).to_be_visible()
+    for label in menu["menu_options"].values():
+        await expect(page.get_by_text(label, exact=True).first).to_be_visible()
+    await run.shot(shot)
+    await page.get_by_text(menu["menu_options"][step], exact=True).first.click()
 
 
 async def balance_changes(run: Run) -> None:
@@ -579,7 +624,7 @@ async def revoke_and_reauthenticate(run: Run) -> None:
     await run.sim("key", {"api_key": DEMO_KEY, "enabled": False})
     await run.action("update_entity", BTC_SENSOR)
     # The entry stays loaded; its sensors show that they have no current figure.
-    await run.expect_states({"btc_main": "unavailable", "portfolio_value": "unavailable"})
+    await run.expect_states({"btc_main": "unavailable", "portfolio_value_usdt": "unavailable"})
     await page.goto(f"{run.stack.hass_url}/config/integrations/integration/whitebit")
     await expect(page.get_by_text("Needs attention")).to_be_visible()
     await expect(page.get_by_text("Failed to set up")).to_have_count(0)
@@ -601,7 +646,7 @@ async def revoke_and_reauthenticate(run: Run) -> None:
 
 
 async def two_accounts(run: Run) -> None:
-    """A second account on the same server is told apart: its own title and device name.
+    """A second account on the same server is told apart by default: its key's end.
 
     Added through the config flow's REST API on the frontend's own connection: the form itself
     was driven in the steps before.
@@ -614,8 +659,7 @@ async def two_accounts(run: Run) -> None:
             const path = "config/config_entries/flow";
             let step = await hass.callApi("POST", path, {handler: "whitebit"});
             for (const data of [
-                {server: "custom", api_key: key, api_secret: secret, accounts: ["main"]},
-                {url: url},
+                {server: "custom", url: url, api_key: key, api_secret: secret, accounts: ["main"]},
                 {tickers: ["BTC"], auto_track: false, quote_currency: "none"},
             ]) {
                 step = await hass.callApi("POST", `${path}/${step.flow_id}`, data);
@@ -624,7 +668,22 @@ async def two_accounts(run: Run) -> None:
         }""",
         [run.stack.sim_url, SECOND_KEY, SECOND_SECRET],
     )
-    titles = [entry_title(key) for key in (NEW_KEY, SECOND_KEY)]
+    # The first keeps its name through the new key; the second has its key's end. A tile
+    # shows a sensor's friendly name, which starts with its device's.
+    titles = [ENTRY_TITLE, SECOND_TITLE]
+    second = f"sensor.whitebit_{SECOND_KEY[-4:]}_btc_main"
+    # The new entry's sensors come once it is set up, after the flow has ended.
+    await page.wait_for_function(
+        """(id) => id in document.querySelector("home-assistant").hass.states""", arg=second
+    )
+    names = await page.evaluate(
+        """(ids) => ids.map((id) =>
+            document.querySelector("home-assistant").hass.states[id]?.attributes.friendly_name)""",
+        [BTC_SENSOR, second],
+    )
+    if names != [f"{title} BTC main" for title in titles]:
+        msg = f"tiles would read {names}, not {titles[0]} BTC main and {titles[1]} BTC main"
+        raise AssertionError(msg)
     await page.goto(f"{run.stack.hass_url}/config/integrations/integration/whitebit")
     for title in titles:
         await expect(page.get_by_text(title, exact=True).first).to_be_visible()
@@ -689,7 +748,6 @@ async def options_form(run: Run, language: str) -> None:
     """The first entry's options form, opened from its cog as a person does, in `language`."""
     page = run.page
     strings = _translations(language)
-    await navigate(run, "/config/integrations/integration/whitebit")
     configure = await page.evaluate(
         """() => document.querySelector("home-assistant").hass
             .localize("ui.panel.config.integrations.config_entry.configure")"""
@@ -697,16 +755,20 @@ async def options_form(run: Run, language: str) -> None:
     if not configure:
         msg = f"the frontend has no label for the options cog in {language}"
         raise AssertionError(msg)
-    # The first entry's row comes first (the entries are sorted by title).
-    await page.get_by_role("button", name=configure, exact=True).first.click()
-    await expect(page.get_by_text(strings["options"]["step"]["init"]["title"])).to_be_visible()
+    menu = strings["options"]["step"]["init"]
+    await open_options(run, configure, menu, "accounts", f"options-menu-{language}")
+    title = strings["options"]["step"]["accounts"]["title"]
+    await expect(page.get_by_text(title, exact=True).first).to_be_visible()
     # Its own form: Earn was ticked in its options before; the second entry's is not.
     earn = strings["selector"]["accounts"]["options"]["earn"]
     await expect(page.get_by_role("checkbox", name=earn)).to_be_checked()
     await run.shot(f"options-{language}")
-    await page.keyboard.press("Escape")
-    await expect(page.get_by_role("dialog")).to_have_count(0)
-    await page.wait_for_function("() => !(history.state && history.state.dialog)")
+    # Closed with its ✕ (named "Close" in the frontend's language): after a menu, Escape no
+    # longer reaches the dialog, whose focus went with the menu item clicked.
+    close = await page.evaluate(
+        """() => document.querySelector("home-assistant").hass.localize("ui.common.close")"""
+    )
+    await run.close_dialog(close or "Close")
 
 
 async def dashboard(run: Run) -> None:

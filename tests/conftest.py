@@ -291,9 +291,7 @@ def mock_whitebit_client() -> Generator[MagicMock]:
     sets any answer or failure (`markets` included) on it alone.
     """
     with (
-        patch(
-            "custom_components.whitebit.config_flow.WhiteBitClient", autospec=True
-        ) as client_class,
+        patch("custom_components.whitebit.checks.WhiteBitClient", autospec=True) as client_class,
         patch("custom_components.whitebit.WhiteBitClient", new=client_class),
         patch(
             "custom_components.whitebit.prices.WhiteBitPublicClient", autospec=True

@@ -128,16 +128,14 @@ async def test_the_flow_checks_the_collateral_permission(
     schema = result["data_schema"].schema
     assert schema[CONF_ACCOUNTS].config["options"] == ["main", "trade", "collateral", "earn"]
     assert next(key for key in schema if key == CONF_ACCOUNTS).default() == ["main", "trade"]
-    user = {"server": "custom", "api_key": DEMO_KEY, "api_secret": DEMO_SECRET}
+    user = {"server": "custom", "url": sim_url, "api_key": DEMO_KEY, "api_secret": DEMO_SECRET}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**user, CONF_ACCOUNTS: ["main", "collateral"]}
     )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"url": sim_url})
     assert result["errors"] == {"base": "no_permission"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**user, CONF_ACCOUNTS: ["main"]}
     )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"url": sim_url})
     assert result["step_id"] == "tickers"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"tickers": ["BTC"], "auto_track": False, "quote_currency": "none"}

@@ -13,9 +13,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntryState
-from homeassistant.const import CONF_API_KEY, CONF_URL
+from homeassistant.const import CONF_API_KEY, CONF_NAME, CONF_URL
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -23,7 +22,6 @@ from custom_components.whitebit.const import (
     CONF_ACCOUNTS,
     CONF_API_SECRET,
     CONF_AUTO_TRACK,
-    CONF_MARKETS,
     CONF_QUOTE,
     CONF_SERVER,
     CONF_TICKERS,
@@ -89,12 +87,9 @@ async def _configure(
     secret: str = DEMO_SECRET,
     **extra: Any,
 ) -> FlowResult:
-    """Fill in the account form for a custom server, then its URL step where it comes."""
-    form = {CONF_SERVER: SERVER_CUSTOM, CONF_API_KEY: key, CONF_API_SECRET: secret, **extra}
-    result = await hass.config_entries.flow.async_configure(flow_id, form)
-    if result.get("step_id") == "custom_url":
-        result = await hass.config_entries.flow.async_configure(flow_id, {CONF_URL: url})
-    return result
+    """Fill in the account form for a custom server: its URL is on the same form."""
+    form = {CONF_SERVER: SERVER_CUSTOM, CONF_URL: url, CONF_API_KEY: key, CONF_API_SECRET: secret}
+    return await hass.config_entries.flow.async_configure(flow_id, form | extra)
 
 
 def _default(result: FlowResult, field: str) -> Any:
@@ -130,7 +125,13 @@ def _add_entry(hass: HomeAssistant, key: str, url: str = WHITEBIT_GLOBAL) -> Moc
 
 
 async def test_full_user_flow_through_the_simulator(hass: HomeAssistant, sim_url: str) -> None:
-    """End to end: the key checked live over HTTP, the entry created with what was chosen."""
+    """End to end: the key checked live over HTTP, the entry created with what was chosen.
+
+    Two forms, a custom server's URL on the first: the account, then what to track and the
+    name, which is "WhiteBIT" for the only account on the server. Tiles and entity IDs read
+    "WhiteBIT BTC main", sensor.whitebit_btc_main.
+    """
+    hass.config.currency = "USD"
     result = await _start(hass)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
@@ -143,16 +144,17 @@ async def test_full_user_flow_through_the_simulator(hass: HomeAssistant, sim_url
     # Held on either account: TON is only on the trade account.
     assert _default(result, CONF_TICKERS) == HELD
     assert _default(result, CONF_AUTO_TRACK) is False
-    assert _default(result, CONF_QUOTE) == "usdt"
+    # Home Assistant's own currency, which the simulator's markets have (BTC_USD).
+    assert _default(result, CONF_QUOTE) == "usd"
+    assert _default(result, CONF_NAME) == "WhiteBIT"
     assert result["description_placeholders"] == {"count": "13"}
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_TICKERS: ["BTC", "ETH"]}
+        result["flow_id"], {CONF_TICKERS: ["BTC", "ETH"], CONF_QUOTE: "usdt", CONF_NAME: "WhiteBIT"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     entry = result["result"]
-    # The server and the key's last four characters: two accounts are told apart.
-    assert entry.title == "WhiteBIT 127.0.0.1 (key …0000)"
+    assert entry.title == "WhiteBIT"
     # Pasted whitespace is gone, the URL is normalised, and the unique ID is a hash.
     assert entry.data == {CONF_URL: sim_url, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
     assert entry.unique_id == entry_unique_id(sim_url, DEMO_KEY)
@@ -167,23 +169,26 @@ async def test_full_user_flow_through_the_simulator(hass: HomeAssistant, sim_url
     assert (entry.version, entry.minor_version) == (1, 4)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+    btc = hass.states.get("sensor.whitebit_btc_main")
+    assert btc.attributes["friendly_name"] == "WhiteBIT BTC main"
 
 
 @pytest.mark.parametrize(
-    ("server", "url", "title"),
-    [
-        (SERVER_GLOBAL, WHITEBIT_GLOBAL, "WhiteBIT Global (key …0000)"),
-        (SERVER_EU, WHITEBIT_EU, "WhiteBIT EU (key …0000)"),
-    ],
+    ("server", "url"), [(SERVER_GLOBAL, WHITEBIT_GLOBAL), (SERVER_EU, WHITEBIT_EU)]
 )
 async def test_official_servers(
-    hass: HomeAssistant, mock_whitebit_client: MagicMock, server: str, url: str, title: str
+    hass: HomeAssistant, mock_whitebit_client: MagicMock, server: str, url: str
 ) -> None:
-    """Global and EU resolve to their documented URLs; no URL is asked for."""
+    """Global and EU resolve to their documented URLs; a URL left in the form is not used."""
     result = await _start(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_SERVER: server, CONF_API_KEY: f" {DEMO_KEY}", CONF_API_SECRET: f"{DEMO_SECRET}\n"},
+        {
+            CONF_SERVER: server,
+            CONF_URL: PROXY,
+            CONF_API_KEY: f" {DEMO_KEY}",
+            CONF_API_SECRET: f"{DEMO_SECRET}\n",
+        },
     )
     assert result["step_id"] == "tickers"
     # The key checked with the requests a poll makes, once each.
@@ -193,12 +198,14 @@ async def test_official_servers(
     assert _offered(result, CONF_TICKERS) == LISTED
     assert result["description_placeholders"] == {"count": str(len(LISTED))}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_TICKERS: ["BTC"], CONF_QUOTE: "none"}
+        result["flow_id"], {CONF_TICKERS: ["BTC"], CONF_QUOTE: "none", CONF_NAME: "Savings "}
     )
-    assert result["title"] == title
+    # The name the person typed, trimmed: the device's name and the entity IDs' start.
+    assert result["title"] == "Savings"
     assert result["data"] == {CONF_URL: url, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
     await hass.async_block_till_done()
     assert result["result"].state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.savings_btc_main").name == "Savings BTC main"
 
 
 @pytest.mark.parametrize(
@@ -216,17 +223,16 @@ async def test_official_servers(
 )
 @pytest.mark.usefixtures("mock_whitebit_client")
 async def test_invalid_custom_url(hass: HomeAssistant, url: str) -> None:
-    """Asked for only with a custom server: https, or http on loopback, no credentials."""
+    """A custom server's URL, on the account form: https, or http on loopback, no credentials."""
     result = await _start(hass)
-    # The account form has no URL field; choosing a custom server leads to one.
-    assert CONF_URL not in {str(field) for field in result["data_schema"].schema}
     result = await _configure(hass, result["flow_id"], url)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "custom_url"
+    assert result["step_id"] == "user"
     assert result["errors"] == {CONF_URL: "invalid_url"}
     assert _default(result, CONF_URL) == url
+    assert _default(result, CONF_API_KEY) == DEMO_KEY
 
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_URL: PROXY})
+    result = await _configure(hass, result["flow_id"])
     assert result["step_id"] == "tickers"
 
 
@@ -252,13 +258,14 @@ async def test_user_flow_errors_recover(
     assert _default(result, CONF_API_SECRET) is None
     assert _default(result, CONF_SERVER) == SERVER_CUSTOM
     assert _default(result, CONF_ACCOUNTS) == ["main", "trade"]
-    # The URL typed before is offered again on its step.
-    form = {CONF_SERVER: SERVER_CUSTOM, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    # The URL typed is still there: only the secret is typed again, on the same form.
     assert _default(result, CONF_URL) == PROXY
 
     mock_whitebit_client.trade_balances.side_effect = None
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_URL: PROXY})
+    form = {CONF_SERVER: SERVER_CUSTOM, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form | {CONF_URL: _default(result, CONF_URL)}
+    )
     assert result["step_id"] == "tickers"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TICKERS: ["BTC"]}
@@ -267,16 +274,29 @@ async def test_user_flow_errors_recover(
     assert result["result"].data[CONF_API_SECRET] == DEMO_SECRET
 
 
-async def test_quote_checked_against_the_shared_prices(
-    hass: HomeAssistant, mock_whitebit_client: MagicMock
+async def test_quote_offered_and_checked_from_the_shared_prices(
+    hass: HomeAssistant, mock_whitebit_client: MagicMock, freezer: FrozenDateTimeFactory
 ) -> None:
-    """The quote currency is checked with the server's prices: a failure is a typed error.
+    """The quote currencies are those the server's markets are priced in, common ones first.
 
-    Prices fetched for the check are the server's shared ones: the new entry values its
-    balances with them, without a ticker request of its own.
+    Home Assistant's own currency is the default where WhiteBIT trades in it, else USDT. The
+    choice is checked with the server's prices: a failure is a typed error. Prices fetched
+    for the flow are the server's shared ones: the new entry values its balances with them,
+    without a ticker request of its own.
     """
+    hass.config.currency = "UAH"
     result = await _start(hass)
     result = await _configure(hass, result["flow_id"])
+    # The fixture's markets: BTC, ETH, DOGE, SOL in USDT, SOL in BTC, USDT in EUR and UAH.
+    # Tickers read as themselves; "none" is translated (Off).
+    assert _offered(result, CONF_QUOTE) == [
+        {"value": "none", "label": "none"},
+        *({"value": value, "label": value.upper()} for value in ("usdt", "eur", "uah", "btc")),
+    ]
+    assert _default(result, CONF_QUOTE) == "uah"
+
+    # Prices gone stale, and the ticker failing: the form says so, typed.
+    freezer.tick(timedelta(minutes=6))
     mock_whitebit_client.markets.side_effect = WhiteBitConnectionError("unreachable")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TICKERS: ["BTC"], CONF_QUOTE: "eur"}
@@ -284,15 +304,40 @@ async def test_quote_checked_against_the_shared_prices(
     assert result["errors"] == {"base": "cannot_connect"}
     assert _default(result, CONF_QUOTE) == "eur"
 
+    # Fetched again: WhiteBIT closed its last UAH market meanwhile.
+    markets = dict(mock_whitebit_client.markets.return_value)
+    del markets["USDT_UAH"]
     mock_whitebit_client.markets.side_effect = None
+    mock_whitebit_client.markets.return_value = markets
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TICKERS: ["BTC"], CONF_QUOTE: "uah"}
+    )
+    assert result["errors"] == {CONF_QUOTE: "quote_unavailable"}
+    # The choice stays in the form, beside its error.
+    assert _default(result, CONF_QUOTE) == "uah"
+
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TICKERS: ["BTC"], CONF_QUOTE: "eur"}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    requests = mock_whitebit_client.markets.call_count
     await hass.async_block_till_done()
-    assert mock_whitebit_client.markets.call_count == 2
-    portfolio = hass.states.get("sensor.whitebit_proxy_example_key_0000_portfolio_value_eur")
+    assert mock_whitebit_client.markets.call_count == requests
+    portfolio = hass.states.get("sensor.whitebit_portfolio_value_eur")
     assert portfolio.attributes["unit_of_measurement"] == "EUR"
+
+
+async def test_quote_default_without_home_assistants_currency(
+    hass: HomeAssistant, mock_whitebit_client: MagicMock
+) -> None:
+    """A currency WhiteBIT has no market in leaves USDT the default; no markets, the common five."""
+    hass.config.currency = "GBP"
+    mock_whitebit_client.markets.side_effect = WhiteBitConnectionError("unreachable")
+    result = await _start(hass)
+    result = await _configure(hass, result["flow_id"])
+    assert _default(result, CONF_QUOTE) == "usdt"
+    offered = [option["value"] for option in _offered(result, CONF_QUOTE)]
+    assert offered == ["none", "usdt", "usd", "eur", "uah", "btc"]
 
 
 @pytest.mark.usefixtures("mock_whitebit_client")
@@ -308,17 +353,24 @@ async def test_no_tickers_selected(hass: HomeAssistant) -> None:
 async def test_same_key_twice_aborts(
     hass: HomeAssistant, init_global: MockConfigEntry, mock_whitebit_client: MagicMock
 ) -> None:
-    """One entry per key and server, found before any request; the entry stays as it was."""
+    """One entry per key and server, said once the key and secret are known to work.
+
+    A wrong secret for a configured key is a wrong secret, not "already configured": the
+    person learns what is wrong first. The entry stays as it was.
+    """
     before = _snapshot(init_global)
-    mock_whitebit_client.reset_mock()
+    form = {CONF_SERVER: SERVER_GLOBAL, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: "other"}
+    mock_whitebit_client.main_balances.side_effect = WhiteBitAuthenticationError("rejected")
     result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    mock_whitebit_client.main_balances.side_effect = None
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {CONF_SERVER: SERVER_GLOBAL, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: "other"},
+        result["flow_id"], form | {CONF_API_SECRET: DEMO_SECRET}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert not mock_whitebit_client.mock_calls
     assert _snapshot(init_global) == before
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
 
@@ -421,15 +473,13 @@ async def test_reconfigure(
     assert result["step_id"] == "reconfigure"
     assert result["errors"] == {"base": "invalid_auth"}
     mock_whitebit_client.main_balances.side_effect = None
-    # The custom server's URL comes on its own step, offering the one typed before.
-    form = {CONF_SERVER: SERVER_CUSTOM, CONF_API_KEY: SECOND_KEY, CONF_API_SECRET: SECOND_SECRET}
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
-    assert result["step_id"] == "custom_url"
+    # The custom server's URL stays in the form, with the server and the key.
     assert _default(result, CONF_URL) == PROXY
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_URL: "x"})
+    assert _default(result, CONF_SERVER) == SERVER_CUSTOM
+    result = await _configure(hass, result["flow_id"], "x", SECOND_KEY, SECOND_SECRET)
     assert result["errors"] == {CONF_URL: "invalid_url"}
 
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_URL: PROXY})
+    result = await _configure(hass, result["flow_id"], PROXY, SECOND_KEY, SECOND_SECRET)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert init_global.data == {
@@ -445,12 +495,10 @@ async def test_reconfigure(
 async def test_reconfigure_shows_a_custom_server_and_its_url(
     hass: HomeAssistant, init_global: MockConfigEntry
 ) -> None:
-    """An entry on a custom URL opens reconfigure with it, and offers the URL again."""
+    """An entry on a custom URL opens reconfigure with it and its URL."""
     hass.config_entries.async_update_entry(init_global, data={**init_global.data, CONF_URL: PROXY})
     result = await init_global.start_reconfigure_flow(hass)
     assert _default(result, CONF_SERVER) == SERVER_CUSTOM
-    form = {CONF_SERVER: SERVER_CUSTOM, CONF_API_KEY: DEMO_KEY, CONF_API_SECRET: DEMO_SECRET}
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], form)
     assert _default(result, CONF_URL) == PROXY
 
 
@@ -479,130 +527,6 @@ async def test_reconfigure_onto_another_entrys_account_aborts(
     assert _snapshot(init_global) == before
 
 
-def _options(**changes: Any) -> dict[str, Any]:
-    """A full options form: the entry's options with `changes`."""
-    return {**MAIN_OPTIONS, **changes}
-
-
-async def test_options_flow(
-    hass: HomeAssistant,
-    init_global: MockConfigEntry,
-    mock_whitebit_client: MagicMock,
-    entity_registry: er.EntityRegistry,
-) -> None:
-    """Options list every currency from the last poll; removed tickers lose their sensor."""
-    mock_whitebit_client.reset_mock()
-    result = await hass.config_entries.options.async_init(init_global.entry_id)
-    assert result["step_id"] == "init"
-    # The currencies come from the last poll; the markets offered for price sensors from the
-    # server's public ticker, fetched once since this entry values nothing.
-    assert [call[0] for call in mock_whitebit_client.mock_calls] == ["markets"]
-    assert {field: _default(result, field) for field in _options()} == _options()
-    assert {str(field) for field in result["data_schema"].schema} == {*_options(), CONF_MARKETS}
-    assert _offered(result, CONF_MARKETS) == sorted(mock_whitebit_client.markets.return_value)
-    assert _offered(result, CONF_TICKERS) == LISTED
-
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], _options(tickers=[])
-    )
-    assert result["errors"] == {"base": "no_tickers"}
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], _options(accounts=[])
-    )
-    assert result["errors"] == {"base": "no_accounts"}
-
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], _options(tickers=["BTC", "SOL"])
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    assert init_global.options == _options(tickers=["BTC", "SOL"])
-    # No interval to set: five minutes, or Home Assistant's own polling switch.
-    assert init_global.runtime_data.update_interval.total_seconds() == 300
-    unique_ids = {
-        entry.unique_id
-        for entry in er.async_entries_for_config_entry(entity_registry, init_global.entry_id)
-    }
-    assert unique_ids == {
-        f"{init_global.entry_id}_main_balance_BTC",
-        f"{init_global.entry_id}_main_balance_SOL",
-    }
-
-
-async def test_options_check_what_is_new(
-    hass: HomeAssistant,
-    init_global: MockConfigEntry,
-    mock_whitebit_client: MagicMock,
-    freezer: FrozenDateTimeFactory,
-) -> None:
-    """An added account is checked with the stored key, a new quote currency against prices.
-
-    The quote check reads the server's shared prices, as the markets list does: fresh ones
-    cost no request, and when they cannot be fetched the form says why.
-    """
-    markets = dict(mock_whitebit_client.markets.return_value)
-    del markets["USDT_UAH"]
-    mock_whitebit_client.markets.return_value = markets
-    mock_whitebit_client.trade_balances.side_effect = WhiteBitPermissionError("not allowed")
-    result = await hass.config_entries.options.async_init(init_global.entry_id)
-
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], _options(accounts=["main", "trade"])
-    )
-    assert result["errors"] == {"base": "no_permission"}
-    mock_whitebit_client.trade_balances.side_effect = None
-
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], _options(accounts=["main", "trade"], quote_currency="uah")
-    )
-    assert result["errors"] == {CONF_QUOTE: "quote_unavailable"}
-    # The form keeps what the user chose rather than going back to the stored options.
-    assert _default(result, CONF_QUOTE) == "uah"
-    assert _default(result, CONF_ACCOUNTS) == ["main", "trade"]
-    assert mock_whitebit_client.markets.call_count == 1
-
-    # Prices gone stale, and the ticker failing: the form says so, typed.
-    freezer.tick(timedelta(minutes=6))
-    mock_whitebit_client.markets.side_effect = WhiteBitRateLimitError("Too many requests.", 10)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], _options(accounts=["main", "trade"], quote_currency="eur")
-    )
-    assert result["errors"] == {"base": "rate_limited"}
-    mock_whitebit_client.markets.side_effect = None
-
-    changes = {
-        CONF_ACCOUNTS: ["main", "trade"],
-        CONF_QUOTE: "eur",
-        CONF_AUTO_TRACK: True,
-        CONF_ZERO_BALANCE: "unavailable",
-        CONF_TICKERS: [],
-    }
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], _options(**changes)
-    )
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    assert init_global.options == _options(**changes)
-    assert init_global.state is ConfigEntryState.LOADED
-    portfolio = hass.states.get("sensor.whitebit_global_key_0000_portfolio_value_eur")
-    assert portfolio.attributes["unit_of_measurement"] == "EUR"
-
-
-async def test_options_flow_when_not_loaded(
-    hass: HomeAssistant, global_entry: MockConfigEntry, mock_whitebit_client: MagicMock
-) -> None:
-    """With the entry not loaded, the list is fetched live; failing that, errors show."""
-    global_entry.add_to_hass(hass)
-    result = await hass.config_entries.options.async_init(global_entry.entry_id)
-    assert result["errors"] == {}
-    assert _offered(result, CONF_TICKERS) == LISTED
-
-    mock_whitebit_client.main_balances.side_effect = WhiteBitAuthenticationError("rejected")
-    result = await hass.config_entries.options.async_init(global_entry.entry_id)
-    assert result["errors"] == {"base": "invalid_auth"}
-    assert _offered(result, CONF_TICKERS) == sorted(SELECTED)
-
-
 async def test_accounts_are_checked_as_chosen(
     hass: HomeAssistant, mock_whitebit_client: MagicMock
 ) -> None:
@@ -624,15 +548,7 @@ async def test_accounts_are_checked_as_chosen(
     assert _default(result, CONF_TICKERS) == ["BTC", "SOL", "TON", "USDT"]
     assert _offered(result, CONF_TICKERS) == ["BTC", "SOL", "TON", "USDT"]
 
-    # Automatic tracking needs no selection; valuation needs a market in the quote currency.
-    markets = dict(mock_whitebit_client.markets.return_value)
-    del markets["USDT_UAH"]
-    mock_whitebit_client.markets.return_value = markets
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_TICKERS: [], CONF_AUTO_TRACK: True, CONF_QUOTE: "uah"}
-    )
-    assert result["errors"] == {CONF_QUOTE: "quote_unavailable"}
-    assert _default(result, CONF_AUTO_TRACK) is True
+    # Automatic tracking needs no selection.
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_TICKERS: [], CONF_AUTO_TRACK: True, CONF_QUOTE: "eur"}
     )
@@ -640,6 +556,6 @@ async def test_accounts_are_checked_as_chosen(
     assert result["options"][CONF_ACCOUNTS] == ["trade"]
     assert result["options"][CONF_AUTO_TRACK] is True
     await hass.async_block_till_done()
-    prefix = "sensor.whitebit_proxy_example_key_0000"
+    prefix = "sensor.whitebit"
     assert hass.states.get(f"{prefix}_ton_total").state == "42"
     assert hass.states.get(f"{prefix}_btc_main") is None

@@ -176,11 +176,10 @@ async def test_the_flow_names_the_missing_lending_access(
     """Earn ticked without lending access: a form error saying what to ask WhiteBIT for."""
     simulator.accounts[DEMO_KEY].permissions.difference_update(EARN_PATHS)
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    user = {"server": "custom", "api_key": DEMO_KEY, "api_secret": DEMO_SECRET}
+    user = {"server": "custom", "url": sim_url, "api_key": DEMO_KEY, "api_secret": DEMO_SECRET}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**user, CONF_ACCOUNTS: ["main", "earn"]}
     )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"url": sim_url})
     assert result["errors"] == {"base": "earn_no_access"}
 
 
@@ -192,13 +191,16 @@ async def test_options_refuse_earn_without_lending_access(
     before = dict(init_full.options)
     result = await hass.config_entries.options.async_init(init_full.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**before, CONF_ACCOUNTS: ["main", "trade", "earn"]}
+        result["flow_id"], {"next_step_id": "accounts"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_ACCOUNTS: ["main", "trade", "earn"]}
     )
     assert result["errors"] == {"base": "earn_no_access"}
     assert dict(init_full.options) == before
     simulator.accounts[DEMO_KEY].permissions.update(EARN_PATHS)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**before, CONF_ACCOUNTS: ["main", "trade", "earn"]}
+        result["flow_id"], {CONF_ACCOUNTS: ["main", "trade", "earn"]}
     )
     await hass.async_block_till_done()
     assert init_full.options[CONF_ACCOUNTS] == ["main", "trade", "earn"]

@@ -5,11 +5,13 @@ import pytest
 
 from custom_components.whitebit.const import CONF_SERVER, SERVER_CUSTOM
 from custom_components.whitebit.identity import (
+    default_name,
     entry_title,
     entry_unique_id,
     generated_titles,
     resolve_base_url,
     server_of,
+    title_for_key,
 )
 from custom_components.whitebit.pywhitebit.servers import InvalidUrlError
 
@@ -61,3 +63,25 @@ def test_names_and_ids() -> None:
     unique_id = entry_unique_id("https://whitebit.com", "my-key")
     assert "my-key" not in unique_id
     assert unique_id != entry_unique_id("https://whitebit.eu", "my-key")
+
+
+def test_default_names_and_a_new_key() -> None:
+    """New entries are "WhiteBIT", with the key's end beside another on the same server.
+
+    When the key changes, a title the integration made follows it in its own style (the
+    earlier "WhiteBIT Global (key …)" included); plain "WhiteBIT" and a chosen name stay.
+    """
+    old, new = "0123456789abcdef0123456789ab0000", "0123456789abcdef0123456789ab1111"
+    assert default_name(old, shared=False) == "WhiteBIT"
+    assert default_name(old, shared=True) == "WhiteBIT …0000"
+    assert default_name("short-key", shared=True) == "WhiteBIT"
+    before, after = ("https://whitebit.com", old), ("https://whitebit.com", new)
+    assert title_for_key("WhiteBIT …0000", before, after) == "WhiteBIT …1111"
+    assert title_for_key("WhiteBIT", before, after) == "WhiteBIT"
+    assert title_for_key("Savings", before, after) == "Savings"
+    assert title_for_key("WhiteBIT Global (key …0000)", before, after) == (
+        "WhiteBIT Global (key …1111)"
+    )
+    # Moved to WhiteBIT EU with the new key: the earlier style names the new server.
+    moved = ("https://whitebit.eu", new)
+    assert title_for_key("WhiteBIT Global", before, moved) == "WhiteBIT EU (key …1111)"

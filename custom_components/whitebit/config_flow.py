@@ -1,81 +1,40 @@
-"""Config, reauth, reconfigure and options flows for WhiteBIT.
+"""Config, reauth and reconfigure flows for WhiteBIT (the options flow: options_flow.py).
 
-Every flow checks what it would save the same way, with _async_validate: the key against the
-accounts it would read (the requests polling makes), and the quote currency against the
-server's shared prices (no request when they are fresh).
+What each flow checks before it saves is in checks.py; the forms are in forms.py.
 """
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any, override
 
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_USER,
-    ConfigEntryState,
+    ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_API_KEY, CONF_URL
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.update_coordinator import UpdateFailed
+from homeassistant.const import CONF_API_KEY, CONF_NAME, CONF_URL
+from homeassistant.core import callback
 
+from .checks import async_quotes, async_validate
 from .const import (
     CONF_ACCOUNTS,
     CONF_API_SECRET,
     CONF_AUTO_TRACK,
-    CONF_MARKETS,
     CONF_QUOTE,
     CONF_SERVER,
     CONF_TICKERS,
     CONF_ZERO_BALANCE,
     DOMAIN,
-    LEGACY_OPTIONS,
-    QUOTE_TICKERS,
     SERVER_CUSTOM,
     ZERO_REMOVE,
 )
 from .coordinator import WhiteBitConfigEntry
-from .forms import (
-    URL_SCHEMA,
-    account_schema,
-    options_schema,
-    selection_errors,
-    tickers_schema,
-)
-from .holdings import WhiteBitData, async_fetch_balances
-from .identity import entry_title, entry_unique_id, generated_titles, resolve_base_url, server_of
-from .issues import form_error
-from .prices import async_get_prices
-from .pywhitebit import InvalidUrlError, WhiteBitClient
-
-
-async def _async_validate(
-    hass: HomeAssistant, data: Mapping[str, Any], accounts: Collection[str], quote: str = ""
-) -> tuple[WhiteBitData, dict[str, str]]:
-    """Check the key live on `accounts`, then that the server trades in `quote` (if any)."""
-    balances = WhiteBitData()
-    if accounts:
-        session = async_get_clientsession(hass)
-        client = WhiteBitClient(session, data[CONF_API_KEY], data[CONF_API_SECRET], data[CONF_URL])
-        try:
-            balances = (await async_fetch_balances(client, accounts)).data()
-        except Exception as err:  # noqa: BLE001 - a flow ends in a form error, never a traceback
-            return balances, form_error(err)
-    if (ticker := QUOTE_TICKERS.get(quote)) is None:
-        return balances, {}
-    prices = await async_get_prices(hass, data[CONF_URL])
-    if (book := prices.book(ticker)) is None:
-        failure = prices.last_exception
-        cause = failure.__cause__ if isinstance(failure, UpdateFailed) else failure
-        return balances, form_error(cause)
-    return balances, {} if book.trades(ticker) else {CONF_QUOTE: "quote_unavailable"}
-
-
-def _options(entry: WhiteBitConfigEntry) -> dict[str, Any]:
-    """The entry's options, with what a not yet migrated entry (one never set up) lacks."""
-    return {**LEGACY_OPTIONS, **entry.options}
+from .forms import account_schema, default_quote, selection_errors, tickers_schema
+from .holdings import WhiteBitData
+from .identity import default_name, entry_unique_id, resolve_base_url, server_of, title_for_key
+from .options_flow import WhiteBitOptionsFlow, entry_options
+from .pywhitebit import InvalidUrlError
 
 
 class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -86,12 +45,10 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
 
     # The credentials checked, with what the tickers step needs to create the entry.
     _data: dict[str, str]
-    _title: str
     _accounts: list[str]
     _balances: WhiteBitData
-    # The account form's input, while the custom URL is asked for; the URL last typed.
-    _account: dict[str, Any]
-    _url: str | None = None
+    # What the entry is called unless the person names it otherwise.
+    _name: str
 
     @staticmethod
     @callback
@@ -102,10 +59,10 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @override
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Ask for the server, the key and the accounts, and check them against WhiteBIT."""
+        """Ask for the server (and a custom one's URL), the key and the accounts, and check them."""
         errors: dict[str, str] = {}
         if user_input is not None and not (errors := selection_errors(user_input)):
-            return await self._async_account_given(user_input)
+            return await self._async_save(user_input)
         return self._account_form(user_input, errors)
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:  # noqa: ARG002 - the confirm step reads the entry itself
@@ -119,52 +76,33 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is None:
             return self._account_form(None, {})
         url = self._get_reauth_entry().data[CONF_URL]
-        return await self._async_save({**user_input, CONF_SERVER: server_of(url)}, url)
+        return await self._async_save({**user_input, CONF_SERVER: server_of(url), CONF_URL: url})
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Change the server or the key of an existing entry."""
         if user_input is not None:
-            return await self._async_account_given(user_input)
+            return await self._async_save(user_input)
         url = self._get_reconfigure_entry().data[CONF_URL]
-        self._url = url if server_of(url) == SERVER_CUSTOM else None
-        return self._account_form({CONF_SERVER: server_of(url)}, {})
-
-    async def async_step_custom_url(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Ask for the URL of a custom server, then go on with the account step's input."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            self._url = str(user_input[CONF_URL])
-            account = {**self._account, CONF_URL: self._url}
-            try:
-                base_url = resolve_base_url(account)
-            except InvalidUrlError:
-                errors = {CONF_URL: "invalid_url"}
-            else:
-                return await self._async_save(account, base_url)
-        return self.async_show_form(
-            step_id="custom_url",
-            data_schema=self.add_suggested_values_to_schema(URL_SCHEMA, {CONF_URL: self._url}),
-            errors=errors,
-        )
+        server = server_of(url)
+        shown = {CONF_SERVER: server} | ({CONF_URL: url} if server == SERVER_CUSTOM else {})
+        return self._account_form(shown, {})
 
     async def async_step_tickers(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Pick the currencies (those holding a balance come preselected) and the valuation."""
+        """Pick the currencies (those holding a balance come preselected), valuation and name."""
         errors: dict[str, str] = {}
         if user_input is not None:
             errors = (
                 selection_errors(user_input)
-                or (await _async_validate(self.hass, self._data, (), user_input[CONF_QUOTE]))[1]
+                or (await async_validate(self.hass, self._data, (), user_input[CONF_QUOTE]))[1]
             )
             if not errors:
                 options = {key: user_input[key] for key in (CONF_TICKERS, CONF_AUTO_TRACK)}
                 return self.async_create_entry(
-                    title=self._title,
+                    title=str(user_input.get(CONF_NAME, "")).strip() or self._name,
                     data=self._data,
                     options={
                         CONF_ACCOUNTS: self._accounts,
@@ -173,57 +111,61 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_QUOTE: user_input[CONF_QUOTE],
                     },
                 )
-        schema = tickers_schema(self._balances)
+        kept = [user_input[CONF_QUOTE]] if user_input else []
+        quotes = await async_quotes(self.hass, self._data[CONF_URL], kept)
+        # Home Assistant's own currency (Settings → System → General) when WhiteBIT has it.
+        schema = tickers_schema(
+            self._balances, quotes, default_quote(quotes, self.hass.config.currency)
+        )
         return self.async_show_form(
             step_id="tickers",
-            data_schema=self.add_suggested_values_to_schema(schema, user_input or {}),
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or {CONF_NAME: self._name}
+            ),
             errors=errors,
             description_placeholders={"count": str(len(self._balances.listed()))},
         )
 
-    async def _async_account_given(self, account: dict[str, Any]) -> ConfigFlowResult:
-        """Go on from the account form: to the URL step for a custom server, else to saving."""
-        self._account = account
-        if account[CONF_SERVER] == SERVER_CUSTOM:
-            return await self.async_step_custom_url()
-        return await self._async_save(account, resolve_base_url(account))
-
-    async def _async_save(self, account: Mapping[str, Any], base_url: str) -> ConfigFlowResult:
+    async def _async_save(self, account: Mapping[str, Any]) -> ConfigFlowResult:
         """The one validate-and-save path of credentials, for a new entry or an existing one.
 
-        A new entry goes on to the currencies; an existing one is updated and reloaded, and its
-        title follows the new key and server unless the user renamed it. Pasted keys often
-        carry a trailing space or newline, which WhiteBIT would reject: they are stripped.
+        The key is checked first, and only a key that works is compared with the entries there
+        are (as core's flows do): "already configured" then means that this very account is,
+        not that a mistyped secret was taken for it. A new entry goes on to the currencies; an
+        existing one is updated and reloaded, its title following the key if the integration
+        made it. Pasted keys often carry a trailing space or newline, which WhiteBIT would
+        reject: they are stripped.
         """
+        try:
+            base_url = resolve_base_url(account)
+        except InvalidUrlError:
+            return self._account_form(account, {CONF_URL: "invalid_url"})
         key, secret = (str(account[field]).strip() for field in (CONF_API_KEY, CONF_API_SECRET))
         data = {CONF_URL: base_url, CONF_API_KEY: key, CONF_API_SECRET: secret}
-        unique_id = entry_unique_id(base_url, key)
-        if self.source == SOURCE_USER:
-            # Known before any request: an account added already is not asked again.
-            await self.async_set_unique_id(unique_id)
-            self._abort_if_unique_id_configured()
-            accounts = list(account[CONF_ACCOUNTS])
-        else:
-            entry = (
-                self._get_reauth_entry()
-                if self.source == SOURCE_REAUTH
-                else self._get_reconfigure_entry()
-            )
-            if any(
-                other.unique_id == unique_id and other.entry_id != entry.entry_id
-                for other in self._async_current_entries(include_ignore=False)
-            ):
-                return self.async_abort(reason="already_configured")
-            accounts = _options(entry)[CONF_ACCOUNTS]
-        self._balances, errors = await _async_validate(self.hass, data, accounts)
+        entry: ConfigEntry | None = None
+        if self.source == SOURCE_REAUTH:
+            entry = self._get_reauth_entry()
+        elif self.source != SOURCE_USER:
+            entry = self._get_reconfigure_entry()
+        accounts = (
+            list(account[CONF_ACCOUNTS]) if entry is None else entry_options(entry)[CONF_ACCOUNTS]
+        )
+        self._balances, errors = await async_validate(self.hass, data, accounts)
         if errors:
             return self._account_form({**account, CONF_API_KEY: key}, errors)
-        title = entry_title(account[CONF_SERVER], base_url, key)
-        if self.source == SOURCE_USER:
-            self._data, self._accounts, self._title = data, accounts, title
+        unique_id = entry_unique_id(base_url, key)
+        others = self._async_current_entries(include_ignore=False)
+        if entry is None:
+            await self.async_set_unique_id(unique_id)
+            self._abort_if_unique_id_configured()
+            self._data, self._accounts = data, accounts
+            shared = any(other.data.get(CONF_URL) == base_url for other in others)
+            self._name = default_name(key, shared=shared)
             return await self.async_step_tickers()
-        if entry.title not in generated_titles(entry.data[CONF_URL], entry.data[CONF_API_KEY]):
-            title = entry.title
+        if any(o.unique_id == unique_id and o.entry_id != entry.entry_id for o in others):
+            return self.async_abort(reason="already_configured")
+        old = (entry.data[CONF_URL], entry.data[CONF_API_KEY])
+        title = title_for_key(entry.title, old, (base_url, key))
         return self.async_update_reload_and_abort(
             entry, unique_id=unique_id, title=title, data=data
         )
@@ -234,54 +176,11 @@ class WhiteBitConfigFlow(ConfigFlow, domain=DOMAIN):
         """This flow's account form, filled in again but for the secret, which never is."""
         step = {SOURCE_USER: "user", SOURCE_REAUTH: "reauth_confirm"}.get(str(self.source))
         step = step or "reconfigure"
-        kept = {CONF_SERVER, CONF_ACCOUNTS, CONF_API_KEY}
+        kept = {CONF_SERVER, CONF_URL, CONF_ACCOUNTS, CONF_API_KEY}
         shown = {k: v for k, v in (user_input or {}).items() if k in kept}
         schema = account_schema(step)
         return self.async_show_form(
             step_id=step,
             data_schema=self.add_suggested_values_to_schema(schema, shown),
-            errors=errors,
-        )
-
-
-class WhiteBitOptionsFlow(OptionsFlowWithReload):
-    """Change what is tracked and how it is valued."""
-
-    config_entry: WhiteBitConfigEntry
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Show the options, with the currencies WhiteBIT currently lists.
-
-        An account added here was never fetched with this key; finding out now that the key
-        may not read it beats a reload that ends in a reauthentication prompt.
-        """
-        entry = self.config_entry
-        options = _options(entry)
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            if not (errors := selection_errors(user_input)):
-                added = set(user_input[CONF_ACCOUNTS]) - set(options[CONF_ACCOUNTS])
-                quote = user_input[CONF_QUOTE]
-                quote = "" if quote == options[CONF_QUOTE] else quote
-                _, errors = await _async_validate(self.hass, entry.data, added, quote)
-            if not errors:
-                return self.async_create_entry(data=user_input)
-        if entry.state is ConfigEntryState.LOADED:
-            # The coordinator's last poll already lists every currency; no extra request.
-            available = entry.runtime_data.data
-        else:
-            available, fetched = await _async_validate(
-                self.hass, entry.data, options[CONF_ACCOUNTS]
-            )
-            errors = errors or fetched
-        # Markets from the server's shared prices: fresh ones cost no request, stale ones are
-        # fetched once for every entry on the server. Markets picked before stay offered.
-        prices = await async_get_prices(self.hass, entry.data[CONF_URL])
-        listed = set(prices.data.markets) if prices.data and prices.last_update_success else set()
-        markets = sorted(listed | set(options.get(CONF_MARKETS, ())))
-        schema = options_schema(available, options[CONF_TICKERS], markets)
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(schema, user_input or options),
             errors=errors,
         )

@@ -35,12 +35,24 @@ DEFAULT_ACCOUNTS: Final = (ACCOUNT_MAIN, ACCOUNT_TRADE)
 ZERO_REMOVE: Final = "remove"
 ZERO_UNAVAILABLE: Final = "unavailable"
 
-# Portfolio valuation: off, or one of the quote currencies WhiteBIT has markets in. The stored
-# choice is the selector's option, a translation key, which Home Assistant wants lowercase;
-# this maps each to its ticker.
+# Portfolio valuation: off, or a currency WhiteBIT has markets in. The stored choice is the
+# selector's option, which Home Assistant wants lowercase ("usdt"); the ticker is its upper case.
 QUOTE_NONE: Final = "none"
-QUOTE_TICKERS: Final = {"usdt": "USDT", "usd": "USD", "eur": "EUR", "btc": "BTC", "uah": "UAH"}
+# Offered first, in this order, before the other quote currencies of the server's markets; and
+# offered when the markets cannot be fetched. Home Assistant's own currency is the default when
+# it is among the offered ones, else USDT.
+COMMON_QUOTES: Final = ("USDT", "USD", "EUR", "UAH", "BTC")
 DEFAULT_QUOTE: Final = "usdt"
+
+
+def quote_ticker(option: str) -> str | None:
+    """The ticker a stored quote option values in, or None for valuation off."""
+    return None if option == QUOTE_NONE else option.upper()
+
+
+# What an entry is called unless the person names it; with the key's end when another entry on
+# the same server has it already.
+DEFAULT_NAME: Final = "WhiteBIT"
 
 # What entries made before these options existed (minor version 1) did: main balances of the
 # chosen currencies, no valuation. Migration fills them in, so such entries make no new request.

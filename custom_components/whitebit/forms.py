@@ -3,9 +3,10 @@
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.const import CONF_API_KEY, CONF_URL
+from homeassistant.const import CONF_API_KEY, CONF_NAME, CONF_URL
 from homeassistant.helpers.selector import (
     BooleanSelector,
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -16,6 +17,7 @@ from homeassistant.helpers.selector import (
 
 from .const import (
     ACCOUNTS,
+    COMMON_QUOTES,
     CONF_ACCOUNTS,
     CONF_API_SECRET,
     CONF_AUTO_TRACK,
@@ -27,7 +29,6 @@ from .const import (
     DEFAULT_ACCOUNTS,
     DEFAULT_QUOTE,
     QUOTE_NONE,
-    QUOTE_TICKERS,
     SERVER_CUSTOM,
     SERVER_GLOBAL,
     SERVER_URLS,
@@ -35,6 +36,7 @@ from .const import (
     ZERO_UNAVAILABLE,
 )
 from .holdings import WhiteBitData
+from .pywhitebit import Market
 
 if TYPE_CHECKING:
     # What Home Assistant's types name since 2026.9, when probatio replaced voluptuous.
@@ -56,7 +58,11 @@ CREDENTIALS_SCHEMA = vol.Schema(
 
 
 def _select(
-    options: list[str], key: str | None, mode: SelectSelectorMode, *, multiple: bool = False
+    options: list[str] | list[SelectOptionDict],
+    key: str | None,
+    mode: SelectSelectorMode,
+    *,
+    multiple: bool = False,
 ) -> SelectSelector:
     config = SelectSelectorConfig(options=options, multiple=multiple, mode=mode)
     if key is not None:
@@ -65,30 +71,60 @@ def _select(
 
 
 _LIST, _DROPDOWN = SelectSelectorMode.LIST, SelectSelectorMode.DROPDOWN
-# The server first, as a person chooses it first.
+# The server first, as a person chooses it first; a custom server's URL right under it, on the
+# same form, so that choosing one takes no step of its own and an error asks for nothing twice.
 _ACCOUNT_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_SERVER, default=SERVER_GLOBAL): _select(
             [*SERVER_URLS, SERVER_CUSTOM], CONF_SERVER, _LIST
-        )
+        ),
+        vol.Optional(CONF_URL): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
     }
 ).extend(CREDENTIALS_SCHEMA.schema)
-# Asked for on a step of its own, and only when the server is a custom URL.
-URL_SCHEMA = vol.Schema(
-    {vol.Required(CONF_URL): TextSelector(TextSelectorConfig(type=TextSelectorType.URL))}
-)
 _ACCOUNTS_SELECTOR = _select(list(ACCOUNTS), CONF_ACCOUNTS, _LIST, multiple=True)
-_QUOTE_SELECTOR = _select([QUOTE_NONE, *QUOTE_TICKERS], CONF_QUOTE, _DROPDOWN)
 _ZERO_SELECTOR = _select([ZERO_REMOVE, ZERO_UNAVAILABLE], CONF_ZERO_BALANCE, _LIST)
 _USER_SCHEMA = _ACCOUNT_SCHEMA.extend(
     {vol.Required(CONF_ACCOUNTS, default=list(DEFAULT_ACCOUNTS)): _ACCOUNTS_SELECTOR}
 )
 _FORMS = {"user": _USER_SCHEMA, "reconfigure": _ACCOUNT_SCHEMA}
+ACCOUNTS_SCHEMA = vol.Schema({vol.Required(CONF_ACCOUNTS): _ACCOUNTS_SELECTOR})
 
 
 def account_schema(step: str) -> vol.Schema:
     """The account form of `step`: user and reconfigure ask for the server, reauth does not."""
     return _FORMS.get(step, CREDENTIALS_SCHEMA)
+
+
+def offered_quotes(markets: Mapping[str, Market] | None, kept: Collection[str]) -> list[str]:
+    """The quote options: every currency the server's trading markets are priced in.
+
+    The common ones first (USDT, USD, EUR, UAH, BTC), then the others alphabetically. Without
+    markets (they could not be fetched), the common ones, so that the form still opens; the
+    check on saving then says why. A choice made before (`kept`) stays offered.
+    """
+    quotes = {m.quote for m in (markets or {}).values() if not m.frozen} or set(COMMON_QUOTES)
+    # Stored lowercase and read back upper case: a ticker that is not all upper case would
+    # not survive that, and WhiteBIT writes tickers in upper case.
+    quotes = {q.lower() for q in quotes if q == q.upper()} | (set(kept) - {QUOTE_NONE})
+    common = [q.lower() for q in COMMON_QUOTES if q.lower() in quotes]
+    return common + sorted(quotes - set(common))
+
+
+def default_quote(quotes: Collection[str], currency: str) -> str:
+    """Home Assistant's own currency when the server trades in it, else USDT."""
+    return currency.lower() if currency.lower() in quotes else DEFAULT_QUOTE
+
+
+def _quote_selector(quotes: list[str]) -> SelectSelector:
+    options = [SelectOptionDict(value=QUOTE_NONE, label=QUOTE_NONE)]
+    # A ticker reads as itself in every language; only "Off" is translated.
+    options += [SelectOptionDict(value=quote, label=quote.upper()) for quote in quotes]
+    return _select(options, CONF_QUOTE, _DROPDOWN)
+
+
+def quote_schema(quotes: list[str]) -> vol.Schema:
+    """The valuation: off, or one of `quotes`."""
+    return vol.Schema({vol.Required(CONF_QUOTE): _quote_selector(quotes)})
 
 
 def _tickers(data: WhiteBitData, selected: Collection[str]) -> vol.Schema:
@@ -102,28 +138,31 @@ def _tickers(data: WhiteBitData, selected: Collection[str]) -> vol.Schema:
     )
 
 
-def tickers_schema(balances: WhiteBitData) -> vol.Schema:
-    """A new entry's currencies (those holding a balance preselected) and valuation."""
+def tickers_schema(balances: WhiteBitData, quotes: list[str], quote: str) -> vol.Schema:
+    """A new entry's currencies (those holding a balance preselected), valuation and name."""
     return _tickers(balances, sorted(balances.held())).extend(
         {
             vol.Required(CONF_AUTO_TRACK, default=False): BooleanSelector(),
-            vol.Required(CONF_QUOTE, default=DEFAULT_QUOTE): _QUOTE_SELECTOR,
+            vol.Required(CONF_QUOTE, default=quote): _quote_selector(quotes),
+            vol.Optional(CONF_NAME): TextSelector(),
         }
     )
 
 
-def options_schema(
-    available: WhiteBitData, selected: Collection[str], markets: list[str]
-) -> vol.Schema:
-    """The options: every currency listed or selected, and every market offered."""
+def currencies_schema(available: WhiteBitData, selected: Collection[str]) -> vol.Schema:
+    """The options' currencies: every one listed or selected, and what automatic tracking does."""
     return _tickers(available, selected).extend(
         {
-            vol.Required(CONF_ACCOUNTS): _ACCOUNTS_SELECTOR,
             vol.Required(CONF_AUTO_TRACK): BooleanSelector(),
             vol.Required(CONF_ZERO_BALANCE): _ZERO_SELECTOR,
-            vol.Required(CONF_QUOTE): _QUOTE_SELECTOR,
-            vol.Optional(CONF_MARKETS): _select(markets, None, _DROPDOWN, multiple=True),
         }
+    )
+
+
+def markets_schema(markets: list[str]) -> vol.Schema:
+    """The markets offered for price sensors."""
+    return vol.Schema(
+        {vol.Optional(CONF_MARKETS): _select(markets, None, _DROPDOWN, multiple=True)}
     )
 
 

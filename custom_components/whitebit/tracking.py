@@ -29,7 +29,7 @@ from .const import (
     CONF_ZERO_BALANCE,
     LOGGER,
     MAX_AUTO_TRACKED,
-    QUOTE_TICKERS,
+    quote_ticker,
 )
 
 # Currencies automatic tracking may start following per hour, after its first set.
@@ -56,7 +56,7 @@ class Tracking:
             tickers=frozenset(options[CONF_TICKERS]),
             auto_track=options[CONF_AUTO_TRACK],
             zero_balance=options[CONF_ZERO_BALANCE],
-            quote=QUOTE_TICKERS.get(options[CONF_QUOTE]),
+            quote=quote_ticker(options[CONF_QUOTE]),
             markets=tuple(options.get(CONF_MARKETS, ())),
         )
 
