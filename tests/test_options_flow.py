@@ -174,7 +174,7 @@ async def test_valuation_offers_the_markets_quotes(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert init_global.options == {**MAIN_OPTIONS, CONF_QUOTE: "kzt"}
-    portfolio = hass.states.get("sensor.whitebit_global_key_0000_portfolio_value_eur")
+    portfolio = hass.states.get("sensor.whitebit_global_key_0000_portfolio_value_kzt")
     assert portfolio.attributes["unit_of_measurement"] == "KZT"
 
 

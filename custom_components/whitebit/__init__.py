@@ -8,7 +8,7 @@ from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_API_SECRET, CONF_QUOTE, DOMAIN, LEGACY_OPTIONS, LOGGER, QUOTE_TICKERS
+from .const import CONF_API_SECRET, CONF_QUOTE, DOMAIN, LEGACY_OPTIONS, LOGGER, quote_ticker
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
 from .prices import PRICES_KEY, async_get_prices
 from .pywhitebit import WhiteBitClient
@@ -74,7 +74,7 @@ async def async_migrate_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -
         hass.config_entries.async_update_entry(entry, options=options, minor_version=3)
         LOGGER.debug("Migrated entry %s to version 1.3", entry.entry_id)
     if version < (1, 4):
-        if (quote := QUOTE_TICKERS.get(entry.options[CONF_QUOTE])) is not None:
+        if (quote := quote_ticker(entry.options[CONF_QUOTE])) is not None:
             await er.async_migrate_entries(
                 hass, entry.entry_id, partial(value_in, entry_id=entry.entry_id, quote=quote)
             )
