@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 import pytest
 
 from custom_components.whitebit.const import CONF_ACCOUNTS
-from custom_components.whitebit.pywhitebit import stream_settings
-from simulator import COLLATERAL_BALANCE_PATH, DEMO_KEY
+from custom_components.whitebit.pywhitebit import StreamState, stream_settings
+from simulator import COLLATERAL_BALANCE_PATH, DEMO_KEY, WEBSOCKET_TOKEN_PATH
 from simulator.margin import COLLATERAL_SUMMARY_PATH, OPEN_POSITIONS_PATH
 
+from .common import warning_lines
 from .pywhitebit.stream_servers import FAST, until
 
 if TYPE_CHECKING:
@@ -49,14 +50,18 @@ def fast(monkeypatch: pytest.MonkeyPatch, simulator: WhiteBitSimulator) -> None:
     account.margin.control(POSITION)
 
 
+async def _collateral_alone(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    entry.add_to_hass(hass)
+    options = {**entry.options, CONF_ACCOUNTS: ["collateral"]}
+    hass.config_entries.async_update_entry(entry, options=options)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
 @pytest.fixture
 async def margin_entry(hass: HomeAssistant, mock_config_entry: MockConfigEntry) -> MockConfigEntry:
     """The collateral account alone: the stream opens for it, though trade is not tracked."""
-    mock_config_entry.add_to_hass(hass)
-    options = {**mock_config_entry.options, CONF_ACCOUNTS: ["collateral"]}
-    hass.config_entries.async_update_entry(mock_config_entry, options=options)
-    await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    await _collateral_alone(hass, mock_config_entry)
     stream = mock_config_entry.runtime_data.stream
     assert stream is not None
     await until(lambda: stream.synced)
@@ -106,3 +111,24 @@ async def test_a_pushed_collateral_balance(
     simulator.accounts[DEMO_KEY].collateral["USDT"] = "1250.5"
     await until(lambda: _state(hass, f"sensor.{PREFIX}_usdt_collateral") == "1250.5")
     assert _requests(simulator) == before
+
+
+async def test_a_key_without_the_websocket_says_what_is_polled(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The collateral account alone, no WebSocket permission: the warning names what it streams."""
+    simulator.accounts[DEMO_KEY].permissions.discard(WEBSOCKET_TOKEN_PATH)
+    await _collateral_alone(hass, mock_config_entry)
+    stream = mock_config_entry.runtime_data.stream
+    assert stream is not None
+    await until(lambda: stream.status.state is StreamState.NO_PERMISSION)
+    assert [line for line in warning_lines(caplog) if "WebSocket" in line] == [
+        (
+            "The API key may not open WhiteBIT's WebSocket, so collateral balances and open "
+            "positions are polled every 5 minutes instead of pushed. To have them pushed, allow "
+            "the key the WebSocket token endpoint in WhiteBIT's API settings and reload the entry"
+        )
+    ]
