@@ -198,3 +198,31 @@ async def test_a_position_entity_the_user_deleted(
     await tick(hass, freezer, INTERVAL)
     assert _state(hass, f"{BTC_LONG}_margin") is None
     assert entity_registry.async_get(f"{BTC_LONG}_margin") is None
+
+
+async def test_a_push_during_a_poll_is_not_overwritten_by_its_answer(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Positions pushed while a poll's request is on its way: its older answer does not win."""
+    entry = await _setup(hass, global_entry)
+    polled = parse_positions([_record("BTC_USDT", unrealizedPnl="-3.5")])
+    pushed = parse_positions([_record("BTC_USDT", unrealizedPnl="12.5")])
+
+    async def answer_after_a_push() -> object:
+        entry.runtime_data.async_stream_positions(pushed)
+        return polled
+
+    mock_whitebit_client.open_positions.side_effect = answer_after_a_push
+    await tick(hass, freezer, INTERVAL)
+    assert _state(hass, f"{BTC_LONG}_pnl") == "12.5"
+    # The summary read (equity 15000.5), moved by the pushed PnL over the polled one (+16).
+    assert _state(hass, f"sensor.{PREFIX}_collateral_equity") == "15016.5"
+    # A poll with no push meanwhile is the newest again.
+    mock_whitebit_client.open_positions.side_effect = None
+    mock_whitebit_client.open_positions.return_value = polled
+    await tick(hass, freezer, INTERVAL)
+    assert _state(hass, f"{BTC_LONG}_pnl") == "-3.5"
+    assert _state(hass, f"sensor.{PREFIX}_collateral_equity") == "15000.5"

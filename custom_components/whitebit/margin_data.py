@@ -1,8 +1,12 @@
 """The collateral account's summary and open positions: polled, pushed, and warned about.
 
 The summary is read over REST; between reads, pushed positions move it (CollateralSummary.moved)
-so that equity and margin fraction follow a PnL change within a second, without a request.
+so that equity and margin fraction follow a PnL change within a second, without a request. The
+newest figures win: a REST answer requested before a push that arrived meanwhile does not
+replace the pushed positions.
 """
+
+from typing import TYPE_CHECKING
 
 from .const import LOGGER
 from .pywhitebit import CollateralSummary, Positions, WhiteBitClient, WhiteBitPermissionError
@@ -19,6 +23,8 @@ class MarginFigures:
         self._read: tuple[CollateralSummary, Positions] | None = None
         self._refused = False
         self._spoiled = False
+        # Pushes taken so far: a poll's answer requested before the last one is older than it.
+        self._pushes = 0
 
     async def async_fetch(self, client: WhiteBitClient) -> None:
         """Read the summary and the positions: two requests.
@@ -26,6 +32,7 @@ class MarginFigures:
         A key allowed the collateral balance but not these endpoints keeps its balances: the
         figures are unknown and the user is told once, not asked to reauthenticate.
         """
+        pushes = self._pushes
         try:
             summary = await client.collateral_summary()
             positions = await client.open_positions()
@@ -40,11 +47,20 @@ class MarginFigures:
             return
         self._refused = False
         self._read = (summary, positions)
+        if self._pushes != pushes:
+            # A push arrived while the answers were on their way: its positions are newer, and
+            # shown ones must not jump back. The summary read is what they move, as they would
+            # have had the push come after it.
+            if TYPE_CHECKING:
+                assert self.positions is not None  # a push sets them
+            self.summary = summary.moved(positions, self.positions)
+            return
         self.summary = summary
         self._take(positions)
 
     def push(self, positions: Positions) -> None:
         """Every open position, from the stream: the summary moves with them."""
+        self._pushes += 1
         if self._read is not None:
             summary, then = self._read
             self.summary = summary.moved(then, positions)
