@@ -226,3 +226,34 @@ async def test_a_push_during_a_poll_is_not_overwritten_by_its_answer(
     await tick(hass, freezer, INTERVAL)
     assert _state(hass, f"{BTC_LONG}_pnl") == "-3.5"
     assert _state(hass, f"sensor.{PREFIX}_collateral_equity") == "15000.5"
+
+
+async def test_a_positions_figures_are_in_its_markets_money(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """BTC_USDC's PnL in USDC, not USDT; a perpetual's in USDT, as WhiteBIT documents."""
+    await _setup(hass, global_entry)
+    mock_whitebit_client.open_positions.return_value = parse_positions(
+        [_record("BTC_USDC"), _record("SOL_PERP", "SHORT")]
+    )
+    await tick(hass, freezer, INTERVAL)
+    units = {
+        entity_id: hass.states.get(f"sensor.{PREFIX}_{entity_id}").attributes["unit_of_measurement"]
+        for entity_id in (
+            "btc_usdc_long_pnl",
+            "btc_usdc_long_liquidation_price",
+            "btc_usdc_long_amount",
+            "sol_perp_short_margin",
+            "sol_perp_short_amount",
+        )
+    }
+    assert units == {
+        "btc_usdc_long_pnl": "USDC",
+        "btc_usdc_long_liquidation_price": "USDC",
+        "btc_usdc_long_amount": "BTC",
+        "sol_perp_short_margin": "USDT",
+        "sol_perp_short_amount": "SOL",
+    }

@@ -4,7 +4,8 @@ A position is told apart by market and side (`BTC_USDT_long`), named so a person
 ("BTC/USDT long PnL"). Its entities appear when it opens and go when it closes, without a
 reload: removed, or kept unavailable, as the entry's choice for currencies at zero says, so one
 rule holds for everything that comes and goes. Either way a closed position's last figures are
-never shown. Figures are in the collateral account's money, exact.
+never shown. Figures are exact: the summary's in the collateral account's money, a position's in
+its market's money (BTC_USDC: USDC; a perpetual: USDT).
 """
 
 from collections.abc import Callable, Iterable
@@ -25,11 +26,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import ACCOUNT_COLLATERAL, FIAT_PRECISION, ZERO_UNAVAILABLE
 from .coordinator import WhiteBitCoordinator
 from .entity import WhiteBitEntity, exact_state
-from .pywhitebit import CollateralSummary, Position
-
-# WhiteBIT's collateral account counts in USDT: summary, PnL, margin and prices (a _PERP
-# market's too).
-MONEY: Final = "USDT"
+from .pywhitebit import COLLATERAL_MONEY, CollateralSummary, Position, market_money
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,7 +38,7 @@ class SummaryDescription(SensorEntityDescription):
 
 @dataclass(frozen=True, kw_only=True)
 class PositionDescription(SensorEntityDescription):
-    """One figure of an open position; in money, or in the market's base currency."""
+    """One figure of an open position; in the market's money, or in its base currency."""
 
     value_fn: Callable[[Position], Decimal | None]
     in_base: bool = False
@@ -51,7 +48,8 @@ def _money(key: str, value_fn: Callable[[CollateralSummary], Decimal]) -> Summar
     return SummaryDescription(
         key=key,
         translation_key=key,
-        native_unit_of_measurement=MONEY,
+        # The summary names no currency: WhiteBIT's documented one (see COLLATERAL_MONEY).
+        native_unit_of_measurement=COLLATERAL_MONEY,
         suggested_display_precision=FIAT_PRECISION,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=value_fn,
@@ -93,7 +91,6 @@ POSITION_DESCRIPTIONS: Final = (
         PositionDescription(
             key=f"position_{figure}",
             translation_key=f"position_{figure}",
-            native_unit_of_measurement=MONEY,
             suggested_display_precision=FIAT_PRECISION,
             state_class=SensorStateClass.MEASUREMENT,
             value_fn=value_fn,
@@ -236,8 +233,10 @@ class WhiteBitPositionSensor(PositionEntity, SensorEntity):
         """Describe `description`'s figure of the position `key`."""
         super().__init__(coordinator, key, description.key)
         self.entity_description = description
-        if description.in_base:
-            self._attr_native_unit_of_measurement = key.partition("_")[0]
+        market = key.rpartition("_")[0]
+        self._attr_native_unit_of_measurement = (
+            market.partition("_")[0] if description.in_base else market_money(market)
+        )
 
     @property
     @override
