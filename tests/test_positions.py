@@ -257,3 +257,30 @@ async def test_a_positions_figures_are_in_its_markets_money(
         "sol_perp_short_margin": "USDT",
         "sol_perp_short_amount": "SOL",
     }
+
+
+async def test_a_position_is_named_in_the_users_language(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Ukrainian: the side as a Ukrainian trader says it; the entity IDs stay as in English."""
+    hass.config.language = "uk"
+    mock_whitebit_client.open_positions.return_value = parse_positions(
+        [_record("BTC_USDT"), _record("SOL_PERP", "SHORT")]
+    )
+    await _setup(hass, global_entry)
+    names = {
+        entity_id: hass.states.get(entity_id).attributes["friendly_name"].rpartition(") ")[2]
+        for entity_id in (
+            f"{BTC_LONG}_pnl",
+            f"sensor.{PREFIX}_sol_perp_short_liquidation_price",
+            f"binary_sensor.{PREFIX}_sol_perp_short_margin_call",
+        )
+    }
+    assert names == {
+        f"{BTC_LONG}_pnl": "BTC/USDT лонг: PnL",
+        f"sensor.{PREFIX}_sol_perp_short_liquidation_price": "SOL/PERP шорт: ціна ліквідації",
+        f"binary_sensor.{PREFIX}_sol_perp_short_margin_call": "SOL/PERP шорт: маржин-кол",
+    }

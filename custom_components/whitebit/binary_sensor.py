@@ -47,8 +47,7 @@ class WhiteBitMarginCallSensor(PositionEntity, BinarySensorEntity):
 
     def __init__(self, coordinator: WhiteBitCoordinator, key: str) -> None:
         """The margin call of the position `key`."""
-        super().__init__(coordinator, key, MARGIN_CALL.key)
-        self.entity_description = MARGIN_CALL
+        super().__init__(coordinator, key, MARGIN_CALL)
 
     @property
     @override

@@ -11,7 +11,7 @@ its market's money (BTC_USDC: USDC; a perpetual: USDT).
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final, override
+from typing import TYPE_CHECKING, Final, override
 
 from homeassistant.components.sensor import (
     SensorEntity,
@@ -20,7 +20,7 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import ACCOUNT_COLLATERAL, FIAT_PRECISION, ZERO_UNAVAILABLE
@@ -105,10 +105,14 @@ POSITION_DESCRIPTIONS: Final = (
 )
 
 
-def position_name(key: str) -> str:
-    """`BTC_USDT_long` as a person reads it: `BTC/USDT long`."""
-    market, _, side = key.rpartition("_")
-    return f"{market.replace('_', '/')} {side}"
+def position_translation_key(figure: str, side: str) -> str:
+    """A figure's name for one side (`position_pnl_long`: "{market} long PnL").
+
+    The side is in the key, not a placeholder: Home Assistant translates a name, never the
+    value put in its placeholder, and each language words a side its own way. The entity ID
+    comes from the English name, as before (`…_btc_usdt_long_pnl`).
+    """
+    return f"{figure}_{side}"
 
 
 def summary_sensors(coordinator: WhiteBitCoordinator) -> list[SensorEntity]:
@@ -203,12 +207,19 @@ class WhiteBitSummarySensor(WhiteBitEntity, SensorEntity):
 class PositionEntity(WhiteBitEntity):
     """An entity of one open position, unavailable while it is not open or not readable."""
 
-    def __init__(self, coordinator: WhiteBitCoordinator, key: str, figure: str) -> None:
-        """Name it after the position: `BTC/USDT long …`."""
+    def __init__(
+        self, coordinator: WhiteBitCoordinator, key: str, description: EntityDescription
+    ) -> None:
+        """Name it after the position, in the user's language: `BTC/USDT long …`."""
         super().__init__(coordinator)
         self._key = key
-        self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{figure}_{key}"
-        self._attr_translation_placeholders = {"position": position_name(key)}
+        self.entity_description = description
+        self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{description.key}_{key}"
+        market, _, side = key.rpartition("_")
+        if TYPE_CHECKING:
+            assert description.translation_key is not None  # every description has one
+        self._attr_translation_key = position_translation_key(description.translation_key, side)
+        self._attr_translation_placeholders = {"market": market.replace("_", "/")}
 
     @property
     def _position(self) -> Position | None:
@@ -231,8 +242,7 @@ class WhiteBitPositionSensor(PositionEntity, SensorEntity):
         self, coordinator: WhiteBitCoordinator, description: PositionDescription, key: str
     ) -> None:
         """Describe `description`'s figure of the position `key`."""
-        super().__init__(coordinator, key, description.key)
-        self.entity_description = description
+        super().__init__(coordinator, key, description)
         market = key.rpartition("_")[0]
         self._attr_native_unit_of_measurement = (
             market.partition("_")[0] if description.in_base else market_money(market)
