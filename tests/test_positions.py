@@ -284,3 +284,58 @@ async def test_a_position_is_named_in_the_users_language(
         f"sensor.{PREFIX}_sol_perp_short_liquidation_price": "SOL/PERP шорт: ціна ліквідації",
         f"binary_sensor.{PREFIX}_sol_perp_short_margin_call": "SOL/PERP шорт: маржин-кол",
     }
+
+
+@pytest.mark.parametrize("zero_balance", [ZERO_REMOVE, ZERO_UNAVAILABLE])
+async def test_a_position_closed_while_stopped(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+    zero_balance: str,
+) -> None:
+    """Closed while stopped: at the next start removed, or unavailable (not restored), as chosen.
+
+    Unavailable as live entities, not Home Assistant's restored leftovers; reopened, same IDs.
+    """
+    entry = await _setup(hass, global_entry, zero_balance)
+    assert _state(hass, f"{BTC_LONG}_pnl") == "-168.42"
+    mock_whitebit_client.open_positions.return_value = parse_positions([])
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    for entity_id in (f"{BTC_LONG}_pnl", f"binary_sensor.{PREFIX}_btc_usdt_long_margin_call"):
+        state = hass.states.get(entity_id)
+        if zero_balance == ZERO_REMOVE:
+            assert state is None
+            assert entity_registry.async_get(entity_id) is None
+        else:
+            assert state is not None
+            assert state.state == STATE_UNAVAILABLE
+            assert "restored" not in state.attributes
+    mock_whitebit_client.open_positions.return_value = parse_positions([_record("BTC_USDT")])
+    await tick(hass, freezer, INTERVAL)
+    assert _state(hass, f"{BTC_LONG}_pnl") == "-3.5"
+    assert _state(hass, f"binary_sensor.{PREFIX}_btc_usdt_long_margin_call") == "off"
+
+
+async def test_positions_unknown_at_start_are_kept(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Positions not readable at the next start: nothing removed on the strength of not knowing."""
+    entry = await _setup(hass, global_entry)
+    mock_whitebit_client.open_positions.side_effect = WhiteBitPermissionError("no")
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    pnl = hass.states.get(f"{BTC_LONG}_pnl")
+    assert pnl is not None
+    assert pnl.state == STATE_UNAVAILABLE
+    assert "restored" not in pnl.attributes
+    # Known again, and closed: removed then.
+    mock_whitebit_client.open_positions.side_effect = None
+    mock_whitebit_client.open_positions.return_value = parse_positions([])
+    await tick(hass, freezer, INTERVAL)
+    assert _state(hass, f"{BTC_LONG}_pnl") is None

@@ -8,9 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from homeassistant.const import STATE_UNAVAILABLE
 import pytest
 
-from custom_components.whitebit.const import CONF_ACCOUNTS
+from custom_components.whitebit.const import (
+    CONF_ACCOUNTS,
+    CONF_ZERO_BALANCE,
+    ZERO_REMOVE,
+    ZERO_UNAVAILABLE,
+)
 from custom_components.whitebit.pywhitebit import StreamState, stream_settings
 from simulator import COLLATERAL_BALANCE_PATH, DEMO_KEY, WEBSOCKET_TOKEN_PATH
 from simulator.margin import COLLATERAL_SUMMARY_PATH, OPEN_POSITIONS_PATH
@@ -50,9 +56,11 @@ def fast(monkeypatch: pytest.MonkeyPatch, simulator: WhiteBitSimulator) -> None:
     account.margin.control(POSITION)
 
 
-async def _collateral_alone(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+async def _collateral_alone(
+    hass: HomeAssistant, entry: MockConfigEntry, zero_balance: str = ZERO_REMOVE
+) -> None:
     entry.add_to_hass(hass)
-    options = {**entry.options, CONF_ACCOUNTS: ["collateral"]}
+    options = {**entry.options, CONF_ACCOUNTS: ["collateral"], CONF_ZERO_BALANCE: zero_balance}
     hass.config_entries.async_update_entry(entry, options=options)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -101,6 +109,20 @@ async def test_a_closed_positions_entities_stop_showing_its_figures(
     assert _state(hass, f"binary_sensor.{PREFIX}_btc_usdt_long_margin_call") is None
     account.margin.control({**POSITION, "side": "SHORT", "amount": "-0.1"})
     await until(lambda: _state(hass, f"sensor.{PREFIX}_btc_usdt_short_amount") == "-0.1")
+
+
+async def test_a_closed_position_kept_unavailable_by_push(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: WhiteBitSimulator
+) -> None:
+    """Kept as unavailable (the entry's choice): a pushed close leaves no figure showing."""
+    await _collateral_alone(hass, mock_config_entry, ZERO_UNAVAILABLE)
+    pnl = f"sensor.{PREFIX}_btc_usdt_long_pnl"
+    await until(lambda: _state(hass, pnl) == "-25.5")
+    before = _requests(simulator)
+    simulator.accounts[DEMO_KEY].margin.control({"market": "BTC_USDT", "close": True})
+    await until(lambda: _state(hass, pnl) == STATE_UNAVAILABLE)
+    assert _state(hass, f"binary_sensor.{PREFIX}_btc_usdt_long_margin_call") == STATE_UNAVAILABLE
+    assert _requests(simulator) == before
 
 
 async def test_a_pushed_collateral_balance(

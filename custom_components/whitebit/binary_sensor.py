@@ -12,14 +12,14 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import ACCOUNT_COLLATERAL
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
-from .positions import PositionEntity, PositionTracker
+from .positions import MARGIN_CALL_KEY, PositionEntity, PositionTracker
 
 # The coordinator does all I/O; entities only read its data.
 PARALLEL_UPDATES = 0
 
 MARGIN_CALL = BinarySensorEntityDescription(
-    key="margin_call",
-    translation_key="margin_call",
+    key=MARGIN_CALL_KEY,
+    translation_key=MARGIN_CALL_KEY,
     device_class=BinarySensorDeviceClass.PROBLEM,
 )
 

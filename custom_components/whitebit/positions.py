@@ -105,6 +105,13 @@ POSITION_DESCRIPTIONS: Final = (
 )
 
 
+# What a position's binary sensor shows: whether it is in a liquidation stage.
+MARGIN_CALL_KEY: Final = "margin_call"
+# Every figure a position has an entity for, on either platform: its unique ID is
+# `{entry_id}_{figure}_{BTC_USDT_long}`.
+POSITION_FIGURES: Final = (*(d.key for d in POSITION_DESCRIPTIONS), MARGIN_CALL_KEY)
+
+
 def position_translation_key(figure: str, side: str) -> str:
     """A figure's name for one side (`position_pnl_long`: "{market} long PnL").
 
@@ -131,7 +138,9 @@ class PositionTracker[E: Entity]:
     """Keeps one set of entities (of one platform) per open position, as positions come and go.
 
     Only a known list moves anything: while positions are unknown (not read yet, refused)
-    nothing is added or removed.
+    nothing is added or removed. A position that closed while Home Assistant was stopped is
+    still in the entity registry at the next start: it goes then, or is set up unavailable,
+    as one that closes while running would; never left to Home Assistant's restored state.
     """
 
     def __init__(
@@ -149,7 +158,18 @@ class PositionTracker[E: Entity]:
         self._entities: dict[str, list[E]] = {}
 
     def start(self) -> list[E]:
-        """The entities of the positions open now, to set up with the platform."""
+        """The entities to set up with the platform: of the positions open now, and kept ones.
+
+        Kept: those registered earlier, unless the list is known and says they are closed and
+        the entry removes what goes; then they are removed.
+        """
+        registered = self._registered()
+        known = self._coordinator.data.positions is not None
+        if not known or self._coordinator.tracking.zero_balance == ZERO_UNAVAILABLE:
+            return self._entities_for(self._open() | set(registered))
+        for key in set(registered) - self._open():
+            for entity_id in registered[key]:
+                self._registry.async_remove(entity_id)
         return self._entities_for(self._open())
 
     @callback
@@ -170,6 +190,18 @@ class PositionTracker[E: Entity]:
     def _open(self) -> set[str]:
         positions = self._coordinator.data.positions
         return set() if positions is None else set(positions.positions) | positions.invalid
+
+    def _registered(self) -> dict[str, list[str]]:
+        """The entity IDs of every position the entity registry holds entities of, by key."""
+        entry_id = self._coordinator.config_entry.entry_id
+        prefixes = [f"{entry_id}_{figure}_" for figure in POSITION_FIGURES]
+        found: dict[str, list[str]] = {}
+        for registry_entry in er.async_entries_for_config_entry(self._registry, entry_id):
+            for prefix in prefixes:
+                if registry_entry.unique_id.startswith(prefix):
+                    key = registry_entry.unique_id.removeprefix(prefix)
+                    found.setdefault(key, []).append(registry_entry.entity_id)
+        return found
 
     def _entities_for(self, keys: Iterable[str]) -> list[E]:
         made: list[E] = []
