@@ -6,10 +6,22 @@ newest figures win: a REST answer requested before a push that arrived meanwhile
 replace the pushed positions.
 """
 
-from typing import TYPE_CHECKING
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, Final
 
 from .const import LOGGER
-from .pywhitebit import CollateralSummary, Positions, WhiteBitClient, WhiteBitPermissionError
+from .pywhitebit import (
+    CollateralSummary,
+    Position,
+    Positions,
+    WhiteBitClient,
+    WhiteBitPermissionError,
+    market_money,
+)
+
+# What a bug report needs of a position besides its figures, which are redacted as balances are.
+_SHOWN: Final = frozenset({"market", "side", "liquidation_stage"})
+REDACTED: Final = "**REDACTED**"
 
 
 class MarginFigures:
@@ -77,3 +89,32 @@ class MarginFigures:
                 len(positions.invalid) + positions.dropped,
             )
         self._spoiled = spoiled
+
+    def diagnostics(self) -> dict[str, Any]:
+        """What is known and how it came, for a bug report: every amount redacted.
+
+        Markets, sides and liquidation stages are shown, as tickers are; a figure is redacted,
+        or None where WhiteBIT gave none (a liquidation price), which tells the two apart.
+        """
+        positions = self.positions
+        return {
+            "refused": self._refused,
+            "positions_pushed": self._pushes,
+            "summary": None
+            if self.summary is None
+            else dict.fromkeys((f.name for f in fields(CollateralSummary)), REDACTED),
+            "positions": None
+            if positions is None
+            else {key: _redacted(position) for key, position in sorted(positions.positions.items())},
+            "positions_invalid": None if positions is None else sorted(positions.invalid),
+            "positions_dropped": None if positions is None else positions.dropped,
+        }
+
+
+def _redacted(position: Position) -> dict[str, Any]:
+    figures = {f.name: getattr(position, f.name) for f in fields(Position)}
+    shown = {
+        name: value if name in _SHOWN or value is None else REDACTED
+        for name, value in figures.items()
+    }
+    return {**shown, "money": market_money(position.market)}
