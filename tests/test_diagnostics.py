@@ -13,6 +13,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from syrupy.filters import props
 
 from custom_components.whitebit.const import CONF_ACCOUNTS, CONF_API_SECRET
+from custom_components.whitebit.pywhitebit import WhiteBitPermissionError
 from simulator import DEMO_BALANCES, DEMO_KEY, DEMO_SECRET, DEMO_TRADE
 
 if TYPE_CHECKING:
@@ -42,6 +43,14 @@ async def test_diagnostics(
         assert f'"{amount}"' not in dumped
 
 
+async def _with_collateral(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    entry.add_to_hass(hass)
+    options = {**entry.options, CONF_ACCOUNTS: ["main", "collateral"]}
+    hass.config_entries.async_update_entry(entry, options=options)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
 async def test_diagnostics_of_margin(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
@@ -50,11 +59,7 @@ async def test_diagnostics_of_margin(
     snapshot: SnapshotAssertion,
 ) -> None:
     """The collateral summary and positions: markets, sides and stages; no figure, no key."""
-    global_entry.add_to_hass(hass)
-    options = {**global_entry.options, CONF_ACCOUNTS: ["main", "collateral"]}
-    hass.config_entries.async_update_entry(global_entry, options=options)
-    await hass.config_entries.async_setup(global_entry.entry_id)
-    await hass.async_block_till_done()
+    await _with_collateral(hass, global_entry)
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, global_entry)
     assert diagnostics["margin"] == snapshot
     dumped = json.dumps(diagnostics)
@@ -71,3 +76,21 @@ async def test_diagnostics_of_margin(
     # Every figure but the integer leverage is a string: none of them is in the dump.
     for figure in figures:
         assert not isinstance(figure, str) or f'"{figure}"' not in dumped
+
+
+async def test_diagnostics_of_a_refused_margin(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+) -> None:
+    """A key that may not read the summary or positions: said so, nothing else known."""
+    mock_whitebit_client.collateral_summary.side_effect = WhiteBitPermissionError("no")
+    await _with_collateral(hass, global_entry)
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, global_entry)
+    assert diagnostics["margin"] == {
+        "refused": True,
+        "positions_pushed": 0,
+        "summary": None,
+        "positions": None,
+    }

@@ -96,19 +96,22 @@ class MarginFigures:
         Markets, sides and liquidation stages are shown, as tickers are; a figure is redacted,
         or None where WhiteBIT gave none (a liquidation price), which tells the two apart.
         """
-        positions = self.positions
         return {
             "refused": self._refused,
             "positions_pushed": self._pushes,
             "summary": None
             if self.summary is None
             else dict.fromkeys((f.name for f in fields(CollateralSummary)), REDACTED),
-            "positions": None
-            if positions is None
-            else {key: _redacted(position) for key, position in sorted(positions.positions.items())},
-            "positions_invalid": None if positions is None else sorted(positions.invalid),
-            "positions_dropped": None if positions is None else positions.dropped,
+            "positions": None if self.positions is None else _positions(self.positions),
         }
+
+
+def _positions(positions: Positions) -> dict[str, Any]:
+    return {
+        "open": {key: _redacted(position) for key, position in sorted(positions.positions.items())},
+        "invalid": sorted(positions.invalid),
+        "dropped": positions.dropped,
+    }
 
 
 def _redacted(position: Position) -> dict[str, Any]:
