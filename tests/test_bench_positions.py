@@ -1,12 +1,14 @@
 """Benchmark: from a position's change at WhiteBIT to its sensor's new state, push vs polling.
 
-As test_bench_stream does for trade balances: BENCH_CHANGES changes each way (scripts/bench:
-100; `scripts/test --bench`: 3). Push in real time against the simulator's /ws, which sends
-every position once a second as WhiteBIT does; polling in frozen time on Home Assistant's
-schedule (five minutes). Also timed by push: a close, until the position's entities are gone
-(the issue: within 5 s). Also counted: the collateral account's requests per hour, stream up
-against polling alone. It prints the numbers and asserts that every change arrived, by which
-path, and each pushed one within 5 s.
+As test_bench_stream does for trade balances, with the same loop (tests/latency.py):
+BENCH_CHANGES changes each way (scripts/bench: 100; `scripts/test --bench`: 3). Push in real
+time against the simulator's /ws, which sends every position once a second as WhiteBIT does;
+polling in frozen time on Home Assistant's schedule (five minutes). Also timed by push: a
+collateral balance change (the issue: within 3 s, as a PnL change; the simulator sends
+balanceMargin each second, WhiteBIT every 1.5 s), and a close until the position's entities are
+gone (within 5 s). Also counted: the collateral account's requests per hour, stream up against
+polling alone. It prints the numbers and asserts that every change arrived, by which path, and
+each pushed one within the issue's bound.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ pytestmark = pytest.mark.bench
 
 CHANGES = int(os.environ.get("BENCH_CHANGES", "3"))
 SENSOR = "sensor.whitebit_127_0_0_1_btc_usdt_long_pnl"
+BALANCE = "sensor.whitebit_127_0_0_1_usdt_collateral"
 PATHS = (COLLATERAL_BALANCE_PATH, COLLATERAL_SUMMARY_PATH, OPEN_POSITIONS_PATH)
 RESULTS: dict[str, list[float]] = {}
 REQUESTS: dict[str, str] = {}
@@ -53,6 +56,10 @@ POSITION = {
 
 def _pnl(i: int) -> str:
     return f"{i + 1}.25"
+
+
+def _balance(i: int) -> str:
+    return f"{1001 + i}"
 
 
 def _move(simulator: WhiteBitSimulator) -> Callable[[int], None]:
@@ -90,8 +97,17 @@ async def test_push_latency(
     assert stream is not None
     await until(lambda: stream.synced, seconds=10)
     before = dict(simulator.stats.requests)
-    RESULTS["push"] = await push_latencies(hass, SENSOR, CHANGES, _move(simulator), _pnl)
-    margin = simulator.accounts[DEMO_KEY].margin
+    # The issue's bounds: a pushed PnL change or collateral balance within 3 s, a close 5 s.
+    RESULTS["push"] = await push_latencies(hass, SENSOR, CHANGES, _move(simulator), _pnl, within=3)
+    account = simulator.accounts[DEMO_KEY]
+
+    def deposit(i: int) -> None:
+        account.collateral["USDT"] = _balance(i)
+
+    RESULTS["collateral balance (push)"] = await push_latencies(
+        hass, BALANCE, CHANGES, deposit, _balance, within=3
+    )
+    margin = account.margin
 
     async def reopen(_: int) -> None:
         margin.control(POSITION)
@@ -102,7 +118,7 @@ async def test_push_latency(
 
     # A close: until the entity is removed (the entry's choice; None in push_latencies).
     RESULTS["close (push)"] = await push_latencies(
-        hass, SENSOR, CHANGES, close, lambda _: None, before=reopen
+        hass, SENSOR, CHANGES, close, lambda _: None, within=5, before=reopen
     )
     assert _requests(simulator, before) == 0  # every change came by the stream
     before = dict(simulator.stats.requests)

@@ -70,7 +70,9 @@ async def test_push_latency(
     assert stream is not None
     await until(lambda: stream.synced, seconds=10)
     trade_polls = simulator.stats.requests[TRADE_BALANCE_PATH]
-    RESULTS["push"] = await push_latencies(hass, SENSOR, CHANGES, _change(simulator), _total)
+    RESULTS["push"] = await push_latencies(
+        hass, SENSOR, CHANGES, _change(simulator), _total, within=5
+    )
     # Every change came by the stream: no trade-account request was made meanwhile.
     assert simulator.stats.requests[TRADE_BALANCE_PATH] == trade_polls
     assert stream.status.reconnects == 0

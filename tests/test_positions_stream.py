@@ -90,6 +90,7 @@ async def test_a_pushed_pnl_change_reaches_the_state_without_a_request(
 ) -> None:
     """PnL, equity and margin fraction follow WhiteBIT's push; no REST request for them."""
     assert _state(hass, f"sensor.{PREFIX}_btc_usdt_long_pnl") == "-25.5"
+    assert _state(hass, f"sensor.{PREFIX}_btc_usdt_long_liquidation_price") == "81000"
     assert _state(hass, f"sensor.{PREFIX}_collateral_equity") == "974.5"
     before = _requests(simulator)
     simulator.accounts[DEMO_KEY].margin.control({"market": "BTC_USDT", "pnl": "40.25"})
