@@ -128,11 +128,11 @@ COLLATERAL_ONLY = frozenset(
         "unrealized_pnl",
         "margin_fraction",
         "leverage",
-        "position_amount",
-        "position_pnl",
-        "position_liquidation_price",
-        "position_base_price",
-        "position_margin",
+        *(
+            f"position_{figure}_{side}"
+            for figure in ("amount", "pnl", "liquidation_price", "base_price", "margin")
+            for side in ("long", "short")
+        ),
     }
 )
 

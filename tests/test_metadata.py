@@ -19,7 +19,12 @@ from custom_components.whitebit.const import (
     ZERO_UNAVAILABLE,
 )
 from custom_components.whitebit.market import MARKET_DESCRIPTIONS
-from custom_components.whitebit.positions import POSITION_DESCRIPTIONS, SUMMARY_DESCRIPTIONS
+from custom_components.whitebit.positions import (
+    POSITION_DESCRIPTIONS,
+    SUMMARY_DESCRIPTIONS,
+    position_translation_key,
+)
+from custom_components.whitebit.pywhitebit.margin import LONG, SHORT
 from custom_components.whitebit.sensor import (
     PORTFOLIO_DESCRIPTION,
     TICKER_DESCRIPTIONS,
@@ -213,11 +218,14 @@ def test_every_entity_has_a_name_and_icon() -> None:
         UNVALUED_DESCRIPTION,
         *MARKET_DESCRIPTIONS,
         *SUMMARY_DESCRIPTIONS,
-        *POSITION_DESCRIPTIONS,
     )
-    keys = {d.translation_key for d in descriptions}
+    keys = {d.translation_key for d in descriptions} | {
+        position_translation_key(str(d.translation_key), side)
+        for d in POSITION_DESCRIPTIONS
+        for side in (LONG, SHORT)
+    }
     assert keys == set(english["entity"]["sensor"]) == set(icons["entity"]["sensor"])
-    binary = {MARGIN_CALL.translation_key}
+    binary = {position_translation_key(str(MARGIN_CALL.translation_key), s) for s in (LONG, SHORT)}
     assert (
         binary == set(english["entity"]["binary_sensor"]) == set(icons["entity"]["binary_sensor"])
     )

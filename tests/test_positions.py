@@ -198,3 +198,144 @@ async def test_a_position_entity_the_user_deleted(
     await tick(hass, freezer, INTERVAL)
     assert _state(hass, f"{BTC_LONG}_margin") is None
     assert entity_registry.async_get(f"{BTC_LONG}_margin") is None
+
+
+async def test_a_push_during_a_poll_is_not_overwritten_by_its_answer(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Positions pushed while a poll's request is on its way: its older answer does not win."""
+    entry = await _setup(hass, global_entry)
+    polled = parse_positions([_record("BTC_USDT", unrealizedPnl="-3.5")])
+    pushed = parse_positions([_record("BTC_USDT", unrealizedPnl="12.5")])
+
+    async def answer_after_a_push() -> object:
+        entry.runtime_data.async_stream_positions(pushed)
+        return polled
+
+    mock_whitebit_client.open_positions.side_effect = answer_after_a_push
+    await tick(hass, freezer, INTERVAL)
+    assert _state(hass, f"{BTC_LONG}_pnl") == "12.5"
+    # The summary read (equity 15000.5), moved by the pushed PnL over the polled one (+16).
+    assert _state(hass, f"sensor.{PREFIX}_collateral_equity") == "15016.5"
+    # A poll with no push meanwhile is the newest again.
+    mock_whitebit_client.open_positions.side_effect = None
+    mock_whitebit_client.open_positions.return_value = polled
+    await tick(hass, freezer, INTERVAL)
+    assert _state(hass, f"{BTC_LONG}_pnl") == "-3.5"
+    assert _state(hass, f"sensor.{PREFIX}_collateral_equity") == "15000.5"
+
+
+async def test_a_positions_figures_are_in_its_markets_money(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """BTC_USDC's PnL in USDC, not USDT; a perpetual's in USDT, as WhiteBIT documents."""
+    await _setup(hass, global_entry)
+    mock_whitebit_client.open_positions.return_value = parse_positions(
+        [_record("BTC_USDC"), _record("SOL_PERP", "SHORT")]
+    )
+    await tick(hass, freezer, INTERVAL)
+    units = {
+        entity_id: hass.states.get(f"sensor.{PREFIX}_{entity_id}").attributes["unit_of_measurement"]
+        for entity_id in (
+            "btc_usdc_long_pnl",
+            "btc_usdc_long_liquidation_price",
+            "btc_usdc_long_amount",
+            "sol_perp_short_margin",
+            "sol_perp_short_amount",
+        )
+    }
+    assert units == {
+        "btc_usdc_long_pnl": "USDC",
+        "btc_usdc_long_liquidation_price": "USDC",
+        "btc_usdc_long_amount": "BTC",
+        "sol_perp_short_margin": "USDT",
+        "sol_perp_short_amount": "SOL",
+    }
+
+
+async def test_a_position_is_named_in_the_users_language(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Ukrainian: the side as a Ukrainian trader says it; the entity IDs stay as in English."""
+    hass.config.language = "uk"
+    mock_whitebit_client.open_positions.return_value = parse_positions(
+        [_record("BTC_USDT"), _record("SOL_PERP", "SHORT")]
+    )
+    await _setup(hass, global_entry)
+    names = {
+        entity_id: hass.states.get(entity_id).attributes["friendly_name"].rpartition(") ")[2]
+        for entity_id in (
+            f"{BTC_LONG}_pnl",
+            f"sensor.{PREFIX}_sol_perp_short_liquidation_price",
+            f"binary_sensor.{PREFIX}_sol_perp_short_margin_call",
+        )
+    }
+    assert names == {
+        f"{BTC_LONG}_pnl": "BTC/USDT лонг: PnL",
+        f"sensor.{PREFIX}_sol_perp_short_liquidation_price": "SOL/PERP шорт: ціна ліквідації",
+        f"binary_sensor.{PREFIX}_sol_perp_short_margin_call": "SOL/PERP шорт: маржин-кол",
+    }
+
+
+@pytest.mark.parametrize("zero_balance", [ZERO_REMOVE, ZERO_UNAVAILABLE])
+async def test_a_position_closed_while_stopped(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    entity_registry: er.EntityRegistry,
+    zero_balance: str,
+) -> None:
+    """Closed while stopped: at the next start removed, or unavailable (not restored), as chosen.
+
+    Unavailable as live entities, not Home Assistant's restored leftovers; reopened, same IDs.
+    """
+    entry = await _setup(hass, global_entry, zero_balance)
+    assert _state(hass, f"{BTC_LONG}_pnl") == "-168.42"
+    mock_whitebit_client.open_positions.return_value = parse_positions([])
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    for entity_id in (f"{BTC_LONG}_pnl", f"binary_sensor.{PREFIX}_btc_usdt_long_margin_call"):
+        state = hass.states.get(entity_id)
+        if zero_balance == ZERO_REMOVE:
+            assert state is None
+            assert entity_registry.async_get(entity_id) is None
+        else:
+            assert state is not None
+            assert state.state == STATE_UNAVAILABLE
+            assert "restored" not in state.attributes
+    mock_whitebit_client.open_positions.return_value = parse_positions([_record("BTC_USDT")])
+    await tick(hass, freezer, INTERVAL)
+    assert _state(hass, f"{BTC_LONG}_pnl") == "-3.5"
+    assert _state(hass, f"binary_sensor.{PREFIX}_btc_usdt_long_margin_call") == "off"
+
+
+async def test_positions_unknown_at_start_are_kept(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Positions not readable at the next start: nothing removed on the strength of not knowing."""
+    entry = await _setup(hass, global_entry)
+    mock_whitebit_client.open_positions.side_effect = WhiteBitPermissionError("no")
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    pnl = hass.states.get(f"{BTC_LONG}_pnl")
+    assert pnl is not None
+    assert pnl.state == STATE_UNAVAILABLE
+    assert "restored" not in pnl.attributes
+    # Known again, and closed: removed then.
+    mock_whitebit_client.open_positions.side_effect = None
+    mock_whitebit_client.open_positions.return_value = parse_positions([])
+    await tick(hass, freezer, INTERVAL)
+    assert _state(hass, f"{BTC_LONG}_pnl") is None

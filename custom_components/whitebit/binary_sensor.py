@@ -12,14 +12,14 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import ACCOUNT_COLLATERAL
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
-from .positions import PositionEntity, PositionTracker
+from .positions import MARGIN_CALL_KEY, PositionEntity, PositionTracker
 
 # The coordinator does all I/O; entities only read its data.
 PARALLEL_UPDATES = 0
 
 MARGIN_CALL = BinarySensorEntityDescription(
-    key="margin_call",
-    translation_key="margin_call",
+    key=MARGIN_CALL_KEY,
+    translation_key=MARGIN_CALL_KEY,
     device_class=BinarySensorDeviceClass.PROBLEM,
 )
 
@@ -47,8 +47,7 @@ class WhiteBitMarginCallSensor(PositionEntity, BinarySensorEntity):
 
     def __init__(self, coordinator: WhiteBitCoordinator, key: str) -> None:
         """The margin call of the position `key`."""
-        super().__init__(coordinator, key, MARGIN_CALL.key)
-        self.entity_description = MARGIN_CALL
+        super().__init__(coordinator, key, MARGIN_CALL)
 
     @property
     @override

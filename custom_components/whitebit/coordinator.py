@@ -132,10 +132,17 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
             # The poll will meet the same refusal; either way it is the same reauth flow.
             self.config_entry.async_start_reauth(self.hass)
             return
+        # Named by what this entry streams: the collateral account alone streams no trade balance.
+        accounts = self.tracking.accounts
+        streamed = [
+            *(["trade balances"] if ACCOUNT_TRADE in accounts else []),
+            *(["collateral balances", "open positions"] if ACCOUNT_COLLATERAL in accounts else []),
+        ]
         LOGGER.warning(
-            "The API key may not open WhiteBIT's WebSocket, so trade balances are polled "
-            "every 5 minutes instead of pushed. To have them pushed, allow the key the "
-            "WebSocket token endpoint in WhiteBIT's API settings and reload the entry"
+            "The API key may not open WhiteBIT's WebSocket, so %s are polled every 5 minutes "
+            "instead of pushed. To have them pushed, allow the key the WebSocket token endpoint "
+            "in WhiteBIT's API settings and reload the entry",
+            " and ".join((", ".join(streamed[:-1]), streamed[-1])) if streamed[1:] else streamed[0],
         )
 
     @override

@@ -6,7 +6,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_KEY, CONF_UNIQUE_ID
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_API_SECRET
+from .const import ACCOUNT_COLLATERAL, CONF_API_SECRET
 from .coordinator import WhiteBitConfigEntry
 
 # The unique ID is a hash of the key: harmless, but nothing a bug report needs either.
@@ -47,6 +47,10 @@ async def async_get_config_entry_diagnostics(
             "tracked": {ticker: REDACTED for ticker in tracked if data.total(ticker) is not None},
             "tracked_missing": [ticker for ticker in tracked if data.total(ticker) is None],
         },
+        # The collateral summary and open positions: markets and stages, every figure redacted.
+        "margin": (
+            coordinator.margin.diagnostics() if ACCOUNT_COLLATERAL in tracking.accounts else None
+        ),
         # Connected or not, reconnects, ages: no token, no frame, no amount.
         "stream": None if coordinator.stream is None else coordinator.stream.diagnostics(),
         "valuation": {

@@ -4,13 +4,14 @@ A position is told apart by market and side (`BTC_USDT_long`), named so a person
 ("BTC/USDT long PnL"). Its entities appear when it opens and go when it closes, without a
 reload: removed, or kept unavailable, as the entry's choice for currencies at zero says, so one
 rule holds for everything that comes and goes. Either way a closed position's last figures are
-never shown. Figures are in the collateral account's money, exact.
+never shown. Figures are exact: the summary's in the collateral account's money, a position's in
+its market's money (BTC_USDC: USDC; a perpetual: USDT).
 """
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final, override
+from typing import TYPE_CHECKING, Final, override
 
 from homeassistant.components.sensor import (
     SensorEntity,
@@ -19,17 +20,13 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import ACCOUNT_COLLATERAL, FIAT_PRECISION, ZERO_UNAVAILABLE
 from .coordinator import WhiteBitCoordinator
 from .entity import WhiteBitEntity, exact_state
-from .pywhitebit import CollateralSummary, Position
-
-# WhiteBIT's collateral account counts in USDT: summary, PnL, margin and prices (a _PERP
-# market's too).
-MONEY: Final = "USDT"
+from .pywhitebit import COLLATERAL_MONEY, CollateralSummary, Position, market_money
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,7 +38,7 @@ class SummaryDescription(SensorEntityDescription):
 
 @dataclass(frozen=True, kw_only=True)
 class PositionDescription(SensorEntityDescription):
-    """One figure of an open position; in money, or in the market's base currency."""
+    """One figure of an open position; in the market's money, or in its base currency."""
 
     value_fn: Callable[[Position], Decimal | None]
     in_base: bool = False
@@ -51,7 +48,8 @@ def _money(key: str, value_fn: Callable[[CollateralSummary], Decimal]) -> Summar
     return SummaryDescription(
         key=key,
         translation_key=key,
-        native_unit_of_measurement=MONEY,
+        # The summary names no currency: WhiteBIT's documented one (see COLLATERAL_MONEY).
+        native_unit_of_measurement=COLLATERAL_MONEY,
         suggested_display_precision=FIAT_PRECISION,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=value_fn,
@@ -93,7 +91,6 @@ POSITION_DESCRIPTIONS: Final = (
         PositionDescription(
             key=f"position_{figure}",
             translation_key=f"position_{figure}",
-            native_unit_of_measurement=MONEY,
             suggested_display_precision=FIAT_PRECISION,
             state_class=SensorStateClass.MEASUREMENT,
             value_fn=value_fn,
@@ -108,10 +105,21 @@ POSITION_DESCRIPTIONS: Final = (
 )
 
 
-def position_name(key: str) -> str:
-    """`BTC_USDT_long` as a person reads it: `BTC/USDT long`."""
-    market, _, side = key.rpartition("_")
-    return f"{market.replace('_', '/')} {side}"
+# What a position's binary sensor shows: whether it is in a liquidation stage.
+MARGIN_CALL_KEY: Final = "margin_call"
+# Every figure a position has an entity for, on either platform: its unique ID is
+# `{entry_id}_{figure}_{BTC_USDT_long}`.
+POSITION_FIGURES: Final = (*(d.key for d in POSITION_DESCRIPTIONS), MARGIN_CALL_KEY)
+
+
+def position_translation_key(figure: str, side: str) -> str:
+    """A figure's name for one side (`position_pnl_long`: "{market} long PnL").
+
+    The side is in the key, not a placeholder: Home Assistant translates a name, never the
+    value put in its placeholder, and each language words a side its own way. The entity ID
+    comes from the English name, as before (`…_btc_usdt_long_pnl`).
+    """
+    return f"{figure}_{side}"
 
 
 def summary_sensors(coordinator: WhiteBitCoordinator) -> list[SensorEntity]:
@@ -130,7 +138,9 @@ class PositionTracker[E: Entity]:
     """Keeps one set of entities (of one platform) per open position, as positions come and go.
 
     Only a known list moves anything: while positions are unknown (not read yet, refused)
-    nothing is added or removed.
+    nothing is added or removed. A position that closed while Home Assistant was stopped is
+    still in the entity registry at the next start: it goes then, or is set up unavailable,
+    as one that closes while running would; never left to Home Assistant's restored state.
     """
 
     def __init__(
@@ -148,7 +158,18 @@ class PositionTracker[E: Entity]:
         self._entities: dict[str, list[E]] = {}
 
     def start(self) -> list[E]:
-        """The entities of the positions open now, to set up with the platform."""
+        """The entities to set up with the platform: of the positions open now, and kept ones.
+
+        Kept: those registered earlier, unless the list is known and says they are closed and
+        the entry removes what goes; then they are removed.
+        """
+        registered = self._registered()
+        known = self._coordinator.data.positions is not None
+        if not known or self._coordinator.tracking.zero_balance == ZERO_UNAVAILABLE:
+            return self._entities_for(self._open() | set(registered))
+        for key in set(registered) - self._open():
+            for entity_id in registered[key]:
+                self._registry.async_remove(entity_id)
         return self._entities_for(self._open())
 
     @callback
@@ -169,6 +190,18 @@ class PositionTracker[E: Entity]:
     def _open(self) -> set[str]:
         positions = self._coordinator.data.positions
         return set() if positions is None else set(positions.positions) | positions.invalid
+
+    def _registered(self) -> dict[str, list[str]]:
+        """The entity IDs of every position the entity registry holds entities of, by key."""
+        entry_id = self._coordinator.config_entry.entry_id
+        prefixes = [f"{entry_id}_{figure}_" for figure in POSITION_FIGURES]
+        found: dict[str, list[str]] = {}
+        for registry_entry in er.async_entries_for_config_entry(self._registry, entry_id):
+            for prefix in prefixes:
+                if registry_entry.unique_id.startswith(prefix):
+                    key = registry_entry.unique_id.removeprefix(prefix)
+                    found.setdefault(key, []).append(registry_entry.entity_id)
+        return found
 
     def _entities_for(self, keys: Iterable[str]) -> list[E]:
         made: list[E] = []
@@ -206,12 +239,19 @@ class WhiteBitSummarySensor(WhiteBitEntity, SensorEntity):
 class PositionEntity(WhiteBitEntity):
     """An entity of one open position, unavailable while it is not open or not readable."""
 
-    def __init__(self, coordinator: WhiteBitCoordinator, key: str, figure: str) -> None:
-        """Name it after the position: `BTC/USDT long …`."""
+    def __init__(
+        self, coordinator: WhiteBitCoordinator, key: str, description: EntityDescription
+    ) -> None:
+        """Name it after the position, in the user's language: `BTC/USDT long …`."""
         super().__init__(coordinator)
         self._key = key
-        self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{figure}_{key}"
-        self._attr_translation_placeholders = {"position": position_name(key)}
+        self.entity_description = description
+        self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{description.key}_{key}"
+        market, _, side = key.rpartition("_")
+        if TYPE_CHECKING:
+            assert description.translation_key is not None  # every description has one
+        self._attr_translation_key = position_translation_key(description.translation_key, side)
+        self._attr_translation_placeholders = {"market": market.replace("_", "/")}
 
     @property
     def _position(self) -> Position | None:
@@ -234,10 +274,11 @@ class WhiteBitPositionSensor(PositionEntity, SensorEntity):
         self, coordinator: WhiteBitCoordinator, description: PositionDescription, key: str
     ) -> None:
         """Describe `description`'s figure of the position `key`."""
-        super().__init__(coordinator, key, description.key)
-        self.entity_description = description
-        if description.in_base:
-            self._attr_native_unit_of_measurement = key.partition("_")[0]
+        super().__init__(coordinator, key, description)
+        market = key.rpartition("_")[0]
+        self._attr_native_unit_of_measurement = (
+            market.partition("_")[0] if description.in_base else market_money(market)
+        )
 
     @property
     @override

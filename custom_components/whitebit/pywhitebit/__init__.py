@@ -36,7 +36,15 @@ from .errors import (
     WhiteBitSubAccountPermissionError,
     WhiteBitTooLargeError,
 )
-from .margin import MAX_POSITIONS, CollateralSummary, Position, Positions, position_key
+from .margin import (
+    COLLATERAL_MONEY,
+    MAX_POSITIONS,
+    CollateralSummary,
+    Position,
+    Positions,
+    market_money,
+    position_key,
+)
 from .models import Balances, Market, TradeBalance, merge_balances
 from .servers import WHITEBIT_EU, WHITEBIT_GLOBAL, InvalidUrlError, check_base_url, stream_url
 from .stream import WhiteBitStream
@@ -47,6 +55,7 @@ from .text import is_currency, safe_text
 __all__ = [
     "BALANCE_MARGIN",
     "BALANCE_SPOT",
+    "COLLATERAL_MONEY",
     "MAX_ASSETS",
     "MAX_POSITIONS",
     "MAX_SUBACCOUNTS",
@@ -96,6 +105,7 @@ __all__ = [
     "balance_spot",
     "check_base_url",
     "is_currency",
+    "market_money",
     "merge_balances",
     "parse_amount",
     "position_key",

@@ -28,6 +28,13 @@ SHORT: Final = "short"
 # liquidationState / liq_stage: documented as null, "margin_call" or "liquidation".
 STAGES: Final = frozenset({"margin_call", "liquidation"})
 
+# WhiteBIT's collateral summary names no currency, and a perpetual market (BTC_PERP) names none
+# either: its docs give both in USDT ("Perpetual futures markets report `USDT` as the money
+# currency": `money` of GET /api/v4/public/markets, openapi/public/http-v4.yaml; the same in
+# concepts/markets.mdx). A margin market's money is its quote (BTC_USDT: USDT).
+COLLATERAL_MONEY: Final = "USDT"
+PERPETUAL: Final = "PERP"
+
 type Read = Callable[[object], Decimal]
 
 
@@ -107,6 +114,12 @@ def _total(positions: Positions, figure: str) -> Decimal:
 def position_key(market: str, side: str) -> str:
     """The key of a market's position on one side."""
     return f"{market}_{side}"
+
+
+def market_money(market: str) -> str:
+    """The currency a collateral market's PnL, margin and prices are in: its money side."""
+    quote = market.partition("_")[2]
+    return COLLATERAL_MONEY if quote == PERPETUAL else quote
 
 
 def is_market(name: object) -> bool:
