@@ -31,27 +31,52 @@ from .errors import (
     WhiteBitResponseError,
     WhiteBitTooLargeError,
 )
+from .fills import MAX_FILLS_PER_DELIVERY, Fills, orders_executed
 from .margin import MAX_POSITIONS, CollateralSummary, Position, Positions, position_key
 from .models import Balances, Market, TradeBalance, merge_balances
+from .orders import FILL_KINDS, FILLED, PARTIALLY_FILLED, Fill, FillHistory, subscribed_markets
 from .servers import WHITEBIT_EU, WHITEBIT_GLOBAL, InvalidUrlError, check_base_url, stream_url
 from .stream import WhiteBitStream
 from .stream_settings import StreamError, StreamLimits, StreamState, StreamStatus, StreamTiming
 from .text import is_currency, safe_text
+from .transfers import (
+    COMPLETED,
+    DEPOSIT,
+    FAILED,
+    PENDING,
+    STAGES,
+    WITHDRAWAL,
+    Transfer,
+    TransferHistory,
+)
 
 __all__ = [
     "BALANCE_MARGIN",
     "BALANCE_SPOT",
+    "COMPLETED",
+    "DEPOSIT",
+    "FAILED",
+    "FILLED",
+    "FILL_KINDS",
     "MAX_ASSETS",
+    "MAX_FILLS_PER_DELIVERY",
     "MAX_POSITIONS",
     "NONCE_WINDOW",
+    "PARTIALLY_FILLED",
+    "PENDING",
     "POSITIONS_MARGIN",
+    "STAGES",
     "WHITEBIT_EU",
     "WHITEBIT_GLOBAL",
+    "WITHDRAWAL",
     "BalanceState",
     "Balances",
     "Channel",
     "ChannelState",
     "CollateralSummary",
+    "Fill",
+    "FillHistory",
+    "Fills",
     "InvalidAmountError",
     "InvalidUrlError",
     "Market",
@@ -63,6 +88,8 @@ __all__ = [
     "StreamStatus",
     "StreamTiming",
     "TradeBalance",
+    "Transfer",
+    "TransferHistory",
     "WhiteBitAuthenticationError",
     "WhiteBitClient",
     "WhiteBitClockError",
@@ -82,8 +109,10 @@ __all__ = [
     "check_base_url",
     "is_currency",
     "merge_balances",
+    "orders_executed",
     "parse_amount",
     "position_key",
     "safe_text",
     "stream_url",
+    "subscribed_markets",
 ]
