@@ -16,6 +16,7 @@ from custom_components.whitebit.pywhitebit import (
     MAX_FILLS_PER_DELIVERY,
     Fills,
     WhiteBitResponseError,
+    fills,
     orders_executed,
 )
 from custom_components.whitebit.pywhitebit.fills import MAX_FRAME_RECORDS, FillsState
@@ -48,8 +49,14 @@ def test_the_documented_update_is_one_fill() -> None:
     assert state.take() == Fills(())
 
 
-def test_repeats_are_delivered_once_and_a_flood_is_counted() -> None:
-    """The same order twice, before and after a delivery: once. Past the bound: counted."""
+def test_repeats_are_delivered_once_and_a_flood_is_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same order twice, before and after a delivery: once. Past the bound: counted.
+
+    What is remembered against repeats is bounded: the oldest keys are forgotten first.
+    """
+    monkeypatch.setattr(fills, "MAX_RECENT", 50)
     state = FillsState()
     state.update([_record(1), _record(1)])
     assert [f.order_id for f in state.take().fills] == [1]
@@ -61,12 +68,14 @@ def test_repeats_are_delivered_once_and_a_flood_is_counted() -> None:
     state.update(flood)
     batch = state.take()
     assert (len(batch.fills), batch.dropped) == (MAX_FILLS_PER_DELIVERY, 7)
+    state.update([_record(1)])
+    assert [f.order_id for f in state.take().fills] == [1]
 
 
 def test_malformed_records_and_frames() -> None:
     """A record not as documented is counted; a frame that is no list, or huge, is refused."""
     state = FillsState()
-    state.update([_record(1, side=7), "x", _record(2, deal_stock="0", status="CANCELED")])
+    state.snapshot([_record(1, side=7), "x", _record(2, deal_stock="0", status="CANCELED")])
     assert state.take() == Fills((), invalid=2)
     for params in ({"id": 1}, [_record(1)] * (MAX_FRAME_RECORDS + 1)):
         with pytest.raises(WhiteBitResponseError):
@@ -110,3 +119,20 @@ async def test_a_frame_not_in_the_shape_ends_the_connection(
         await until(lambda: stream.status.errors > 0)
     assert "ordersExecuted_subscribe" in server.methods
     assert "ordersExecuted_request" not in server.methods
+
+
+@pytest.mark.stream
+async def test_a_channel_added_while_connecting_is_subscribed(
+    serve: Serve, sim_url: str, session: ClientSession
+) -> None:
+    """Markets learnt while the connection opens its channels: subscribed on that connection.
+
+    Before, the channel waited for the next reconnect (hours): no fill was pushed meanwhile.
+    """
+    server = Hostile(slow=frozenset({"balanceSpot_subscribe"}))
+    url = await hostile(serve, server)
+    async with running(session, sim_url, url) as (stream, _recorder):
+        await until(lambda: "balanceSpot_subscribe" in server.methods)
+        stream.subscribe(orders_executed(["BTC_USDT"]), lambda _fills: None)
+        await until(lambda: "ordersExecuted_subscribe" in server.methods)
+        assert stream.status.reconnects == 0
