@@ -11,7 +11,7 @@ from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
 from .prices import PRICES_KEY, async_get_prices
 from .pywhitebit import WhiteBitClient
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 

@@ -26,6 +26,7 @@ from .const import (
     SCAN_INTERVAL,
     TRADE_RESYNC_POLLS,
 )
+from .events_data import TradeEvents
 from .holdings import Answers, WhiteBitData, async_fetch_balances, combine
 from .issues import async_report_clock, async_report_earn, failure_reason
 from .margin_data import MarginFigures
@@ -95,6 +96,8 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         # What was said about the answers, so each problem is logged once, not on every one.
         self._warnings = AnswerWarnings()
         self._auto_tracker = AutoTracker()
+        # Fills, deposits and withdrawals as events: read each poll, fills pushed too.
+        self.events = TradeEvents(hass, config_entry.entry_id, self.tracking.accounts)
 
     @override
     async def _async_setup(self) -> None:
@@ -105,6 +108,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         pushed before the first poll has answered is kept: that poll's own answer is then the
         older one.
         """
+        await self.events.async_load()
         accounts = self.tracking.accounts
         if not accounts & {ACCOUNT_TRADE, ACCOUNT_COLLATERAL}:
             return
@@ -117,6 +121,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         if ACCOUNT_COLLATERAL in accounts:
             self.stream.subscribe(POSITIONS_MARGIN, self.async_stream_positions)
             self.stream.subscribe(BALANCE_MARGIN, self.async_stream_collateral)
+        self.events.attach(self.stream)
         entry.async_create_background_task(
             self.hass, self.stream.run(), f"{DOMAIN} stream of {entry.title}"
         )
@@ -168,6 +173,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
                 translation_domain=DOMAIN, translation_key=f"update_{failure_reason(err)}"
             ) from err
         async_report_clock(self.hass, self.client.base_url, self.client.clock_skew, refused=False)
+        await self.events.async_poll(self.client)
         if ACCOUNT_EARN in accounts:
             self._report_earn(answers)
         self._main, self._earn = answers.main, answers.earn
@@ -282,6 +288,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         clock issue goes with the last entry on that server only: the others still measure it.
         """
         await super().async_shutdown()
+        await self.events.async_unload()
         entry, url = self.config_entry, self.client.base_url
         async_report_earn(self.hass, entry.entry_id, entry.title, refused=False)
         others = self.hass.config_entries.async_loaded_entries(DOMAIN)

@@ -163,7 +163,8 @@ async def test_hostile_records_are_counted_and_text_escaped(
             _order(3, side="long"),
             _order(4, dealMoney="-10"),
             _order(5, dealStock="0", status="CANCELED"),
-            _order(6, clientOrderId="\x1b[31mfree money\n" + "x" * 500),
+            {key: value for key, value in _order(7).items() if key != "price"},
+            _order(6, clientOrderId="\x1b[31mfree money\n" + "x" * 500, ftime="soon"),
             _order(6),
         ]
     )
@@ -175,7 +176,8 @@ async def test_hostile_records_are_counted_and_text_escaped(
     assert "\x1b" not in fill.client_order_id
     assert "\n" not in fill.client_order_id
     assert len(fill.client_order_id) <= MAX_CLIENT_ID + 1
-    assert history.invalid == 6
+    assert history.invalid == 7
+    assert fill.time is None
 
 
 async def test_paging_stops_at_what_was_seen_and_at_its_bound(

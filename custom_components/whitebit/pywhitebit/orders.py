@@ -226,5 +226,6 @@ def parse_open_markets(data: object) -> frozenset[str]:
 
 
 def subscribed_markets(markets: Iterable[str]) -> tuple[str, ...]:
-    """The markets ordersExecuted is subscribed to: valid names, sorted, MAX_MARKETS at most."""
-    return tuple(sorted({m for m in markets if is_market(m)}))[:MAX_MARKETS]
+    """The markets ordersExecuted is subscribed to: the first MAX_MARKETS valid names, sorted."""
+    valid = dict.fromkeys(market for market in markets if is_market(market))
+    return tuple(sorted(list(valid)[:MAX_MARKETS]))
