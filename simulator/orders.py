@@ -10,7 +10,8 @@ places an open order, `/_sim/fill` fills one (or a new one), `/_sim/deposit` and
 `/_sim/withdrawal` add a transfer or move one to another status.
 """
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 import time
@@ -365,3 +366,37 @@ async def order_control(
         }
         await hub.publish(str(data["api_key"]), result.market, frames)
     return {"ok": True, "id": result.id}, 200
+
+
+# The developer's demo (`python -m simulator`): an open order that fills a while after start.
+DEMO_ORDER: Final = {
+    "market": "BTC_USDT",
+    "side": "buy",
+    "amount": "0.01",
+    "price": "90000",
+    "client_order_id": "demo-dip-buy",
+}
+
+
+def demo_fill(
+    api_key: str, orders: SimOrders, hub: Publisher, after: float
+) -> Callable[[Any], Awaitable[None]]:
+    """An app startup hook: place DEMO_ORDER now, fill it `after` seconds later (pushed)."""
+
+    async def start(_app: object) -> None:
+        order = orders.place(DEMO_ORDER)
+        assert isinstance(order, SimOrder)  # noqa: S101 - DEMO_ORDER is valid
+
+        async def fill() -> None:
+            await asyncio.sleep(after)
+            await order_control(
+                "/_sim/fill", orders, {"api_key": api_key, "order_id": order.id}, hub
+            )
+
+        _TASKS.add(task := asyncio.get_running_loop().create_task(fill()))
+        task.add_done_callback(_TASKS.discard)
+
+    return start
+
+
+_TASKS: set[asyncio.Task[None]] = set()

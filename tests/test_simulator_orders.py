@@ -3,9 +3,12 @@
 from typing import Any
 
 from aiohttp import ClientSession
+from aiohttp.test_utils import TestServer
 
-from simulator import DEMO_KEY, WhiteBitSimulator
-from simulator.orders import TRANSFER_HISTORY_PATH, SimOrders, subscription_error
+from simulator import DEMO_KEY, WhiteBitSimulator, demo_simulator
+from simulator.orders import TRANSFER_HISTORY_PATH, SimOrders, demo_fill, subscription_error
+
+from .pywhitebit.stream_servers import until
 
 
 async def _control(session: ClientSession, url: str, body: dict[str, Any]) -> tuple[int, Any]:
@@ -67,3 +70,19 @@ def test_pages_and_subscriptions_are_checked() -> None:
     assert markets == {"deals": {"BTC_USDT"}, "ordersExecuted": {"ETH_BTC"}}
     assert subscription_error(markets, "deals_unsubscribe", []) is None
     assert markets == {"ordersExecuted": {"ETH_BTC"}}
+
+
+async def test_the_demo_order_fills_a_while_after_start(socket_enabled: None) -> None:
+    """`python -m simulator`: an open order at start, filled `after` seconds later."""
+    simulator = demo_simulator()
+    app = simulator.app()
+    orders = simulator.accounts[DEMO_KEY].orders
+    app.on_startup.append(demo_fill(DEMO_KEY, orders, simulator.stream, 0.05))
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        assert [o.client_order_id for o in orders.open_orders.values()] == ["demo-dip-buy"]
+        await until(lambda: bool(orders.finished))
+        assert (orders.finished[0].status, orders.open_orders) == ("FILLED", {})
+    finally:
+        await server.close()
