@@ -294,12 +294,12 @@ async def test_a_refused_history_is_said_once_and_the_balances_go_on(
     await _setup(hass, full_config_entry, ["main", "trade"])
     await _poll(hass, full_config_entry)
     assert full_config_entry.runtime_data.last_update_success
-    lines = [line for line in warning_lines(caplog) if "history could not be read" in line]
-    assert lines == ["WhiteBIT's orders history could not be read: the key may not read it"]
+    lines = [line for line in warning_lines(caplog) if "could not be read" in line]
+    assert lines == ["WhiteBIT's order history could not be read: the key may not read it"]
     account.permissions.add(ORDER_HISTORY_PATH)
     fills = watch(hass, FILLED)
     await _poll(hass, full_config_entry)
-    assert "WhiteBIT's orders history can be read again" in caplog.text
+    assert "WhiteBIT's order history can be read again" in caplog.text
     account.orders.fill(BUY)
     await _poll(hass, full_config_entry)
     # The first read that worked learnt what was there; what came after it fires.
@@ -311,7 +311,13 @@ async def test_a_refused_history_is_said_once_and_the_balances_go_on(
         side_effect=WhiteBitPermissionError("no"),
     ):
         await _poll(hass, full_config_entry)
-    assert any("transfers history" in line for line in warning_lines(caplog))
+    assert any("deposit and withdrawal history" in line for line in warning_lines(caplog))
+    # Open orders refused: the fills still come from the history.
+    account.permissions.discard(OPEN_ORDERS_PATH)
+    account.orders.fill(BUY)
+    await _poll(hass, full_config_entry)
+    assert len(fills) == 2
+    assert any("open orders could not be read" in line for line in warning_lines(caplog))
 
 
 async def test_the_cursor_is_bounded(

@@ -39,6 +39,10 @@ MAX_TRANSFERS: Final = 1_000
 # Events kept for an entity not added yet (or disabled), per kind.
 MAX_WAITING: Final = 100
 SAVE_DELAY: Final = 1.0
+# The reads a poll makes, as the log names them.
+ORDERS: Final = "order history"
+OPEN_ORDERS: Final = "open orders"
+TRANSFERS: Final = "deposit and withdrawal history"
 FILL_EVENTS: Final = "order_filled"
 DEPOSIT_EVENTS: Final = "deposit"
 WITHDRAWAL_EVENTS: Final = "withdrawal"
@@ -97,7 +101,8 @@ class TradeEvents:
         )
         self.fills = ACCOUNT_TRADE in accounts
         self.transfers = ACCOUNT_MAIN in accounts
-        # What has learnt what was there before (its first read): "orders", "transfers".
+        # The reads that have learnt what was there before (their first success): ORDERS and
+        # TRANSFERS; from then on what they bring is new.
         self._known: set[str] = set()
         self._fired = Remembered(MAX_FIRED)
         self._stages = Remembered(MAX_TRANSFERS)
@@ -187,7 +192,7 @@ class TradeEvents:
             if self._fired.stage(fill.key) is not None or self._fired.old(fill.time):
                 continue
             self._fired.put(fill.key, fill.kind, fill.time)
-            if "orders" in self._known:
+            if ORDERS in self._known:
                 self._fire(FILL_EVENTS, fill.kind, fill)
         self._save()
 
@@ -200,7 +205,7 @@ class TradeEvents:
             if before is None and self._stages.old(transfer.created):
                 continue
             self._stages.put(transfer.key, transfer.stage, transfer.created)
-            if "transfers" in self._known:
+            if TRANSFERS in self._known:
                 self._fire(transfer.kind, transfer.stage, transfer)
         self._save()
 
@@ -210,9 +215,11 @@ class TradeEvents:
         A read that fails is said once and tried again next poll: it never fails the balances.
         """
         if self.fills:
-            await self._read("orders", lambda: self._poll_orders(client))
+            await self._read(ORDERS, lambda: self._poll_orders(client))
+            # Apart: a key refused the open orders still has its fills from the history.
+            await self._read(OPEN_ORDERS, lambda: self._poll_open_orders(client))
         if self.transfers:
-            await self._read("transfers", lambda: self._poll_transfers(client))
+            await self._read(TRANSFERS, lambda: self._poll_transfers(client))
         self._save()
 
     async def _read(self, what: str, read: Callable[[], Awaitable[None]]) -> None:
@@ -225,23 +232,28 @@ class TradeEvents:
                 reason = (
                     "the key may not read it" if isinstance(err, WhiteBitPermissionError) else err
                 )
-                LOGGER.warning("WhiteBIT's %s history could not be read: %s", what, reason)
+                LOGGER.warning("WhiteBIT's %s could not be read: %s", what, reason)
             self._failing.add(what)
             return
         if what in self._failing:
-            LOGGER.info("WhiteBIT's %s history can be read again", what)
+            LOGGER.info("WhiteBIT's %s can be read again", what)
             self._failing.discard(what)
 
     async def _poll_orders(self, client: WhiteBitClient) -> None:
         history = await client.executed_orders(self._orders_since)
-        open_markets = await client.open_order_markets()
         # Newest first from WhiteBIT: fired oldest first.
         self._take_fills(reversed(history.fills))
         times = [fill.time for fill in history.fills if fill.time is not None]
         if times:
             self._orders_since = max([*times, self._orders_since or 0.0])
-        # The markets of open orders first, then those traded lately, then those followed.
-        markets = subscribed_markets([*open_markets, *history.markets, *self.markets])
+        self._follow(history.markets)
+
+    async def _poll_open_orders(self, client: WhiteBitClient) -> None:
+        self._follow(await client.open_order_markets())
+
+    def _follow(self, markets: Iterable[str]) -> None:
+        """Follow these markets too: the new ones first, then those followed already."""
+        markets = subscribed_markets([*sorted(markets), *self.markets])
         if markets != self.markets:
             self.markets = markets
             self._subscribe()
