@@ -342,6 +342,9 @@ async def test_the_cursor_is_bounded(
     assert (len(stored["fired"]["items"]), len(stored["stages"]["items"])) == (10, 5)
     await _poll(hass, full_config_entry)
     assert len(fills) == 30
+    assert await hass.config_entries.async_remove(full_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert f"{DOMAIN}.{full_config_entry.entry_id}.events" not in hass_storage
 
 
 def _ids(fired: Fired, key: str = "order_id") -> list[Any]:

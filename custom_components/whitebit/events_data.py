@@ -91,14 +91,17 @@ class Remembered:
         self.floor = data.get("floor")
 
 
+def cursor_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where an entry's cursor is kept: `.storage/whitebit.<entry id>.events`."""
+    return Store[dict[str, Any]](hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.events", private=True)
+
+
 class TradeEvents:
     """One entry's fills and transfers: what fired, the markets followed, and who listens."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str, accounts: frozenset[str]) -> None:
         """Fills when the trade account is tracked; transfers when the main account is."""
-        self._store = Store[dict[str, Any]](
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}.events", private=True
-        )
+        self._store = cursor_store(hass, entry_id)
         self.fills = ACCOUNT_TRADE in accounts
         self.transfers = ACCOUNT_MAIN in accounts
         # The reads that have learnt what was there before (their first success): ORDERS and
