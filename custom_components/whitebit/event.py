@@ -4,13 +4,16 @@ Each entry's entities hear only that entry's events (events_data.TradeEvents, fe
 stream and poll): no other entry's fills or transfers can reach them.
 """
 
+import asyncio
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, override
+from typing import Any, Final, override
 
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from .const import ACCOUNT_MAIN, ACCOUNT_TRADE
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
@@ -21,6 +24,10 @@ from .tracking import Tracking
 
 # Events come from the coordinator's stream and poll; entities never fetch.
 PARALLEL_UPDATES = 0
+# Events in a burst are shown a millisecond apart; a clock that does not move (frozen) is
+# waited for this many times at most.
+SPACING: Final = 0.001
+MAX_WAITS: Final = 20
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,6 +116,8 @@ class WhiteBitEvent(EventEntity):
         self._events = coordinator.events
         self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{description.key}"
         self._attr_device_info = account_device(coordinator)
+        self._queue: deque[tuple[str, Fill | Transfer]] = deque()
+        self._draining: asyncio.Task[None] | None = None
 
     @override
     async def async_added_to_hass(self) -> None:
@@ -117,16 +126,43 @@ class WhiteBitEvent(EventEntity):
         # Once the entity's first state (its last event, restored) is written: an event that
         # waited must change that state, not come out of `unavailable`, which automations
         # rightly skip (not_from: unavailable) as a restart's, not an event's.
-        self.async_on_remove(self.hass.loop.call_soon(self._listen).cancel)
+        # A task of Home Assistant's, not eager: it starts after that write, and whoever waits
+        # for Home Assistant to settle waits for it too.
+        task = self.hass.async_create_task(self._async_listen(), eager_start=False)
+        self.async_on_remove(lambda: _cancel(task))
 
-    @callback
-    def _listen(self) -> None:
+    async def _async_listen(self) -> None:
         self.async_on_remove(self._events.async_listen(self.entity_description.key, self._fired))
+        self.async_on_remove(lambda: _cancel(self._draining))
 
     @callback
     def _fired(self, event_type: str, record: Fill | Transfer) -> None:
-        attributes = (
-            fill_attributes(record) if isinstance(record, Fill) else transfer_attributes(record)
-        )
-        self._trigger_event(event_type, attributes)
-        self.async_write_ha_state()
+        """Show the event now, or after those before it (a burst: a millisecond apart)."""
+        self._queue.append((event_type, record))
+        if self._draining is None or self._draining.done():
+            # Eager: the first event is shown at once, within this call.
+            self._draining = self.hass.async_create_task(self._drain(), eager_start=True)
+
+    async def _drain(self) -> None:
+        """Each event its own state (its time, to the millisecond).
+
+        Two in one millisecond would differ in their attributes only: the logbook shows one,
+        and a state trigger with `not_from` (as the blueprints have) skips the second.
+        """
+        while self._queue:
+            for _ in range(MAX_WAITS):
+                if dt_util.utcnow().isoformat(timespec="milliseconds") != self.state:
+                    break
+                await asyncio.sleep(SPACING)
+            event_type, record = self._queue.popleft()
+            attributes = (
+                fill_attributes(record) if isinstance(record, Fill) else transfer_attributes(record)
+            )
+            self._trigger_event(event_type, attributes)
+            self.async_write_ha_state()
+
+
+def _cancel(task: asyncio.Task[None] | None) -> None:
+    """Stop the task (the entity went before it ended); Home Assistant wants no return value."""
+    if task is not None:
+        task.cancel()
