@@ -397,6 +397,10 @@ async def run(args: argparse.Namespace) -> int:
             else:
                 print("Look at Settings > Devices & services > WhiteBIT, or these sensors:")
                 await show_sensors(session, stack.hass_url, access)
+                print(
+                    "A demo order (buy 0.01 BTC_USDT) fills about a minute after the simulator "
+                    "started: watch the device's 'Order filled' event, or POST /_sim/fill."
+                )
         if args.exit_when_ready:
             return 0
         print("\nCtrl-C stops Home Assistant and the simulator.")

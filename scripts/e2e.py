@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from develop import PASSWORD, ROOT, USERNAME, Stack, running
 
 from simulator import DEMO_BALANCES, DEMO_KEY, DEMO_SECRET, TRADE_BALANCE_PATH
+from simulator.orders import ORDER_HISTORY_PATH
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -160,6 +161,7 @@ SECOND_TITLE = f"WhiteBIT …{SECOND_KEY[-4:]}"
 # Entity IDs follow the entry's title.
 SENSOR_PREFIX = "sensor.whitebit"
 BTC_SENSOR = f"{SENSOR_PREFIX}_btc_main"
+ORDER_FILLED = f"event.{SENSOR_PREFIX.removeprefix('sensor.')}_order_filled"
 # What each tracked currency shows by default, with both accounts tracked.
 DEFAULT_FIGURES = ("main", "total")
 
@@ -421,7 +423,8 @@ ROWS_JS = """() => {
             if (el.localName !== "hui-generic-entity-row") continue;
             const info = el.shadowRoot.querySelector(".info");
             const value = el.shadowRoot.querySelector(".value");
-            const line = parseFloat(getComputedStyle(value).lineHeight);
+            // An event entity's row has no value: its time is drawn elsewhere.
+            const line = value ? parseFloat(getComputedStyle(value).lineHeight) : 0;
             const text = document.createRange();
             text.selectNodeContents(info);
             const style = getComputedStyle(info);
@@ -432,7 +435,7 @@ ROWS_JS = """() => {
                 cut: info.scrollWidth > info.clientWidth,
                 spare: Math.floor(room - text.getBoundingClientRect().width),
                 state: el.textContent.trim(),
-                wraps: value.getBoundingClientRect().height > 1.5 * line,
+                wraps: value ? value.getBoundingClientRect().height > 1.5 * line : false,
             });
         }
     };
@@ -694,6 +697,47 @@ async def two_accounts(run: Run) -> None:
     await run.shot("two-devices")
 
 
+async def order_filled_event(run: Run) -> None:
+    """An order filled at WhiteBIT is an event on the entry's Order filled entity within seconds.
+
+    The entry's key is the one reauthentication gave it, whose account has no order yet: an
+    open order, and the next poll (asked for with update_entity) makes BTC/USDT a market the
+    stream follows; the fill is then pushed by ordersExecuted. Seen in the entity's attributes
+    (market, amount) and its logbook.
+    """
+    page = run.page
+    body = {"market": "BTC_USDT", "side": "sell", "amount": "0.02", "price": "95000"}
+    await run.sim("order", {"api_key": NEW_KEY, **body})
+    polls = await run.sim_requests(ORDER_HISTORY_PATH)
+    await run.action("update_entity", BTC_SENSOR)
+    async with asyncio.timeout(10):
+        while await run.sim_requests(ORDER_HISTORY_PATH) == polls:  # noqa: ASYNC110 - a count on the server, not an event here
+            await asyncio.sleep(0.1)
+    # Then the subscription with the new market list goes out on the open connection.
+    await asyncio.sleep(1)
+    polls = await run.sim_requests(ORDER_HISTORY_PATH)
+    await run.sim("fill", {"api_key": NEW_KEY, **body, "client_order_id": "e2e-take-profit"})
+    await page.wait_for_function(
+        """(id) => {
+            const state = document.querySelector("home-assistant").hass.states[id];
+            return state && state.attributes.client_order_id === "e2e-take-profit"
+                && state.attributes.market === "BTC_USDT"
+                && state.attributes.executed_amount === "0.02";
+        }""",
+        arg=ORDER_FILLED,
+        timeout=5_000,
+    )
+    if await run.sim_requests(ORDER_HISTORY_PATH) != polls:
+        msg = "the order history was read: the fill did not come by the stream"
+        raise AssertionError(msg)
+    await navigate(run, f"/logbook?entity_id={ORDER_FILLED}")
+    logbook = page.locator("ha-logbook")
+    await expect(
+        logbook.get_by_text(ENGLISH["entity"]["event"]["order_filled"]["name"]).first
+    ).to_be_visible()
+    await run.shot("order-filled")
+
+
 async def navigate(run: Run, path: str) -> None:
     """Go to a frontend page as its own links do: no reload of the frontend, no launch screen."""
     await run.page.evaluate(
@@ -855,6 +899,7 @@ STEPS: tuple[Callable[[Run], Awaitable[None]], ...] = (
     balance_changes,
     revoke_and_reauthenticate,
     two_accounts,
+    order_filled_event,
     every_language,
 )
 

@@ -22,6 +22,13 @@ from typing import Any, Final, Literal, get_args
 from aiohttp import web
 
 from .margin import COLLATERAL_SUMMARY_PATH, MARGIN_PATHS, OPEN_POSITIONS_PATH, SimMargin
+from .orders import (
+    CONTROL_PATHS,
+    ORDER_PATHS,
+    RATE_LIMITS as ORDER_RATE_LIMITS,
+    SimOrders,
+    order_control,
+)
 from .stream import STREAM_FAULTS, StreamHub
 from .subaccounts import SUBACCOUNT_PATHS, SimSubAccounts, demo_subaccounts
 
@@ -41,6 +48,7 @@ PRIVATE_PATHS: Final = (
     *BALANCE_PATHS,
     *EARN_PATHS,
     *MARGIN_PATHS,
+    *ORDER_PATHS,
     WEBSOCKET_TOKEN_PATH,
     *SUBACCOUNT_PATHS,
 )
@@ -56,6 +64,7 @@ RATE_LIMITS: Final = {
     WEBSOCKET_TOKEN_PATH: 10,
     **dict.fromkeys(SUBACCOUNT_PATHS, 1000),
     **dict.fromkeys(PUBLIC_PATHS, 2000),
+    **ORDER_RATE_LIMITS,
 }
 RATE_WINDOW: Final = 10.0
 # The token endpoint's limit is per minute, not per 10 s.
@@ -197,6 +206,8 @@ class SimAccount:
     collateral_as_strings: bool = False
     # Open margin and futures positions, and the leverage.
     margin: SimMargin = field(default_factory=SimMargin)
+    # Open and finished orders, deposits and withdrawals.
+    orders: SimOrders = field(default_factory=SimOrders)
     # Earn: flex investments (currency, invested) and fixed ones (ticker, amount, status).
     flex: list[tuple[str, str]] = field(default_factory=list)
     fixed: list[tuple[str, str, int]] = field(default_factory=list)
@@ -367,6 +378,10 @@ class WhiteBitSimulator:
         app.router.add_post(WEBSOCKET_TOKEN_PATH, self._websocket_token)
         for path in SUBACCOUNT_PATHS:
             app.router.add_post(path, self._subaccount_answer)
+        for path in ORDER_PATHS:
+            app.router.add_post(path, self._orders_answer)
+        for path in CONTROL_PATHS:
+            app.router.add_post(path, self._order_control)
         app.router.add_get(STREAM_PATH, self.stream.handle)
         app.router.add_get(PUBLIC_TICKER_PATH, self._public_ticker)
         app.router.add_get(PUBLIC_MARKETS_PATH, self._public_markets)
@@ -474,6 +489,12 @@ class WhiteBitSimulator:
             if request.path == COLLATERAL_SUMMARY_PATH:
                 return web.json_response(margin.summary(collateral))
             return web.json_response(margin.rest(collateral))
+
+        return await self._private(request, answer)
+
+    async def _orders_answer(self, request: web.Request) -> web.StreamResponse:
+        def answer(account: SimAccount, body: dict[str, Any]) -> web.Response:
+            return self._answer(request, *account.orders.answer(request.path, body))
 
         return await self._private(request, answer)
 
@@ -829,6 +850,15 @@ class WhiteBitSimulator:
         if error is not None:
             return web.json_response({"error": error}, status=400)
         return web.json_response({"ok": True})
+
+    async def _order_control(self, request: web.Request) -> web.Response:
+        """Place or fill an order, add or move a deposit or withdrawal (simulator.orders)."""
+        data = await request.json()
+        account = self.accounts.get(data.get("api_key", "")) if isinstance(data, dict) else None
+        if account is None:
+            return web.json_response({"error": "unknown key"}, status=400)
+        reply, status = await order_control(request.path, account.orders, data, self.stream)
+        return web.json_response(reply, status=status)
 
     async def _set_price(self, request: web.Request) -> web.Response:
         """Open, reprice, freeze or close a market.

@@ -26,6 +26,7 @@ from typing import Any, Final, Literal, get_args
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from .margin import SimMargin
+from .orders import ORDER_METHODS, subscription_error
 
 # An account's collateral balances and positions, or None for a key that no longer exists.
 type MarginOf = Callable[[str], tuple[Mapping[str, str], SimMargin] | None]
@@ -102,6 +103,8 @@ class _Connection:
     # balanceMargin: None not subscribed; empty: every asset. What was last sent of it.
     margin_assets: frozenset[str] | None = None
     margin_sent: dict[str, str] = field(default_factory=dict)
+    # ordersExecuted and deals: the subscribed markets of each.
+    order_markets: dict[str, frozenset[str]] = field(default_factory=dict)
     silent: bool = False
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -172,6 +175,18 @@ class StreamHub:
                     await self._send_raw(connection, "\x00{not json")
                 case "error":
                     await self._send(connection, _error(None, 2, "internal error"))
+
+    async def publish(
+        self, api_key: str, market: str, frames: Mapping[str, dict[str, Any]]
+    ) -> None:
+        """Push `frames` (by channel) to the key's subscribers of `market`, at once."""
+        for connection in list(self._connections):
+            if connection.api_key != api_key:
+                continue
+            for channel, frame in frames.items():
+                if market in connection.order_markets.get(channel, ()):
+                    self.stats.updates += 1
+                    await self._send(connection, frame)
 
     async def close_all(self, _app: web.Application | None = None) -> None:
         """Close every connection, as a server shutting down does (an app's on_shutdown)."""
@@ -253,7 +268,18 @@ class StreamHub:
             ):
                 await self._margin(connection, request_id, method, params)
             case _:
-                await self._send(connection, _error(request_id, 4))
+                await self._orders(connection, request_id, method, params)
+
+    async def _orders(
+        self, connection: _Connection, request_id: object, method: object, params: list[Any]
+    ) -> None:
+        """OrdersExecuted and deals (un)subscriptions; any other method is not found."""
+        code: int | None = 4
+        if method in ORDER_METHODS and isinstance(method, str):
+            code = subscription_error(connection.order_markets, method, params)
+            code = 6 if connection.api_key is None else code
+        reply = _result(request_id, {"status": "success"})
+        await self._send(connection, reply if code is None else _error(request_id, code))
 
     async def _authorize(
         self, connection: _Connection, request_id: object, params: list[Any]

@@ -20,7 +20,7 @@ from unittest.mock import AsyncMock, MagicMock, PropertyMock, patch
 
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
-from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL
+from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL, Platform
 from homeassistant.core import State
 from homeassistant.helpers import entity_registry as er
 import pytest
@@ -32,6 +32,7 @@ from pytest_homeassistant_custom_component.syrupy import (
 from syrupy.assertion import SnapshotAssertion
 from syrupy.types import SerializableData
 
+from custom_components.whitebit import PLATFORMS
 from custom_components.whitebit.const import (
     CONF_ACCOUNTS,
     CONF_API_SECRET,
@@ -53,12 +54,14 @@ from custom_components.whitebit.pywhitebit.earn import (
     sum_holdings,
 )
 from custom_components.whitebit.pywhitebit.margin import parse_positions, parse_summary
+from custom_components.whitebit.pywhitebit.orders import FillHistory, OrderHistory
 from custom_components.whitebit.pywhitebit.parse import (
     parse_collateral_balances,
     parse_main_balances,
     parse_markets,
     parse_trade_balances,
 )
+from custom_components.whitebit.pywhitebit.transfers import TransferHistory, Transfers
 from simulator import DEMO_KEY, DEMO_SECRET, WhiteBitSimulator, demo_simulator
 
 if TYPE_CHECKING:
@@ -149,6 +152,28 @@ def no_stream(request: pytest.FixtureRequest) -> Generator[None]:
     with patch(
         "custom_components.whitebit.pywhitebit.stream.WhiteBitStream.run",
         AsyncMock(return_value=None),
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def no_events(request: pytest.FixtureRequest) -> Generator[None]:
+    """Leave order and transfer events out, except in tests marked `events`.
+
+    The others test balances, prices and positions: their request counts and entity sets stay
+    those of the balances, and each feature's tests do not change when another is added.
+    Tests marked `events` have the event entities and the three reads a poll adds for them.
+    """
+    if request.node.get_closest_marker("events"):
+        yield
+        return
+    without = [platform for platform in PLATFORMS if platform is not Platform.EVENT]
+    with (
+        patch(
+            "custom_components.whitebit.events_data.TradeEvents.async_poll",
+            AsyncMock(return_value=None),
+        ),
+        patch("custom_components.whitebit.PLATFORMS", without),
     ):
         yield
 
@@ -278,6 +303,20 @@ def _earn(*pages: tuple[Kind, object]) -> Balances[Decimal]:
     return sum_holdings(holdings)
 
 
+def executed_orders(page: object, since: float | None = None) -> FillHistory:
+    """What the client reads from one documented page of the order history."""
+    history = OrderHistory(since)
+    history.add(page)
+    return history.result()
+
+
+def transfers(page: object, since: float | None = None) -> TransferHistory:
+    """What the client reads from one documented page of deposits and withdrawals."""
+    history = Transfers(since)
+    history.add(page)
+    return history.result()
+
+
 def _fixture(name: str) -> Any:
     """A fixture decoded as the client decodes an answer: a number is the Decimal of its text."""
     return json.loads(load_fixture(name), parse_float=Decimal)
@@ -318,6 +357,9 @@ def mock_whitebit_client() -> Generator[MagicMock]:
         client.markets.return_value = parse_markets(_fixture("ticker.json"))
         client.collateral_summary.return_value = parse_summary(_fixture("collateral_summary.json"))
         client.open_positions.return_value = parse_positions(_fixture("open_positions.json"))
+        client.executed_orders.return_value = executed_orders(_fixture("order_history.json"))
+        client.open_order_markets.return_value = frozenset({"BTC_USDT"})
+        client.transfers.return_value = transfers(_fixture("main_history.json"))
         yield client
 
 

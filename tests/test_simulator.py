@@ -28,6 +28,7 @@ from simulator import (
     WhiteBitSimulator,
 )
 from simulator.margin import MARGIN_PATHS
+from simulator.orders import OPEN_ORDERS_PATH, ORDER_HISTORY_PATH, TRANSFER_HISTORY_PATH
 
 from .signer import documented_body, documented_headers
 
@@ -308,6 +309,10 @@ async def test_rate_limits_per_endpoint() -> None:
         # The collateral summary and open positions: 12,000 per 10 s each, as documented.
         **dict.fromkeys(MARGIN_PATHS, 12000),
         **dict.fromkeys(SUBACCOUNT_PATHS, 1000),
+        # Order history and open orders 12,000; deposit and withdrawal history 200.
+        ORDER_HISTORY_PATH: 12000,
+        OPEN_ORDERS_PATH: 12000,
+        TRANSFER_HISTORY_PATH: 200,
     }
     assert simulator.rate_limits == {MAIN_BALANCE_PATH: 1000, TRADE_BALANCE_PATH: 12000, **others}
     simulator.set_rate_limit(5, TRADE_BALANCE_PATH)

@@ -10,11 +10,12 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_API_SECRET, CONF_QUOTE, DOMAIN, LEGACY_OPTIONS, LOGGER, quote_ticker
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
+from .events_data import cursor_store
 from .prices import PRICES_KEY, async_get_prices
 from .pywhitebit import WhiteBitClient
 from .unique_ids import value_in
 
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -50,6 +51,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> 
 async def async_unload_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> bool:
     """Unload the sensors."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> None:
+    """Delete the entry's event cursor with it: what fired belongs to this entry alone."""
+    await cursor_store(hass, entry.entry_id).async_remove()
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> bool:

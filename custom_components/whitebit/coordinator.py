@@ -26,6 +26,7 @@ from .const import (
     SCAN_INTERVAL,
     TRADE_RESYNC_POLLS,
 )
+from .events_data import TradeEvents
 from .holdings import Answers, WhiteBitData, async_fetch_balances, combine
 from .issues import async_report_clock, async_report_earn, failure_reason
 from .margin_data import MarginFigures
@@ -99,6 +100,8 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         # Currencies that held something in Earn: those with an Earn sensor from earlier runs,
         # and any an answer has shown since. Only their totals wait for Earn when it fails.
         self._earn_held = registered_tickers(hass, config_entry.entry_id, ACCOUNT_EARN)
+        # Fills, deposits and withdrawals as events: read each poll, fills pushed too.
+        self.events = TradeEvents(hass, config_entry.entry_id, self.tracking.accounts)
 
     @override
     async def _async_setup(self) -> None:
@@ -109,6 +112,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         pushed before the first poll has answered is kept: that poll's own answer is then the
         older one.
         """
+        await self.events.async_load()
         accounts = self.tracking.accounts
         if not accounts & {ACCOUNT_TRADE, ACCOUNT_COLLATERAL}:
             return
@@ -121,6 +125,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         if ACCOUNT_COLLATERAL in accounts:
             self.stream.subscribe(POSITIONS_MARGIN, self.async_stream_positions)
             self.stream.subscribe(BALANCE_MARGIN, self.async_stream_collateral)
+        self.events.attach(self.stream)
         entry.async_create_background_task(
             self.hass, self.stream.run(), f"{DOMAIN} stream of {entry.title}"
         )
@@ -179,6 +184,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
                 translation_domain=DOMAIN, translation_key=f"update_{failure_reason(err)}"
             ) from err
         async_report_clock(self.hass, self.client.base_url, self.client.clock_skew, refused=False)
+        await self.events.async_poll(self.client)
         if ACCOUNT_EARN in accounts:
             self._report_earn(answers)
         self._main, self._earn = answers.main, answers.earn
@@ -301,6 +307,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         clock issue goes with the last entry on that server only: the others still measure it.
         """
         await super().async_shutdown()
+        await self.events.async_unload()
         entry, url = self.config_entry, self.client.base_url
         async_report_earn(self.hass, entry.entry_id, entry.title, refused=False)
         others = self.hass.config_entries.async_loaded_entries(DOMAIN)

@@ -36,6 +36,7 @@ from .errors import (
     WhiteBitSubAccountPermissionError,
     WhiteBitTooLargeError,
 )
+from .fills import MAX_FILLS_PER_DELIVERY, Fills, orders_executed
 from .margin import (
     COLLATERAL_MONEY,
     MAX_POSITIONS,
@@ -46,28 +47,52 @@ from .margin import (
     position_key,
 )
 from .models import Balances, Market, TradeBalance, merge_balances
+from .orders import FILL_KINDS, FILLED, PARTIALLY_FILLED, Fill, FillHistory, subscribed_markets
 from .servers import WHITEBIT_EU, WHITEBIT_GLOBAL, InvalidUrlError, check_base_url, stream_url
 from .stream import WhiteBitStream
 from .stream_settings import StreamError, StreamLimits, StreamState, StreamStatus, StreamTiming
 from .subaccounts import MAX_SUBACCOUNTS, SubAccount, SubAccountBalance, SubAccounts
 from .text import is_currency, safe_text
+from .transfers import (
+    COMPLETED,
+    DEPOSIT,
+    FAILED,
+    PENDING,
+    STAGES,
+    WITHDRAWAL,
+    Transfer,
+    TransferHistory,
+)
 
 __all__ = [
     "BALANCE_MARGIN",
     "BALANCE_SPOT",
     "COLLATERAL_MONEY",
+    "COMPLETED",
+    "DEPOSIT",
+    "FAILED",
+    "FILLED",
+    "FILL_KINDS",
     "MAX_ASSETS",
+    "MAX_FILLS_PER_DELIVERY",
     "MAX_POSITIONS",
     "MAX_SUBACCOUNTS",
     "NONCE_WINDOW",
+    "PARTIALLY_FILLED",
+    "PENDING",
     "POSITIONS_MARGIN",
+    "STAGES",
     "WHITEBIT_EU",
     "WHITEBIT_GLOBAL",
+    "WITHDRAWAL",
     "BalanceState",
     "Balances",
     "Channel",
     "ChannelState",
     "CollateralSummary",
+    "Fill",
+    "FillHistory",
+    "Fills",
     "InvalidAmountError",
     "InvalidUrlError",
     "Market",
@@ -82,6 +107,8 @@ __all__ = [
     "SubAccountBalance",
     "SubAccounts",
     "TradeBalance",
+    "Transfer",
+    "TransferHistory",
     "WhiteBitAuthenticationError",
     "WhiteBitClient",
     "WhiteBitClockError",
@@ -107,8 +134,10 @@ __all__ = [
     "is_currency",
     "market_money",
     "merge_balances",
+    "orders_executed",
     "parse_amount",
     "position_key",
     "safe_text",
     "stream_url",
+    "subscribed_markets",
 ]

@@ -28,7 +28,7 @@ MAX_ASSETS: Final = 5_000
 # Names that cannot be currencies, kept escaped for one log line; the rest are only counted.
 MAX_REJECTED_KEPT: Final = 100
 
-type Json = str | int | float | bool | list[Json] | dict[str, Json] | None
+type Json = str | int | float | bool | list[Json] | tuple[Json, ...] | dict[str, Json] | None
 
 
 class ChannelState[V](Protocol):

@@ -27,6 +27,15 @@ from .errors import (
 )
 from .margin import CollateralSummary, Positions, parse_positions, parse_summary
 from .models import Balances, Market, TradeBalance
+from .orders import (
+    HISTORY_MAX_BYTES,
+    OPEN_ORDERS_PATH,
+    ORDER_HISTORY_PATH,
+    PAGE,
+    FillHistory,
+    OrderHistory,
+    parse_open_markets,
+)
 from .parse import (
     parse_collateral_balances,
     parse_main_balances,
@@ -48,6 +57,7 @@ from .subaccounts import (
     refusal,
 )
 from .text import safe_text
+from .transfers import TRANSFER_HISTORY_PATH, TRANSFERS_MAX_BYTES, TransferHistory, Transfers
 from .transport import MAX_ANSWER_BYTES, read_bounded
 
 MAIN_BALANCE_PATH: Final = "/api/v4/main-account/balance"
@@ -266,6 +276,33 @@ class WhiteBitClient(WhiteBitPublicClient):
             return await self._private(path, max_bytes, params)
         except WhiteBitPermissionError as err:
             raise WhiteBitSubAccountPermissionError(str(err)) from err
+
+    async def executed_orders(self, since: float | None = None) -> FillHistory:
+        """Return the orders finished since `since` (one page without it), every market.
+
+        A page of 100 per request; more only while every order on the last page is newer
+        than `since`, five pages at most (see OrderHistory).
+        """
+        history = OrderHistory(since)
+        while history.add(
+            await self._private(ORDER_HISTORY_PATH, HISTORY_MAX_BYTES, history.params())
+        ):
+            pass
+        return history.result()
+
+    async def open_order_markets(self) -> frozenset[str]:
+        """Return the markets of the first 100 open orders, in one request."""
+        params = {"limit": PAGE, "offset": 0}
+        return parse_open_markets(await self._private(OPEN_ORDERS_PATH, HISTORY_MAX_BYTES, params))
+
+    async def transfers(self, since: float | None = None) -> TransferHistory:
+        """Return the deposits and withdrawals made since `since` (one page without it)."""
+        history = Transfers(since)
+        while history.add(
+            await self._private(TRANSFER_HISTORY_PATH, TRANSFERS_MAX_BYTES, history.params())
+        ):
+            pass
+        return history.result()
 
     async def websocket_token(self) -> str:
         """Return a new, short-lived token for one connection to the private WebSocket."""

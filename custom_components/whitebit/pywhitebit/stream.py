@@ -191,6 +191,8 @@ class WhiteBitStream:
                 self.status.state = StreamState.CONNECTED
                 self.status.connected_since = self._loop.time()
                 self._ws = ws
+                # A channel added (or dropped) while this connection was opening the others.
+                self._resubscribe()
                 await self._listen(ws)
         finally:
             # A subscription still being sent fails on the closed connection, and ends.
