@@ -22,6 +22,11 @@ from custom_components.whitebit.const import (
 from custom_components.whitebit.market import MARKET_DESCRIPTIONS
 from custom_components.whitebit.positions import POSITION_DESCRIPTIONS, SUMMARY_DESCRIPTIONS
 from custom_components.whitebit.sensor import PORTFOLIO_DESCRIPTION, TICKER_DESCRIPTIONS
+from custom_components.whitebit.subaccount_sensors import (
+    SUB_ACCOUNT_DESCRIPTIONS,
+    SUB_ACCOUNTS_VALUE_DESCRIPTION,
+    SUB_PORTFOLIO_DESCRIPTION,
+)
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / "whitebit"
@@ -210,6 +215,9 @@ def test_every_entity_has_a_name_and_icon() -> None:
         *MARKET_DESCRIPTIONS,
         *SUMMARY_DESCRIPTIONS,
         *POSITION_DESCRIPTIONS,
+        *SUB_ACCOUNT_DESCRIPTIONS,
+        SUB_PORTFOLIO_DESCRIPTION,
+        SUB_ACCOUNTS_VALUE_DESCRIPTION,
     )
     keys = {d.translation_key for d in descriptions}
     assert keys == set(english["entity"]["sensor"]) == set(icons["entity"]["sensor"])

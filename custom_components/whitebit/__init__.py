@@ -10,6 +10,7 @@ from .const import CONF_API_SECRET, CONF_QUOTE, DOMAIN, LEGACY_OPTIONS, LOGGER
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
 from .prices import PRICES_KEY, async_get_prices
 from .pywhitebit import WhiteBitClient
+from .subaccounts import async_start_sub_accounts
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -39,6 +40,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> 
             coordinator.prices.async_add_listener(coordinator.async_prices_updated)
         )
     await coordinator.async_config_entry_first_refresh()
+    if tracking.sub_accounts:
+        coordinator.sub_accounts = await async_start_sub_accounts(hass, entry, client)
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True

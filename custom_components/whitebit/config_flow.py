@@ -22,6 +22,7 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import UpdateFailed
 
 from .const import (
+    ACCOUNT_SUBACCOUNTS,
     CONF_ACCOUNTS,
     CONF_API_SECRET,
     CONF_AUTO_TRACK,
@@ -61,6 +62,8 @@ async def _async_validate(
         client = WhiteBitClient(session, data[CONF_API_KEY], data[CONF_API_SECRET], data[CONF_URL])
         try:
             balances = (await async_fetch_balances(client, accounts)).data()
+            if ACCOUNT_SUBACCOUNTS in accounts:  # refused: WhiteBitSubAccountPermissionError
+                await client.sub_accounts()
         except Exception as err:  # noqa: BLE001 - a flow ends in a form error, never a traceback
             return balances, form_error(err)
     if (ticker := QUOTE_TICKERS.get(quote)) is None:

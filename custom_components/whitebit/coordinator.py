@@ -7,7 +7,7 @@ fetches it only every TRADE_RESYNC_POLLS-th time.
 
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any, cast, override
+from typing import TYPE_CHECKING, Any, cast, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_URL
@@ -49,6 +49,9 @@ from .pywhitebit import (
 )
 from .tracking import AutoTracker, Tracking
 from .valuation import PriceBook, value_holdings
+
+if TYPE_CHECKING:
+    from .subaccounts import WhiteBitSubAccountCoordinator
 
 type WhiteBitConfigEntry = ConfigEntry[WhiteBitCoordinator]
 
@@ -95,6 +98,8 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         # What was said about the answers, so each problem is logged once, not on every one.
         self._warnings = AnswerWarnings()
         self._auto_tracker = AutoTracker()
+        # The sub-accounts' own coordinator, when followed; set up by async_setup_entry.
+        self.sub_accounts: WhiteBitSubAccountCoordinator | None = None
 
     @override
     async def _async_setup(self) -> None:

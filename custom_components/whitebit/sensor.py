@@ -32,6 +32,7 @@ from .entity import WhiteBitEntity, exact_state
 from .holdings import WhiteBitData
 from .market import market_sensors
 from .positions import PositionTracker, position_sensors, summary_sensors
+from .subaccount_sensors import sub_account_sensors
 from .tracking import Tracking
 
 # The coordinator does all I/O; entities only read its data.
@@ -147,6 +148,7 @@ async def async_setup_entry(
         entities.append(WhiteBitPortfolioSensor(coordinator, PORTFOLIO_DESCRIPTION))
     entities.extend(market_sensors(coordinator))
     entities.extend(summary_sensors(coordinator))
+    entities.extend(sub_account_sensors(hass, coordinator, async_add_entities))
     positions: PositionTracker[SensorEntity] | None = None
     if ACCOUNT_COLLATERAL in coordinator.tracking.accounts:
         positions = PositionTracker(hass, coordinator, async_add_entities, position_sensors)
