@@ -125,12 +125,12 @@ class WhiteBitSubAccountCoordinator(DataUpdateCoordinator[SubAccountsData]):
             answers = await asyncio.gather(
                 *(self._balances(account) for account in active), return_exceptions=True
             )
+            # Every request has ended: the first failure is the poll's.
+            for answer in answers:
+                if isinstance(answer, BaseException):
+                    raise answer
         except WhiteBitError as err:
             raise self._failure(err) from err
-        if failure := next((a for a in answers if isinstance(a, BaseException)), None):
-            if not isinstance(failure, WhiteBitError):
-                raise failure
-            raise self._failure(failure) from failure
         self._report(refused=False)
         self._say_truncated(truncated=listed.truncated)
         accounts = {
