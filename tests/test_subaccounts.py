@@ -120,6 +120,17 @@ async def test_the_default_set(hass: HomeAssistant, with_subs: MockConfigEntry) 
     assert float(states[SUM]) == pytest.approx(savings + 1050.5)
 
 
+async def test_without_valuation(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: WhiteBitSimulator
+) -> None:
+    """Valuation off: the balances alone, no value sensor, and no price request for them."""
+    await _setup(hass, mock_config_entry, ["main", "subaccounts"])
+    states = {state.entity_id: state.state for state in hass.states.async_all("sensor")}
+    assert states["sensor.trading_bot_usdt_total"] == "1050.5"
+    assert not [entity_id for entity_id in states if "value" in entity_id]
+    assert "/api/v4/public/ticker" not in simulator.stats.requests
+
+
 async def test_requests_per_poll_and_the_bound(
     hass: HomeAssistant,
     with_subs: MockConfigEntry,

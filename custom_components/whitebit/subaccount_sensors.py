@@ -15,7 +15,6 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.components.sensor import (
-    DOMAIN as SENSOR_DOMAIN,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
@@ -28,7 +27,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import CRYPTO_PRECISION, DOMAIN, FIAT_LIKE_TICKERS, FIAT_PRECISION
+from .const import CRYPTO_PRECISION, FIAT_LIKE_TICKERS, FIAT_PRECISION
 from .coordinator import WhiteBitCoordinator
 from .entity import account_device, exact_state
 from .holdings import Portfolio
@@ -162,16 +161,21 @@ class _SubAccountTracker:
 
     def _follow(self) -> list[SensorEntity]:
         """Make the sensors a sub-account now needs; remove those it no longer does."""
-        registry = er.async_get(self._hass)
         entities: list[SensorEntity] = []
+        gone: set[str] = set()
         for sub_id, state in self._subs.data.accounts.items():
             wanted = self._wanted(state)
             made = self._made.get(sub_id, set())
-            for unique_id in made - wanted.keys():
-                if entity_id := registry.async_get_entity_id(SENSOR_DOMAIN, DOMAIN, unique_id):
-                    registry.async_remove(entity_id)
+            gone |= made - wanted.keys()
             entities += [wanted[unique_id]() for unique_id in sorted(wanted.keys() - made)]
             self._made[sub_id] = set(wanted)
+        if gone:
+            # Removing the registry entry removes the running entity too.
+            registry = er.async_get(self._hass)
+            entry_id = self._main.config_entry.entry_id
+            for registry_entry in er.async_entries_for_config_entry(registry, entry_id):
+                if registry_entry.unique_id in gone:
+                    registry.async_remove(registry_entry.entity_id)
         return entities
 
     def _wanted(self, state: SubAccountState) -> dict[str, Callable[[], SensorEntity]]:
@@ -321,8 +325,10 @@ class WhiteBitSubAccountValueSensor(_SubAccountsEntity):
     async def async_added_to_hass(self) -> None:
         """Listen to the server's prices too."""
         await super().async_added_to_hass()
-        if (prices := self._main.prices) is not None:
-            self.async_on_remove(prices.async_add_listener(self._handle_coordinator_update))
+        prices = self._main.prices
+        if TYPE_CHECKING:
+            assert prices is not None  # valuation on: the entry set up the server's prices
+        self.async_on_remove(prices.async_add_listener(self._handle_coordinator_update))
 
     @property
     @override
