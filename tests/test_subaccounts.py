@@ -123,9 +123,14 @@ async def test_the_default_set(hass: HomeAssistant, with_subs: MockConfigEntry) 
 async def test_without_valuation(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: WhiteBitSimulator
 ) -> None:
-    """Valuation off: the balances alone, no value sensor, and no price request for them."""
+    """Valuation off: the balances alone, no value sensor, and no price request for them.
+
+    The entry's own main balance is not repeated as a total: sub-accounts are no account of it.
+    """
     await _setup(hass, mock_config_entry, ["main", "subaccounts"])
     states = {state.entity_id: state.state for state in hass.states.async_all("sensor")}
+    assert states["sensor.whitebit_127_0_0_1_btc_main"] == "0.51234567"
+    assert "sensor.whitebit_127_0_0_1_btc_total" not in states
     assert states["sensor.trading_bot_usdt_total"] == "1050.5"
     assert not [entity_id for entity_id in states if "value" in entity_id]
     assert "/api/v4/public/ticker" not in simulator.stats.requests
