@@ -115,7 +115,7 @@ def _all_names(language: str) -> dict[str, str]:
             ticker=tickers.get(key, "DOGE"), market="BTC/USDT", currency="USDT"
         )
         for key, sensor in sensors.items()
-        if key not in COLLATERAL_ONLY
+        if key not in COLLATERAL_ONLY | SUB_ACCOUNT_ONLY
     }
 
 
@@ -137,6 +137,10 @@ COLLATERAL_ONLY = frozenset(
     }
 )
 
+# The sensors only a sub-account's device has (its other names are the entry's own).
+SUB_ACCOUNT_ONLY = frozenset({"sub_trade"})
+# A sub-account created at WhiteBIT while Home Assistant runs.
+NEW_SUB_ACCOUNT = {"id": "5b2f0c1e-9d8a-4e7b-a6c5-d4e3f2a1b0c9", "alias": "Holiday fund"}
 
 # The enabled rows' names, as the device page must show them whole.
 ENGLISH_NAMES = _names("en")
@@ -616,6 +620,37 @@ async def balance_changes(run: Run) -> None:
     await run.shot("balance-changed")
 
 
+async def sub_accounts(run: Run) -> None:
+    """Sub-accounts ticked in the options: the demo's two are devices; a third comes at a poll.
+
+    Ticked in the options form as a person does; the entry reloads with them. The third is
+    created at WhiteBIT (the simulator's control API) and shows after "Update entity" polls,
+    as the schedule would within 5 minutes, without a reload.
+    """
+    page = run.page
+    options = ENGLISH["options"]["step"]
+    await open_options(run, "Configure", options["init"], "accounts", "options-menu-sub-accounts")
+    label = ENGLISH["selector"]["accounts"]["options"]["subaccounts"]
+    await page.get_by_text(label, exact=True).click()
+    await expect(page.get_by_role("checkbox", name=label)).to_be_checked()
+    await run.click_button("Submit")
+    await expect(page.get_by_text("Options successfully saved.")).to_be_visible()
+    await run.close_dialog("Finish")
+    await page.goto(f"{run.stack.hass_url}/config/devices/dashboard?domain=whitebit")
+    for alias in ("Savings", "Trading bot"):
+        await expect(page.get_by_text(alias, exact=True).first).to_be_visible()
+    await run.shot("sub-accounts")
+    balances = {"USDT": {"main": "321"}}
+    await run.sim("subaccount", {"api_key": DEMO_KEY, **NEW_SUB_ACCOUNT, "balances": balances})
+    await run.action("update_entity", "sensor.savings_usdt_main")
+    await expect(page.get_by_text(NEW_SUB_ACCOUNT["alias"], exact=True).first).to_be_visible()
+    await run.shot("sub-accounts-third")
+    await page.get_by_text(NEW_SUB_ACCOUNT["alias"], exact=True).first.click()
+    sensors = page.locator("ha-card").filter(has_text="Sensors")
+    await expect(sensors).to_contain_text("321 USDT")
+    await run.shot("sub-account-device")
+
+
 async def revoke_and_reauthenticate(run: Run) -> None:
     """A key revoked while running leads to the re-authentication prompt at the next poll.
 
@@ -897,6 +932,7 @@ STEPS: tuple[Callable[[Run], Awaitable[None]], ...] = (
     # While the demo's TON (on no market) is held: the picture shows what is left out.
     dashboard,
     balance_changes,
+    sub_accounts,
     revoke_and_reauthenticate,
     two_accounts,
     order_filled_event,

@@ -126,7 +126,13 @@ async def test_the_flow_checks_the_collateral_permission(
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     # Offered, not ticked by default: it needs its own permission, and few trade on margin.
     schema = result["data_schema"].schema
-    assert schema[CONF_ACCOUNTS].config["options"] == ["main", "trade", "collateral", "earn"]
+    assert schema[CONF_ACCOUNTS].config["options"] == [
+        "main",
+        "trade",
+        "collateral",
+        "earn",
+        "subaccounts",
+    ]
     assert next(key for key in schema if key == CONF_ACCOUNTS).default() == ["main", "trade"]
     user = {"server": "custom", "url": sim_url, "api_key": DEMO_KEY, "api_secret": DEMO_SECRET}
     result = await hass.config_entries.flow.async_configure(

@@ -30,6 +30,11 @@ from custom_components.whitebit.sensor import (
     TICKER_DESCRIPTIONS,
     UNVALUED_DESCRIPTION,
 )
+from custom_components.whitebit.subaccount_sensors import (
+    SUB_ACCOUNT_DESCRIPTIONS,
+    SUB_ACCOUNTS_VALUE_DESCRIPTION,
+    SUB_PORTFOLIO_DESCRIPTION,
+)
 
 ROOT = Path(__file__).parent.parent
 INTEGRATION = ROOT / "custom_components" / "whitebit"
@@ -218,6 +223,9 @@ def test_every_entity_has_a_name_and_icon() -> None:
         UNVALUED_DESCRIPTION,
         *MARKET_DESCRIPTIONS,
         *SUMMARY_DESCRIPTIONS,
+        *SUB_ACCOUNT_DESCRIPTIONS,
+        SUB_PORTFOLIO_DESCRIPTION,
+        SUB_ACCOUNTS_VALUE_DESCRIPTION,
     )
     keys = {d.translation_key for d in descriptions} | {
         position_translation_key(str(d.translation_key), side)

@@ -11,6 +11,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import snapshot_platform
 
 from custom_components.whitebit.const import (
+    ACCOUNT_SUBACCOUNTS,
     ACCOUNTS,
     CONF_ACCOUNTS,
     CONF_AUTO_TRACK,
@@ -125,7 +126,9 @@ async def test_every_account_from_the_documented_answers(
 ) -> None:
     """Every account, valued, and a market, from WhiteBIT's documented answers (fixtures)."""
     global_entry.add_to_hass(hass)
-    options = {CONF_ACCOUNTS: list(ACCOUNTS), CONF_QUOTE: "usdt", CONF_MARKETS: ["BTC_USDT"]}
+    # Sub-accounts have a device each: test_subaccounts' concern.
+    accounts = [account for account in ACCOUNTS if account != ACCOUNT_SUBACCOUNTS]
+    options = {CONF_ACCOUNTS: accounts, CONF_QUOTE: "usdt", CONF_MARKETS: ["BTC_USDT"]}
     hass.config_entries.async_update_entry(
         global_entry, options={**global_entry.options, **options}
     )

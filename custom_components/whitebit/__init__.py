@@ -13,6 +13,7 @@ from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
 from .events_data import cursor_store
 from .prices import PRICES_KEY, async_get_prices
 from .pywhitebit import WhiteBitClient
+from .subaccounts import async_start_sub_accounts
 from .unique_ids import value_in
 
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
@@ -43,6 +44,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> 
             coordinator.prices.async_add_listener(coordinator.async_prices_updated)
         )
     await coordinator.async_config_entry_first_refresh()
+    if tracking.sub_accounts:
+        coordinator.sub_accounts = await async_start_sub_accounts(hass, entry, client)
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True

@@ -13,7 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.update_coordinator import UpdateFailed
 
-from .const import CONF_API_SECRET, CONF_QUOTE, quote_ticker
+from .const import ACCOUNT_SUBACCOUNTS, CONF_API_SECRET, CONF_QUOTE, quote_ticker
 from .forms import offered_quotes
 from .holdings import WhiteBitData, async_fetch_balances
 from .issues import form_error
@@ -31,6 +31,8 @@ async def async_validate(
         client = WhiteBitClient(session, data[CONF_API_KEY], data[CONF_API_SECRET], data[CONF_URL])
         try:
             balances = (await async_fetch_balances(client, accounts)).data()
+            if ACCOUNT_SUBACCOUNTS in accounts:  # refused: WhiteBitSubAccountPermissionError
+                await client.sub_accounts()
         except Exception as err:  # noqa: BLE001 - a flow ends in a form error, never a traceback
             return balances, form_error(err)
     if not quote or (ticker := quote_ticker(quote)) is None:

@@ -25,7 +25,15 @@ ACCOUNT_TRADE: Final = "trade"
 ACCOUNT_COLLATERAL: Final = "collateral"
 # Crypto lending: active flex and fixed investments.
 ACCOUNT_EARN: Final = "earn"
-ACCOUNTS: Final = (ACCOUNT_MAIN, ACCOUNT_TRADE, ACCOUNT_COLLATERAL, ACCOUNT_EARN)
+# The main account's sub-accounts: a device each (see subaccounts.py), not an account of its own.
+ACCOUNT_SUBACCOUNTS: Final = "subaccounts"
+ACCOUNTS: Final = (
+    ACCOUNT_MAIN,
+    ACCOUNT_TRADE,
+    ACCOUNT_COLLATERAL,
+    ACCOUNT_EARN,
+    ACCOUNT_SUBACCOUNTS,
+)
 # What a new entry tracks unless the user changes it: coins bought on WhiteBIT sit on the trade
 # account, deposits and withdrawals go through the main one, and the total needs both.
 # Collateral is for who trades on margin, and needs its own key permission.
@@ -71,6 +79,8 @@ MAX_AUTO_TRACKED: Final = 100
 ISSUE_CLOCK: Final = "clock_off"
 # Raised per entry while WhiteBIT refuses the key's Earn requests (lending access withdrawn).
 ISSUE_EARN: Final = "earn_no_access"
+# Raised per entry while WhiteBIT refuses the key's sub-account requests.
+ISSUE_SUBACCOUNTS: Final = "subaccounts_no_access"
 
 SERVER_GLOBAL: Final = "global"
 SERVER_EU: Final = "eu"

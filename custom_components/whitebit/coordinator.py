@@ -7,7 +7,7 @@ fetches it only every TRADE_RESYNC_POLLS-th time.
 
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any, cast, override
+from typing import TYPE_CHECKING, Any, cast, override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_URL
@@ -51,6 +51,9 @@ from .pywhitebit import (
 from .tracking import AutoTracker, Tracking
 from .unique_ids import registered_tickers
 from .valuation import PriceBook, value_holdings
+
+if TYPE_CHECKING:
+    from .subaccounts import WhiteBitSubAccountCoordinator
 
 type WhiteBitConfigEntry = ConfigEntry[WhiteBitCoordinator]
 
@@ -102,6 +105,8 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         self._earn_held = registered_tickers(hass, config_entry.entry_id, ACCOUNT_EARN)
         # Fills, deposits and withdrawals as events: read each poll, fills pushed too.
         self.events = TradeEvents(hass, config_entry.entry_id, self.tracking.accounts)
+        # The sub-accounts' own coordinator, when followed; set up by async_setup_entry.
+        self.sub_accounts: WhiteBitSubAccountCoordinator | None = None
 
     @override
     async def _async_setup(self) -> None:

@@ -8,6 +8,7 @@ from homeassistant.core import HomeAssistant
 
 from .const import ACCOUNT_COLLATERAL, CONF_API_SECRET
 from .coordinator import WhiteBitConfigEntry
+from .subaccounts import sub_accounts_diagnostics
 
 # The unique ID is a hash of the key: harmless, but nothing a bug report needs either.
 TO_REDACT = {CONF_API_KEY, CONF_API_SECRET, CONF_UNIQUE_ID}
@@ -53,6 +54,8 @@ async def async_get_config_entry_diagnostics(
         ),
         # Connected or not, reconnects, ages: no token, no frame, no amount.
         "stream": None if coordinator.stream is None else coordinator.stream.diagnostics(),
+        # No id, alias or e-mail (the e-mail is never kept): counts and states only.
+        "sub_accounts": sub_accounts_diagnostics(coordinator.sub_accounts),
         "valuation": {
             "quote": tracking.quote,
             "prices_fetched": data.portfolio is not None,

@@ -14,7 +14,7 @@ import hashlib
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-from .const import DOMAIN, ISSUE_CLOCK, ISSUE_EARN, LOGGER, SERVER_CUSTOM
+from .const import DOMAIN, ISSUE_CLOCK, ISSUE_EARN, ISSUE_SUBACCOUNTS, LOGGER, SERVER_CUSTOM
 from .identity import server_name, server_of
 from .pywhitebit import (
     NONCE_WINDOW,
@@ -27,6 +27,7 @@ from .pywhitebit import (
     WhiteBitRedirectError,
     WhiteBitRequestError,
     WhiteBitResponseError,
+    WhiteBitSubAccountPermissionError,
     WhiteBitTooLargeError,
 )
 
@@ -49,6 +50,7 @@ def failure_reason(err: Exception) -> str:
 _ERRORS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str], ...] = (
     (WhiteBitAuthenticationError, "invalid_auth"),
     (WhiteBitEarnPermissionError, "earn_no_access"),
+    (WhiteBitSubAccountPermissionError, ISSUE_SUBACCOUNTS),
     (WhiteBitPermissionError, "no_permission"),
     (WhiteBitRateLimitError, "rate_limited"),
     (WhiteBitClockError, "clock_off"),
@@ -113,6 +115,15 @@ def async_report_earn(hass: HomeAssistant, entry_id: str, title: str, *, refused
         {"entry": title},
         active=refused,
         fixable=True,
+    )
+
+
+def async_report_sub_accounts(
+    hass: HomeAssistant, entry_id: str, title: str, *, refused: bool
+) -> None:
+    """Raise the entry's sub-account issue while WhiteBIT refuses its key's sub-account list."""
+    _async_raise_while(
+        hass, f"{ISSUE_SUBACCOUNTS}_{entry_id}", ISSUE_SUBACCOUNTS, {"entry": title}, active=refused
     )
 
 

@@ -27,6 +27,7 @@ from .entity import exact_state
 from .holdings import WhiteBitData
 from .market import market_sensors
 from .positions import PositionTracker, position_sensors, summary_sensors
+from .subaccount_sensors import sub_account_sensors
 from .tracking import Tracking
 from .unique_ids import VALUE_KEY, figure_key, registered_unique_ids, ticker_unique_id
 from .value_sensors import (
@@ -159,6 +160,7 @@ async def async_setup_entry(
         entities += (WhiteBitPortfolioSensor(coordinator), WhiteBitUnvaluedSensor(coordinator))
     entities.extend(market_sensors(coordinator))
     entities.extend(summary_sensors(coordinator))
+    entities.extend(sub_account_sensors(hass, coordinator, async_add_entities))
     positions: PositionTracker[SensorEntity] | None = None
     if ACCOUNT_COLLATERAL in coordinator.tracking.accounts:
         positions = PositionTracker(hass, coordinator, async_add_entities, position_sensors)

@@ -21,6 +21,7 @@ from typing import Any, Final
 from homeassistant.util import dt as dt_util
 
 from .const import (
+    ACCOUNT_SUBACCOUNTS,
     CONF_ACCOUNTS,
     CONF_AUTO_TRACK,
     CONF_MARKETS,
@@ -47,17 +48,21 @@ class Tracking:
     zero_balance: str
     quote: str | None
     markets: tuple[str, ...] = ()
+    # Sub-accounts are followed apart (subaccounts.py): never one of `accounts`.
+    sub_accounts: bool = False
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Tracking:
         """Read the options as the current minor version writes them."""
+        accounts = frozenset(options[CONF_ACCOUNTS])
         return cls(
-            accounts=frozenset(options[CONF_ACCOUNTS]),
+            accounts=accounts - {ACCOUNT_SUBACCOUNTS},
             tickers=frozenset(options[CONF_TICKERS]),
             auto_track=options[CONF_AUTO_TRACK],
             zero_balance=options[CONF_ZERO_BALANCE],
             quote=quote_ticker(options[CONF_QUOTE]),
             markets=tuple(options.get(CONF_MARKETS, ())),
+            sub_accounts=ACCOUNT_SUBACCOUNTS in accounts,
         )
 
 

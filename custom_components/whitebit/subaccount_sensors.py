@@ -1,0 +1,351 @@
+"""The sub-accounts' sensors: on each one's device, per currency it holds, and their values.
+
+Per currency: main, trade (spot), collateral (only for a sub-account allowed collateral) and
+the total, named and defaulted as the entry's own (the trade figure off by default). With
+valuation on, each sub-account's value, and on the entry's device the sum of them all. A
+sub-account or currency that appears gets its sensors at the poll that shows it; a currency
+back at zero loses them, and a sub-account that goes loses its device (subaccounts.py), which
+takes its sensors along.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import partial
+from typing import TYPE_CHECKING, Any, override
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.generated.currencies import ACTIVE_CURRENCIES
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import CRYPTO_PRECISION, FIAT_LIKE_TICKERS, FIAT_PRECISION
+from .coordinator import WhiteBitCoordinator
+from .entity import account_device, exact_state
+from .holdings import Portfolio
+from .pywhitebit import SubAccount, SubAccountBalance
+from .subaccounts import (
+    SubAccountsData,
+    SubAccountState,
+    WhiteBitSubAccountCoordinator,
+    sub_account_device,
+    sync_devices,
+)
+from .valuation import PriceBook
+
+
+@dataclass(frozen=True, kw_only=True)
+class WhiteBitSubAccountEntityDescription(SensorEntityDescription):
+    """Describes one figure kept for every currency a sub-account holds."""
+
+    value_fn: Callable[[SubAccountBalance], Decimal]
+    # Whether the sub-account has the sensor at all.
+    exists_fn: Callable[[SubAccount], bool] = lambda _account: True
+
+
+# The entry's names (translation keys) and state class; a balance has no meaningful reset.
+SUB_ACCOUNT_DESCRIPTIONS: tuple[WhiteBitSubAccountEntityDescription, ...] = (
+    WhiteBitSubAccountEntityDescription(
+        key="sub_main",
+        translation_key="main_balance",
+        state_class=SensorStateClass.TOTAL,
+        value_fn=lambda balance: balance.main,
+    ),
+    # Off by default, as the entry's trade breakdown: the total covers it on a dashboard.
+    WhiteBitSubAccountEntityDescription(
+        key="sub_trade",
+        translation_key="sub_trade",
+        state_class=SensorStateClass.TOTAL,
+        entity_registry_enabled_default=False,
+        value_fn=lambda balance: balance.spot,
+    ),
+    # A sub-account WhiteBIT does not let trade on margin holds no collateral.
+    WhiteBitSubAccountEntityDescription(
+        key="sub_collateral",
+        translation_key="collateral",
+        state_class=SensorStateClass.TOTAL,
+        value_fn=lambda balance: balance.collateral,
+        exists_fn=lambda account: account.collateral_enabled is not False,
+    ),
+    WhiteBitSubAccountEntityDescription(
+        key="sub_total",
+        translation_key="total_balance",
+        state_class=SensorStateClass.TOTAL,
+        value_fn=lambda balance: balance.total,
+    ),
+)
+SUB_PORTFOLIO_DESCRIPTION = SensorEntityDescription(
+    key="sub_portfolio_value",
+    translation_key="portfolio_value",
+    state_class=SensorStateClass.TOTAL,
+)
+SUB_ACCOUNTS_VALUE_DESCRIPTION = SensorEntityDescription(
+    key="sub_accounts_value",
+    translation_key="sub_accounts_value",
+    state_class=SensorStateClass.TOTAL,
+)
+
+
+def sub_account_sensors(
+    hass: HomeAssistant,
+    main: WhiteBitCoordinator,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> list[SensorEntity]:
+    """The sub-accounts' sensors to set up with, kept in step with each poll after.
+
+    Sub-accounts not followed (any more): no sensors, and their devices go.
+    """
+    subs = main.sub_accounts
+    if subs is None:
+        sync_devices(hass, main, None)
+        return []
+    tracker = _SubAccountTracker(hass, main, subs, async_add_entities)
+    main.config_entry.async_on_unload(subs.async_add_listener(tracker.async_update))
+    entities = tracker.start()
+    if main.tracking.quote is not None:
+        description = SUB_ACCOUNTS_VALUE_DESCRIPTION
+        entities.append(
+            WhiteBitSubAccountValueSensor(
+                subs,
+                main,
+                description,
+                f"{main.config_entry.entry_id}_{description.key}",
+                account_device(main),
+                _sub_accounts_value,
+            )
+        )
+    return entities
+
+
+class _SubAccountTracker:
+    """The sensors of each followed sub-account, added and removed as polls change them."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        main: WhiteBitCoordinator,
+        subs: WhiteBitSubAccountCoordinator,
+        async_add_entities: AddConfigEntryEntitiesCallback,
+    ) -> None:
+        self._hass = hass
+        self._main = main
+        self._subs = subs
+        self._add_entities = async_add_entities
+        # Unique IDs of the sensors made, per sub-account id.
+        self._made: dict[str, set[str]] = {}
+
+    def start(self) -> list[SensorEntity]:
+        """The sensors of the first poll; none (and no device touched) if it failed."""
+        if not self._subs.last_update_success:
+            return []
+        sync_devices(self._hass, self._main, self._subs.data)
+        return self._follow()
+
+    @callback
+    def async_update(self) -> None:
+        """Follow the last poll: devices first, then sensors; nothing on a failed poll."""
+        if not self._subs.last_update_success:
+            return
+        for sub_id in sync_devices(self._hass, self._main, self._subs.data):
+            self._made.pop(sub_id, None)
+        if new := self._follow():
+            self._add_entities(new)
+
+    def _follow(self) -> list[SensorEntity]:
+        """Make the sensors a sub-account now needs; remove those it no longer does."""
+        entities: list[SensorEntity] = []
+        gone: set[str] = set()
+        for sub_id, state in self._subs.data.accounts.items():
+            wanted = self._wanted(state)
+            made = self._made.get(sub_id, set())
+            gone |= made - wanted.keys()
+            entities += [wanted[unique_id]() for unique_id in sorted(wanted.keys() - made)]
+            self._made[sub_id] = set(wanted)
+        if gone:
+            # Removing the registry entry removes the running entity too.
+            registry = er.async_get(self._hass)
+            entry_id = self._main.config_entry.entry_id
+            for registry_entry in er.async_entries_for_config_entry(registry, entry_id):
+                if registry_entry.unique_id in gone:
+                    registry.async_remove(registry_entry.entity_id)
+        return entities
+
+    def _wanted(self, state: SubAccountState) -> dict[str, Callable[[], SensorEntity]]:
+        """The sensors `state` needs, by unique ID: made only when new."""
+        account, subs, main = state.account, self._subs, self._main
+        entry_id = main.config_entry.entry_id
+        wanted: dict[str, Callable[[], SensorEntity]] = {
+            _unique_id(entry_id, account.id, f"{description.key}_{ticker}"): partial(
+                WhiteBitSubAccountSensor, subs, main, description, account, ticker
+            )
+            for ticker in state.tickers
+            for description in SUB_ACCOUNT_DESCRIPTIONS
+            if description.exists_fn(account)
+        }
+        if main.tracking.quote is not None:
+            unique_id = _unique_id(entry_id, account.id, SUB_PORTFOLIO_DESCRIPTION.key)
+            wanted[unique_id] = partial(
+                WhiteBitSubAccountValueSensor,
+                subs,
+                main,
+                SUB_PORTFOLIO_DESCRIPTION,
+                unique_id,
+                sub_account_device(entry_id, account),
+                partial(_sub_account_value, account.id),
+            )
+        return wanted
+
+
+def _unique_id(entry_id: str, sub_id: str, figure: str) -> str:
+    return f"{entry_id}_sub_{sub_id}_{figure}"
+
+
+def _sub_account_value(
+    sub_id: str, data: SubAccountsData, book: PriceBook | None
+) -> Portfolio | None:
+    state = data.accounts.get(sub_id)
+    return None if state is None else state.value(book)
+
+
+def _sub_accounts_value(data: SubAccountsData, book: PriceBook | None) -> Portfolio | None:
+    return data.value(book)
+
+
+class _SubAccountsEntity(CoordinatorEntity[WhiteBitSubAccountCoordinator], SensorEntity):
+    """A sensor read from the sub-accounts' poll."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self,
+        subs: WhiteBitSubAccountCoordinator,
+        description: SensorEntityDescription,
+        unique_id: str,
+        unit: str,
+        *,
+        derived: bool,
+    ) -> None:
+        super().__init__(subs)
+        self.entity_description = description
+        self._attr_unique_id = unique_id
+        # As the entry's own sensors: monetary only for ISO 4217 units; a precision only for
+        # a value, a balance showing its own digits.
+        self._attr_native_unit_of_measurement = unit
+        self._attr_device_class = SensorDeviceClass.MONETARY if unit in ACTIVE_CURRENCIES else None
+        if derived:
+            self._attr_suggested_display_precision = (
+                FIAT_PRECISION if unit in FIAT_LIKE_TICKERS else CRYPTO_PRECISION
+            )
+
+
+class WhiteBitSubAccountSensor(_SubAccountsEntity):
+    """One figure of one currency of one sub-account."""
+
+    entity_description: WhiteBitSubAccountEntityDescription
+
+    def __init__(
+        self,
+        subs: WhiteBitSubAccountCoordinator,
+        main: WhiteBitCoordinator,
+        description: WhiteBitSubAccountEntityDescription,
+        account: SubAccount,
+        ticker: str,
+    ) -> None:
+        """Describe `description`'s figure of `ticker` on `account`'s device."""
+        entry_id = main.config_entry.entry_id
+        unique_id = _unique_id(entry_id, account.id, f"{description.key}_{ticker}")
+        super().__init__(subs, description, unique_id, ticker, derived=False)
+        self._sub_id = account.id
+        self._ticker = ticker
+        self._attr_device_info = sub_account_device(entry_id, account)
+        self._attr_translation_placeholders = {"ticker": ticker}
+
+    @property
+    def _balance(self) -> SubAccountBalance | None:
+        state = self.coordinator.data.accounts.get(self._sub_id)
+        if state is None or state.balances is None or self._ticker in state.invalid:
+            return None
+        return state.balances.get(self._ticker)
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Unavailable while polling fails, and while the amount is not known."""
+        return super().available and self._balance is not None
+
+    @property
+    @override
+    def native_value(self) -> str | None:
+        """Return the figure exactly."""
+        balance = self._balance
+        return None if balance is None else exact_state(self.entity_description.value_fn(balance))
+
+
+class WhiteBitSubAccountValueSensor(_SubAccountsEntity):
+    """A value in the quote currency, revalued when either balances or prices change.
+
+    One sub-account's, on its device; or the sum of them all, on the entry's device.
+    """
+
+    def __init__(
+        self,
+        subs: WhiteBitSubAccountCoordinator,
+        main: WhiteBitCoordinator,
+        description: SensorEntityDescription,
+        unique_id: str,
+        device: DeviceInfo,
+        portfolio_fn: Callable[[SubAccountsData, PriceBook | None], Portfolio | None],
+    ) -> None:
+        """Describe one value; only made when valuation is on."""
+        quote = main.tracking.quote
+        if TYPE_CHECKING:
+            assert quote is not None
+        super().__init__(subs, description, unique_id, quote, derived=True)
+        self._main = main
+        self._attr_device_info = device
+        self._portfolio_fn = portfolio_fn
+
+    @property
+    def _portfolio(self) -> Portfolio | None:
+        prices, quote = self._main.prices, self._main.tracking.quote
+        book = None if prices is None or quote is None else prices.book(quote)
+        # None until the first poll that read the sub-accounts.
+        data: SubAccountsData | None = self.coordinator.data
+        return None if data is None else self._portfolio_fn(data, book)
+
+    @override
+    async def async_added_to_hass(self) -> None:
+        """Listen to the server's prices too."""
+        await super().async_added_to_hass()
+        prices = self._main.prices
+        if TYPE_CHECKING:
+            assert prices is not None  # valuation on: the entry set up the server's prices
+        self.async_on_remove(prices.async_add_listener(self._handle_coordinator_update))
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Unavailable while the balances or the prices cannot be fetched."""
+        return super().available and self._portfolio is not None
+
+    @property
+    @override
+    def native_value(self) -> str | None:
+        """The value of what could be valued."""
+        portfolio = self._portfolio
+        return None if portfolio is None else exact_state(portfolio.value)
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """What is left out of the value, so a partial sum never passes for the whole."""
+        portfolio = self._portfolio
+        return None if portfolio is None else {"unvalued": list(portfolio.unvalued)}
