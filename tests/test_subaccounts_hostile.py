@@ -72,25 +72,24 @@ async def test_the_flows_name_the_missing_permission(
     """Ticked with a key that may not read sub-accounts: a form error, in setup and options."""
     _forbid(simulator)
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    user = {"server": "custom", "api_key": "other-key", "api_secret": DEMO_SECRET}
+    user = {"server": "custom", "url": sim_url, "api_key": "other-key", "api_secret": DEMO_SECRET}
     simulator.add_account("other-key", DEMO_SECRET).permissions.difference_update(SUBACCOUNT_PATHS)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**user, CONF_ACCOUNTS: ["main", "subaccounts"]}
     )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"url": sim_url})
     assert result["errors"] == {"base": ISSUE}
 
     before = dict(init_full.options)
     result = await hass.config_entries.options.async_init(init_full.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**before, CONF_ACCOUNTS: SUBACCOUNTS}
+        result["flow_id"], {"next_step_id": "accounts"}
     )
+    accounts = {CONF_ACCOUNTS: SUBACCOUNTS}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], accounts)
     assert result["errors"] == {"base": ISSUE}
     assert dict(init_full.options) == before
     _forbid(simulator, allowed=True)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**before, CONF_ACCOUNTS: SUBACCOUNTS}
-    )
+    result = await hass.config_entries.options.async_configure(result["flow_id"], accounts)
     await hass.async_block_till_done()
     assert sorted(sub_devices(hass, init_full)) == ["Savings", "Trading bot"]
 
