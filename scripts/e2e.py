@@ -815,7 +815,9 @@ async def enable_disabled_sensors(run: Run) -> int:
     await run.page.wait_for_function(
         """(ids) => {
             const states = document.querySelector("home-assistant").hass.states;
-            return ids.every((id) => id in states);
+            // Home Assistant 2026.11 writes an enabled entity's placeholder at once (restored:
+            // true, unavailable); the entity itself comes with the reload.
+            return ids.every((id) => id in states && !states[id].attributes.restored);
         }""",
         arg=enabled,
         timeout=ENABLE_RELOAD_TIMEOUT_MS,
