@@ -69,6 +69,8 @@ DOCS_SHOTS = (
     "device-pl",
     "options-pl",
     "dashboard",
+    "order-filled",
+    "sub-accounts-third",
 )
 TIMEOUT_MS = 30_000
 # The README's dashboard, and where the walk makes it.
