@@ -339,3 +339,26 @@ async def test_positions_unknown_at_start_are_kept(
     mock_whitebit_client.open_positions.return_value = parse_positions([])
     await tick(hass, freezer, INTERVAL)
     assert _state(hass, f"{BTC_LONG}_pnl") is None
+
+
+async def test_unticking_the_collateral_account_removes_every_position_entity(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Collateral unticked: the margin calls go with the positions' sensors, no row left over.
+
+    The browser test found the margin call left on the device page, unavailable.
+    """
+    entry = await _setup(hass, global_entry)
+    margin_call = f"binary_sensor.{PREFIX}_btc_usdt_long_margin_call"
+    assert _state(hass, margin_call) == STATE_ON
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_ACCOUNTS: ["main"]}
+    )
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(margin_call) is None
+    assert entity_registry.async_get(margin_call) is None
+    assert hass.states.get(f"{BTC_LONG}_pnl") is None

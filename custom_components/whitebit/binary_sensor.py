@@ -3,11 +3,13 @@
 from typing import override
 
 from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined] # not in __all__ since 2026.10; its .const is not in 2026.5
+    DOMAIN as BINARY_SENSOR_DOMAIN,
     BinarySensorDeviceClass,
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import ACCOUNT_COLLATERAL
@@ -32,6 +34,13 @@ async def async_setup_entry(
     """Add a margin-call sensor per open position, following positions as they come and go."""
     coordinator = entry.runtime_data
     if ACCOUNT_COLLATERAL not in coordinator.tracking.accounts:
+        # Unticked: the margin calls of the positions followed until now go, as the positions'
+        # sensors do (sensor.py), rather than stay on the device page as unavailable rows.
+        # Every binary sensor of the entry is a margin call.
+        registry = er.async_get(hass)
+        for registry_entry in er.async_entries_for_config_entry(registry, entry.entry_id):
+            if registry_entry.domain == BINARY_SENSOR_DOMAIN:
+                registry.async_remove(registry_entry.entity_id)
         return
     tracker = PositionTracker(hass, coordinator, async_add_entities, _margin_call)
     async_add_entities(tracker.start())
