@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -133,9 +134,11 @@ async def test_every_fault_ends_in_a_resynced_connection(
     stream = await _connected(init_full)
     await simulator.stream.inject(fault)  # type: ignore[arg-type]
     simulator.accounts[DEMO_KEY].trade["TON"] = ("7", "0")
-    await until(lambda: stream.status.reconnects == 1 and stream.synced)
+    await until(lambda: stream.status.reconnects >= 1 and stream.synced)
     await until(lambda: _state(hass, "ton_total") == "7")
-    assert simulator.stats.requests[WEBSOCKET_TOKEN_PATH] == 2
+    # A fresh token per connection. A loaded machine can miss a fast test pong once more, so a
+    # second reconnect is allowed, each with its own token too.
+    assert simulator.stats.requests[WEBSOCKET_TOKEN_PATH] == stream.status.reconnects + 1
     assert simulator.stream.open_connections == 1
     assert "WhiteBIT's stream ended" in caplog.text
     assert "WhiteBIT's stream is back" in caplog.text
@@ -158,13 +161,22 @@ async def test_a_rate_limited_token_waits_as_told(
 ) -> None:
     """A 429 for the token: the next attempt waits Retry-After, not the (shorter) backoff."""
     simulator.inject(Fault(429, "{}", headers={"Retry-After": "1"}, path=WEBSOCKET_TOKEN_PATH))
+    # When the simulator answered each token request: the gap is what the server sees, however
+    # late a loaded test machine gets round to looking.
+    answered: list[float] = []
+    count = simulator.stats.count
+
+    def timed(path: str, status: int) -> None:
+        if path == WEBSOCKET_TOKEN_PATH:
+            answered.append(time.monotonic())
+        count(path, status)
+
+    simulator.stats.count = timed  # type: ignore[method-assign]
     full_config_entry.add_to_hass(hass)
     await hass.config_entries.async_setup(full_config_entry.entry_id)
-    stream = _stream(full_config_entry)
-    await until(lambda: stream.status.reconnects == 1)
-    started = asyncio.get_running_loop().time()
     await _connected(full_config_entry)
-    assert asyncio.get_running_loop().time() - started >= 0.9
+    assert len(answered) == 2
+    assert answered[1] - answered[0] >= 0.9
 
 
 async def test_a_key_without_the_token_permission_polls(
