@@ -9,11 +9,11 @@ from homeassistant.components.binary_sensor import (  # type: ignore[attr-define
     BinarySensorEntityDescription,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import ACCOUNT_COLLATERAL
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
+from .entity import remove_entities
 from .positions import MARGIN_CALL_KEY, PositionEntity, PositionTracker
 
 # The coordinator does all I/O; entities only read its data.
@@ -37,10 +37,7 @@ async def async_setup_entry(
         # Unticked: the margin calls of the positions followed until now go, as the positions'
         # sensors do (sensor.py), rather than stay on the device page as unavailable rows.
         # Every binary sensor of the entry is a margin call.
-        registry = er.async_get(hass)
-        for registry_entry in er.async_entries_for_config_entry(registry, entry.entry_id):
-            if registry_entry.domain == BINARY_SENSOR_DOMAIN:
-                registry.async_remove(registry_entry.entity_id)
+        remove_entities(hass, entry.entry_id, BINARY_SENSOR_DOMAIN, lambda _unique_id: True)
         return
     tracker = PositionTracker(hass, coordinator, async_add_entities, _margin_call)
     async_add_entities(tracker.start())

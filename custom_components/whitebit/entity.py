@@ -1,8 +1,11 @@
 """Base entity for WhiteBIT, and what every WhiteBIT sensor shares."""
 
+from collections.abc import Callable
 from decimal import Context, Decimal
 from typing import Final
 
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
@@ -35,6 +38,19 @@ def exact_state(amount: Decimal | None) -> str | None:
     sensor suggests no display precision, so a zero reads 0.
     """
     return None if amount is None else f"{amount.normalize(_EXACT):f}"
+
+
+def remove_entities(
+    hass: HomeAssistant, entry_id: str, domain: str, remove: Callable[[str], bool]
+) -> None:
+    """Remove the entry's `domain` entities whose unique ID `remove` picks, disabled ones too.
+
+    Removing the registry entry removes a running entity too.
+    """
+    registry = er.async_get(hass)
+    for registry_entry in er.async_entries_for_config_entry(registry, entry_id):
+        if registry_entry.domain == domain and remove(registry_entry.unique_id):
+            registry.async_remove(registry_entry.entity_id)
 
 
 class WhiteBitEntity(CoordinatorEntity[WhiteBitCoordinator]):

@@ -12,7 +12,6 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import (
@@ -23,7 +22,7 @@ from .const import (
     ZERO_UNAVAILABLE,
 )
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
-from .entity import exact_state
+from .entity import exact_state, remove_entities
 from .holdings import WhiteBitData
 from .market import market_sensors
 from .positions import PositionTracker, position_sensors, summary_sensors
@@ -166,23 +165,11 @@ async def async_setup_entry(
         positions = PositionTracker(hass, coordinator, async_add_entities, position_sensors)
         entities.extend(positions.start())
     keep = {entity.unique_id for entity in entities}
-    _remove_entities(er.async_get(hass), entry.entry_id, lambda unique_id: unique_id not in keep)
+    remove_entities(hass, entry.entry_id, SENSOR_DOMAIN, lambda unique_id: unique_id not in keep)
     async_add_entities(entities)
     entry.async_on_unload(coordinator.async_add_listener(tracker.async_update))
     if positions is not None:
         entry.async_on_unload(coordinator.async_add_listener(positions.async_update))
-
-
-def _remove_entities(
-    registry: er.EntityRegistry, entry_id: str, remove: Callable[[str], bool]
-) -> None:
-    """Remove the entry's sensors whose unique ID `remove` picks, disabled ones included.
-
-    Removing the registry entry removes a running entity too.
-    """
-    for registry_entry in er.async_entries_for_config_entry(registry, entry_id):
-        if registry_entry.domain == SENSOR_DOMAIN and remove(registry_entry.unique_id):
-            registry.async_remove(registry_entry.entity_id)
 
 
 class _TickerTracker:
@@ -204,7 +191,7 @@ class _TickerTracker:
         coordinator: WhiteBitCoordinator,
         async_add_entities: AddConfigEntryEntitiesCallback,
     ) -> None:
-        self._registry = er.async_get(hass)
+        self._hass = hass
         self._coordinator = coordinator
         self._add_entities = async_add_entities
         tracking = coordinator.tracking
@@ -240,7 +227,7 @@ class _TickerTracker:
         if gone := self._tickers - tracked:
             entry_id = self._coordinator.config_entry.entry_id
             unique_ids = {self._unique_id(d, ticker) for ticker in gone for d in self._descriptions}
-            _remove_entities(self._registry, entry_id, unique_ids.__contains__)
+            remove_entities(self._hass, entry_id, SENSOR_DOMAIN, unique_ids.__contains__)
             self._made -= unique_ids
             self._registered -= unique_ids
             self._tickers -= gone

@@ -15,6 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.components.sensor import (
+    DOMAIN as SENSOR_DOMAIN,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
@@ -22,14 +23,13 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.generated.currencies import ACTIVE_CURRENCIES
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import CRYPTO_PRECISION, FIAT_LIKE_TICKERS, FIAT_PRECISION
 from .coordinator import WhiteBitCoordinator
-from .entity import account_device, exact_state
+from .entity import account_device, exact_state, remove_entities
 from .holdings import Portfolio
 from .pywhitebit import SubAccount, SubAccountBalance
 from .subaccounts import (
@@ -170,12 +170,8 @@ class _SubAccountTracker:
             entities += [wanted[unique_id]() for unique_id in sorted(wanted.keys() - made)]
             self._made[sub_id] = set(wanted)
         if gone:
-            # Removing the registry entry removes the running entity too.
-            registry = er.async_get(self._hass)
             entry_id = self._main.config_entry.entry_id
-            for registry_entry in er.async_entries_for_config_entry(registry, entry_id):
-                if registry_entry.unique_id in gone:
-                    registry.async_remove(registry_entry.entity_id)
+            remove_entities(self._hass, entry_id, SENSOR_DOMAIN, gone.__contains__)
         return entities
 
     def _wanted(self, state: SubAccountState) -> dict[str, Callable[[], SensorEntity]]:
