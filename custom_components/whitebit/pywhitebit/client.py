@@ -11,7 +11,7 @@ from decimal import Decimal
 from http import HTTPStatus
 import time
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Protocol
 
 import aiohttp
 
@@ -88,6 +88,17 @@ type Clock = Callable[[], float]
 def _wall_clock() -> float:
     # Looked up at each call, so a test that freezes time.time freezes the client too.
     return time.time()
+
+
+class _Pages(Protocol):
+    """A paged read (.earn, .orders, .transfers, .subaccounts): it asks, reads and decides.
+
+    Each holds its own bounds: records a page, pages in all, ids seen, when to stop.
+    """
+
+    def params(self) -> dict[str, object]: ...
+
+    def add(self, data: object) -> bool: ...
 
 
 class WhiteBitPublicClient:
@@ -233,13 +244,9 @@ class WhiteBitClient(WhiteBitPublicClient):
         holdings: list[Holding] = []
         for kind in (FLEX, FIXED):
             investments = Investments(kind)
-            more = True
-            while more:
-                try:
-                    data = await self._private(kind.path, MAX_PAGE_BYTES, investments.params())
-                except WhiteBitPermissionError as err:
-                    raise WhiteBitEarnPermissionError(str(err)) from err
-                more = investments.add(data)
+            await self._read_pages(
+                kind.path, MAX_PAGE_BYTES, investments, refused=WhiteBitEarnPermissionError
+            )
             holdings += investments.holdings
         return sum_holdings(holdings)
 
@@ -250,10 +257,9 @@ class WhiteBitClient(WhiteBitPublicClient):
         refused here may not read sub-accounts: WhiteBitSubAccountPermissionError says so.
         """
         pages = SubAccountPages()
-        more = True
-        while more:
-            data = await self._sub_account_request(LIST_PATH, SUBACCOUNT_PAGE_BYTES, pages.params())
-            more = pages.add(data)
+        await self._read_pages(
+            LIST_PATH, SUBACCOUNT_PAGE_BYTES, pages, refused=WhiteBitSubAccountPermissionError
+        )
         return pages.result()
 
     async def sub_account_balances(self, sub_account_id: str) -> Balances[SubAccountBalance]:
@@ -284,10 +290,7 @@ class WhiteBitClient(WhiteBitPublicClient):
         than `since`, five pages at most (see OrderHistory).
         """
         history = OrderHistory(since)
-        while history.add(
-            await self._private(ORDER_HISTORY_PATH, HISTORY_MAX_BYTES, history.params())
-        ):
-            pass
+        await self._read_pages(ORDER_HISTORY_PATH, HISTORY_MAX_BYTES, history)
         return history.result()
 
     async def open_order_markets(self) -> frozenset[str]:
@@ -298,11 +301,29 @@ class WhiteBitClient(WhiteBitPublicClient):
     async def transfers(self, since: float | None = None) -> TransferHistory:
         """Return the deposits and withdrawals made since `since` (one page without it)."""
         history = Transfers(since)
-        while history.add(
-            await self._private(TRANSFER_HISTORY_PATH, TRANSFERS_MAX_BYTES, history.params())
-        ):
-            pass
+        await self._read_pages(TRANSFER_HISTORY_PATH, TRANSFERS_MAX_BYTES, history)
         return history.result()
+
+    async def _read_pages(
+        self,
+        path: str,
+        max_bytes: int,
+        pages: _Pages,
+        *,
+        refused: type[WhiteBitPermissionError] | None = None,
+    ) -> None:
+        """Ask `path` for the next page until `pages` has what it needs (its bounds decide).
+
+        `refused`: the typed error a permission refusal becomes, for a read WhiteBIT grants
+        apart (Earn, sub-accounts).
+        """
+        try:
+            while pages.add(await self._private(path, max_bytes, pages.params())):
+                pass
+        except WhiteBitPermissionError as err:
+            if refused is None:
+                raise
+            raise refused(str(err)) from err
 
     async def websocket_token(self) -> str:
         """Return a new, short-lived token for one connection to the private WebSocket."""
