@@ -10,13 +10,17 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.blueprint.models import Blueprint
 from homeassistant.components.blueprint.schemas import BLUEPRINT_SCHEMA
 from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
 from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
     async_fire_time_changed,
     async_mock_service,
 )
+
+from custom_components.whitebit.const import DOMAIN
 
 BLUEPRINTS = Path(__file__).resolve().parent.parent / "blueprints" / "automation" / "whitebit"
 BALANCE = "sensor.whitebit_global_usdt_main"
@@ -132,7 +136,23 @@ async def test_position_near_liquidation(hass: HomeAssistant, automation: Any) -
 
     An unknown liquidation price (none given) is no distance at all: nothing fires.
     """
-    name = "WhiteBIT Global BTC/USDT long liquidation price"
+    # Named by its device, as the integration registers it; Ukrainian here, any language works.
+    entry = MockConfigEntry(domain=DOMAIN)
+    entry.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, "position")},
+        name="WhiteBIT Global BTC/USDT лонг",
+    )
+    er.async_get(hass).async_get_or_create(
+        "sensor",
+        DOMAIN,
+        "liquidation",
+        suggested_object_id=LIQUIDATION.removeprefix("sensor."),
+        config_entry=entry,
+        device_id=device.id,
+    )
+    name = "WhiteBIT Global BTC/USDT лонг Ціна ліквідації"
     hass.states.async_set(LIQUIDATION, "80000", {"friendly_name": name})
     hass.states.async_set(PRICE, "90000")
     hass.states.async_set(MARGIN_CALL, "off")
@@ -155,7 +175,7 @@ async def test_position_near_liquidation(hass: HomeAssistant, automation: Any) -
     hass.states.async_set(MARGIN_CALL, "on")
     await hass.async_block_till_done()
     assert [call.data["message"] for call in calls] == [
-        "WhiteBIT Global BTC/USDT long: near 4.76",
-        "WhiteBIT Global BTC/USDT long: near 2.44",
-        "WhiteBIT Global BTC/USDT long: margin_call unknown",
+        "WhiteBIT Global BTC/USDT лонг: near 4.76",
+        "WhiteBIT Global BTC/USDT лонг: near 2.44",
+        "WhiteBIT Global BTC/USDT лонг: margin_call unknown",
     ]

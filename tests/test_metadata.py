@@ -18,12 +18,9 @@ from custom_components.whitebit.const import (
     ZERO_REMOVE,
     ZERO_UNAVAILABLE,
 )
+from custom_components.whitebit.margin_devices import COLLATERAL_DEVICE_KEY, POSITION_DEVICE_KEY
 from custom_components.whitebit.market import MARKET_DESCRIPTIONS
-from custom_components.whitebit.positions import (
-    POSITION_DESCRIPTIONS,
-    SUMMARY_DESCRIPTIONS,
-    position_translation_key,
-)
+from custom_components.whitebit.positions import POSITION_DESCRIPTIONS, SUMMARY_DESCRIPTIONS
 from custom_components.whitebit.pywhitebit.margin import LONG, SHORT
 from custom_components.whitebit.sensor import (
     PORTFOLIO_DESCRIPTION,
@@ -226,17 +223,21 @@ def test_every_entity_has_a_name_and_icon() -> None:
         *SUB_ACCOUNT_DESCRIPTIONS,
         SUB_PORTFOLIO_DESCRIPTION,
         SUB_ACCOUNTS_VALUE_DESCRIPTION,
+        *POSITION_DESCRIPTIONS,
     )
-    keys = {d.translation_key for d in descriptions} | {
-        position_translation_key(str(d.translation_key), side)
-        for d in POSITION_DESCRIPTIONS
-        for side in (LONG, SHORT)
-    }
+    keys = {d.translation_key for d in descriptions}
     assert keys == set(english["entity"]["sensor"]) == set(icons["entity"]["sensor"])
-    binary = {position_translation_key(str(MARGIN_CALL.translation_key), s) for s in (LONG, SHORT)}
+    binary = {MARGIN_CALL.translation_key}
     assert (
         binary == set(english["entity"]["binary_sensor"]) == set(icons["entity"]["binary_sensor"])
     )
+
+
+def test_every_device_has_a_name() -> None:
+    """Each translated device name: the summary's, and a position's on either side."""
+    english = _load(INTEGRATION / "translations" / "en.json")
+    positions = {f"{POSITION_DEVICE_KEY}_{side}" for side in (LONG, SHORT)}
+    assert set(english["device"]) == {COLLATERAL_DEVICE_KEY, *positions}
 
 
 def test_every_choice_is_translated() -> None:

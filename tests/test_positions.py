@@ -9,7 +9,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import STATE_ON, STATE_UNAVAILABLE
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.setup import async_setup_component
 import pytest
 
 from custom_components.whitebit.const import (
@@ -64,6 +65,23 @@ async def _setup(
     return entry
 
 
+def _devices(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, dr.DeviceEntry]:
+    """The entry's devices by name: the account's, the summary's and one per position."""
+    registry = dr.async_get(hass)
+    return {
+        str(device.name): device
+        for device in dr.async_entries_for_config_entry(registry, entry.entry_id)
+    }
+
+
+def _device_name(hass: HomeAssistant, entity_id: str) -> str | None:
+    registered = er.async_get(hass).async_get(entity_id)
+    assert registered is not None
+    assert registered.device_id is not None
+    device = dr.async_get(hass).async_get(registered.device_id)
+    return None if device is None else device.name
+
+
 def _state(hass: HomeAssistant, entity_id: str) -> str | None:
     state = hass.states.get(entity_id)
     return None if state is None else state.state
@@ -75,8 +93,22 @@ async def test_summary_and_positions_from_the_documented_answers(
     mock_whitebit_client: MagicMock,
     entity_registry: er.EntityRegistry,
 ) -> None:
-    """WhiteBIT's figures exactly, in USDT; a position named after its market and side."""
+    """WhiteBIT's figures exactly, in USDT; a position is a device named by market and side.
+
+    Its entities carry short names ("PnL"), which fit a device page's row; the device name
+    holds the account's title, so entity IDs read as they did when all were on one device.
+    """
     await _setup(hass, global_entry)
+    account = "WhiteBIT Global (key …0000)"
+    devices = _devices(hass, global_entry)
+    positions = {f"{account} BTC/USDT long", f"{account} ETH/USDT long"}
+    assert set(devices) == {account, f"{account} collateral", *positions}
+    for name in (f"{account} collateral", f"{account} BTC/USDT long"):
+        assert devices[name].via_device_id == devices[account].id
+    assert _device_name(hass, f"sensor.{PREFIX}_collateral_equity") == f"{account} collateral"
+    assert _device_name(hass, f"{BTC_LONG}_pnl") == f"{account} BTC/USDT long"
+    margin_call_id = f"binary_sensor.{PREFIX}_btc_usdt_long_margin_call"
+    assert _device_name(hass, margin_call_id) == f"{account} BTC/USDT long"
     equity = hass.states.get(f"sensor.{PREFIX}_collateral_equity")
     assert equity is not None
     assert equity.state == "15000.5"
@@ -90,7 +122,7 @@ async def test_summary_and_positions_from_the_documented_answers(
     pnl = hass.states.get(f"{BTC_LONG}_pnl")
     assert pnl is not None
     assert pnl.state == "-168.42"
-    assert pnl.attributes["friendly_name"].endswith("BTC/USDT long PnL")
+    assert pnl.attributes["friendly_name"] == f"{account} BTC/USDT long PnL"
     assert _state(hass, f"{BTC_LONG}_amount") == "0.1"
     assert hass.states.get(f"{BTC_LONG}_amount").attributes["unit_of_measurement"] == "BTC"
     assert _state(hass, f"{BTC_LONG}_liquidation_price") == "unknown"  # null: none given
@@ -123,6 +155,12 @@ async def test_positions_come_and_go_without_a_reload(
     assert closed == (None if zero_balance == ZERO_REMOVE else STATE_UNAVAILABLE)
     binary = _state(hass, f"binary_sensor.{PREFIX}_btc_usdt_long_margin_call")
     assert binary == (None if zero_balance == ZERO_REMOVE else STATE_UNAVAILABLE)
+    # Its device goes with it, or stays for its unavailable entities; new ones get theirs.
+    devices = {
+        name.removeprefix("WhiteBIT Global (key …0000)") for name in _devices(hass, global_entry)
+    }
+    kept = set() if zero_balance == ZERO_REMOVE else {" BTC/USDT long"}
+    assert devices == {"", " collateral", " ETH/USDT long", " SOL/PERP short", *kept}
 
 
 async def test_a_refused_summary_keeps_the_balances(
@@ -265,14 +303,21 @@ async def test_a_position_is_named_in_the_users_language(
     mock_whitebit_client: MagicMock,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Ukrainian: the side as a Ukrainian trader says it; the entity IDs stay as in English."""
+    """Ukrainian: the side as a Ukrainian trader says it, on the device; short entity names."""
     hass.config.language = "uk"
     mock_whitebit_client.open_positions.return_value = parse_positions(
         [_record("BTC_USDT"), _record("SOL_PERP", "SHORT")]
     )
     await _setup(hass, global_entry)
+    account = "WhiteBIT Global (key …0000)"
+    assert set(_devices(hass, global_entry)) == {
+        account,
+        f"{account} заставний рахунок",
+        f"{account} BTC/USDT лонг",
+        f"{account} SOL/PERP шорт",
+    }
     names = {
-        entity_id: hass.states.get(entity_id).attributes["friendly_name"].rpartition(") ")[2]
+        entity_id: hass.states.get(entity_id).attributes["friendly_name"].removeprefix(account)
         for entity_id in (
             f"{BTC_LONG}_pnl",
             f"sensor.{PREFIX}_sol_perp_short_liquidation_price",
@@ -280,10 +325,42 @@ async def test_a_position_is_named_in_the_users_language(
         )
     }
     assert names == {
-        f"{BTC_LONG}_pnl": "BTC/USDT лонг: PnL",
-        f"sensor.{PREFIX}_sol_perp_short_liquidation_price": "SOL/PERP шорт: ціна ліквідації",
-        f"binary_sensor.{PREFIX}_sol_perp_short_margin_call": "SOL/PERP шорт: маржин-кол",
+        f"{BTC_LONG}_pnl": " BTC/USDT лонг PnL",
+        f"sensor.{PREFIX}_sol_perp_short_liquidation_price": " SOL/PERP шорт Ціна ліквідації",
+        f"binary_sensor.{PREFIX}_sol_perp_short_margin_call": " SOL/PERP шорт Маржин-кол",
     }
+
+
+async def test_entities_of_an_earlier_version_move_to_their_devices(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """Registered on the account's device before: same entity IDs, now on their own devices."""
+    global_entry.add_to_hass(hass)
+    account = device_registry.async_get_or_create(
+        config_entry_id=global_entry.entry_id, identifiers={("whitebit", global_entry.entry_id)}
+    )
+    earlier = {
+        f"{global_entry.entry_id}_position_pnl_BTC_USDT_long": f"{PREFIX}_btc_usdt_long_pnl",
+        f"{global_entry.entry_id}_equity": f"{PREFIX}_collateral_equity",
+    }
+    for unique_id, object_id in earlier.items():
+        entity_registry.async_get_or_create(
+            "sensor",
+            "whitebit",
+            unique_id,
+            suggested_object_id=object_id,
+            config_entry=global_entry,
+            device_id=account.id,
+        )
+    await _setup(hass, global_entry)
+    name = "WhiteBIT Global (key …0000)"
+    assert _device_name(hass, f"{BTC_LONG}_pnl") == f"{name} BTC/USDT long"
+    assert _device_name(hass, f"sensor.{PREFIX}_collateral_equity") == f"{name} collateral"
+    assert _state(hass, f"{BTC_LONG}_pnl") == "-168.42"
 
 
 @pytest.mark.parametrize("zero_balance", [ZERO_REMOVE, ZERO_UNAVAILABLE])
@@ -304,6 +381,8 @@ async def test_a_position_closed_while_stopped(
     mock_whitebit_client.open_positions.return_value = parse_positions([])
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
+    position = "WhiteBIT Global (key …0000) BTC/USDT long"
+    assert (position in _devices(hass, entry)) is (zero_balance == ZERO_UNAVAILABLE)
     for entity_id in (f"{BTC_LONG}_pnl", f"binary_sensor.{PREFIX}_btc_usdt_long_margin_call"):
         state = hass.states.get(entity_id)
         if zero_balance == ZERO_REMOVE:
@@ -362,3 +441,52 @@ async def test_unticking_the_collateral_account_removes_every_position_entity(
     assert hass.states.get(margin_call) is None
     assert entity_registry.async_get(margin_call) is None
     assert hass.states.get(f"{BTC_LONG}_pnl") is None
+    # The summary's and the position's devices go with their entities: the account's stays.
+    assert set(_devices(hass, entry)) == {"WhiteBIT Global (key …0000)"}
+
+
+async def _remove_device(
+    hass: HomeAssistant, ws_client: Any, device_id: str, entry_id: str
+) -> bool:
+    """Delete a device as the device page's "Delete" does; whether Home Assistant did."""
+    await ws_client.send_json_auto_id(
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": entry_id,
+            "device_id": device_id,
+        }
+    )
+    response = await ws_client.receive_json()
+    await hass.async_block_till_done()
+    return bool(response["success"])
+
+
+async def test_a_closed_positions_kept_device_can_be_deleted(
+    hass: HomeAssistant,
+    global_entry: MockConfigEntry,
+    mock_whitebit_client: MagicMock,
+    freezer: FrozenDateTimeFactory,
+    hass_ws_client: Any,
+) -> None:
+    """Kept unavailable after a close, a position's device may be deleted; nothing else may.
+
+    The account's, the summary's and an open position's would come back at the next poll.
+    Deleted, and the same position opened again: its entities and device are made anew.
+    """
+    assert await async_setup_component(hass, "config", {})
+    entry = await _setup(hass, global_entry, ZERO_UNAVAILABLE)
+    mock_whitebit_client.open_positions.return_value = parse_positions([_record("ETH_USDT")])
+    await tick(hass, freezer, INTERVAL)
+    account = "WhiteBIT Global (key …0000)"
+    devices = _devices(hass, entry)
+    ws_client = await hass_ws_client(hass)
+    for kept in (account, f"{account} collateral", f"{account} ETH/USDT long"):
+        assert not await _remove_device(hass, ws_client, devices[kept].id, entry.entry_id)
+    closed = devices[f"{account} BTC/USDT long"].id
+    assert await _remove_device(hass, ws_client, closed, entry.entry_id)
+    assert f"{account} BTC/USDT long" not in _devices(hass, entry)
+    assert er.async_get(hass).async_get(f"{BTC_LONG}_pnl") is None
+    mock_whitebit_client.open_positions.return_value = parse_positions([_record("BTC_USDT")])
+    await tick(hass, freezer, INTERVAL)
+    assert _state(hass, f"{BTC_LONG}_pnl") == "-3.5"
+    assert f"{account} BTC/USDT long" in _devices(hass, entry)

@@ -4,13 +4,18 @@ from functools import partial
 
 from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv, entity_registry as er
+from homeassistant.helpers import (
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+)
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_API_SECRET, CONF_QUOTE, DOMAIN, LEGACY_OPTIONS, LOGGER, quote_ticker
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
 from .events_data import cursor_store
+from .margin_devices import is_closed_position_device
 from .prices import PRICES_KEY, async_get_prices
 from .pywhitebit import WhiteBitClient
 from .subaccounts import async_start_sub_accounts
@@ -54,6 +59,20 @@ async def async_setup_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> 
 async def async_unload_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> bool:
     """Unload the sensors."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant,  # noqa: ARG001 - the signature Home Assistant calls
+    entry: WhiteBitConfigEntry,
+    device: dr.DeviceEntry,
+) -> bool:
+    """Let a person delete the device of a closed position, kept for its unavailable entities.
+
+    Every other device stands for something WhiteBIT still has (the account, its summary, an
+    open position, a followed sub-account) and would be made again at the next poll; a
+    sub-account's that is gone goes by itself.
+    """
+    return is_closed_position_device(entry.runtime_data, device)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: WhiteBitConfigEntry) -> None:

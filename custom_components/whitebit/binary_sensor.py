@@ -9,11 +9,13 @@ from homeassistant.components.binary_sensor import (  # type: ignore[attr-define
     BinarySensorEntityDescription,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import ACCOUNT_COLLATERAL
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
 from .entity import remove_entities
+from .margin_devices import remove_empty_margin_devices
 from .positions import MARGIN_CALL_KEY, PositionEntity, PositionTracker
 
 # The coordinator does all I/O; entities only read its data.
@@ -38,22 +40,25 @@ async def async_setup_entry(
         # sensors do (sensor.py), rather than stay on the device page as unavailable rows.
         # Every binary sensor of the entry is a margin call.
         remove_entities(hass, entry.entry_id, BINARY_SENSOR_DOMAIN, lambda _unique_id: True)
+        remove_empty_margin_devices(hass, entry.entry_id)
         return
     tracker = PositionTracker(hass, coordinator, async_add_entities, _margin_call)
     async_add_entities(tracker.start())
     entry.async_on_unload(coordinator.async_add_listener(tracker.async_update))
 
 
-def _margin_call(coordinator: WhiteBitCoordinator, key: str) -> list[BinarySensorEntity]:
-    return [WhiteBitMarginCallSensor(coordinator, key)]
+def _margin_call(
+    coordinator: WhiteBitCoordinator, key: str, device: DeviceInfo
+) -> list[BinarySensorEntity]:
+    return [WhiteBitMarginCallSensor(coordinator, key, device)]
 
 
 class WhiteBitMarginCallSensor(PositionEntity, BinarySensorEntity):
     """On while WhiteBIT has the position in a liquidation stage (margin call, liquidation)."""
 
-    def __init__(self, coordinator: WhiteBitCoordinator, key: str) -> None:
-        """The margin call of the position `key`."""
-        super().__init__(coordinator, key, MARGIN_CALL)
+    def __init__(self, coordinator: WhiteBitCoordinator, key: str, device: DeviceInfo) -> None:
+        """The margin call of the position `key`, on its device."""
+        super().__init__(coordinator, key, MARGIN_CALL, device)
 
     @property
     @override

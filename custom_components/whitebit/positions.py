@@ -1,17 +1,18 @@
 """The collateral account as entities: its summary, and a set of entities per open position.
 
-A position is told apart by market and side (`BTC_USDT_long`), named so a person knows which
-("BTC/USDT long PnL"). Its entities appear when it opens and go when it closes, without a
-reload: removed, or kept unavailable, as the entry's choice for currencies at zero says, so one
-rule holds for everything that comes and goes. Either way a closed position's last figures are
-never shown. Figures are exact: the summary's in the collateral account's money, a position's in
-its market's money (BTC_USDC: USDC; a perpetual: USDT).
+A position is told apart by market and side (`BTC_USDT_long`) and is a device of its own
+("WhiteBIT BTC/USDT long", margin_devices.py), so its entities carry short names ("PnL",
+"Liquidation price"). Its entities appear when it opens and go when it closes, without a
+reload: removed with their device, or kept unavailable, as the entry's choice for currencies at
+zero says, so one rule holds for everything that comes and goes. Either way a closed position's
+last figures are never shown. Figures are exact: the summary's in the collateral account's
+money, a position's in its market's money (BTC_USDC: USDC; a perpetual: USDT).
 """
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Final, override
+from typing import Final, override
 
 from homeassistant.components.sensor import (
     SensorEntity,
@@ -20,12 +21,14 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import ACCOUNT_COLLATERAL, FIAT_PRECISION, ZERO_UNAVAILABLE
 from .coordinator import WhiteBitCoordinator
 from .entity import WhiteBitEntity, exact_state
+from .margin_devices import collateral_device, position_device, remove_empty_margin_devices
 from .pywhitebit import COLLATERAL_MONEY, CollateralSummary, Position, market_money
 
 
@@ -112,26 +115,19 @@ MARGIN_CALL_KEY: Final = "margin_call"
 POSITION_FIGURES: Final = (*(d.key for d in POSITION_DESCRIPTIONS), MARGIN_CALL_KEY)
 
 
-def position_translation_key(figure: str, side: str) -> str:
-    """A figure's name for one side (`position_pnl_long`: "{market} long PnL").
-
-    The side is in the key, not a placeholder: Home Assistant translates a name, never the
-    value put in its placeholder, and each language words a side its own way. The entity ID
-    comes from the English name, as before (`…_btc_usdt_long_pnl`).
-    """
-    return f"{figure}_{side}"
-
-
-def summary_sensors(coordinator: WhiteBitCoordinator) -> list[SensorEntity]:
+def summary_sensors(hass: HomeAssistant, coordinator: WhiteBitCoordinator) -> list[SensorEntity]:
     """The summary's sensors, when the collateral account is tracked."""
     if ACCOUNT_COLLATERAL not in coordinator.tracking.accounts:
         return []
-    return [WhiteBitSummarySensor(coordinator, description) for description in SUMMARY_DESCRIPTIONS]
+    device = collateral_device(hass, coordinator)
+    return [WhiteBitSummarySensor(coordinator, d, device) for d in SUMMARY_DESCRIPTIONS]
 
 
-def position_sensors(coordinator: WhiteBitCoordinator, key: str) -> list[SensorEntity]:
-    """The sensors of one position."""
-    return [WhiteBitPositionSensor(coordinator, d, key) for d in POSITION_DESCRIPTIONS]
+def position_sensors(
+    coordinator: WhiteBitCoordinator, key: str, device: DeviceInfo
+) -> list[SensorEntity]:
+    """The sensors of one position, on its device."""
+    return [WhiteBitPositionSensor(coordinator, d, key, device) for d in POSITION_DESCRIPTIONS]
 
 
 class PositionTracker[E: Entity]:
@@ -148,9 +144,10 @@ class PositionTracker[E: Entity]:
         hass: HomeAssistant,
         coordinator: WhiteBitCoordinator,
         add_entities: AddConfigEntryEntitiesCallback,
-        make: Callable[[WhiteBitCoordinator, str], list[E]],
+        make: Callable[[WhiteBitCoordinator, str, DeviceInfo], list[E]],
     ) -> None:
-        """Make each position's entities with `make`."""
+        """Make each position's entities with `make`, on the position's device."""
+        self._hass = hass
         self._registry = er.async_get(hass)
         self._coordinator = coordinator
         self._add_entities = add_entities
@@ -170,6 +167,7 @@ class PositionTracker[E: Entity]:
         for key in set(registered) - self._open():
             for entity_id in registered[key]:
                 self._registry.async_remove(entity_id)
+        remove_empty_margin_devices(self._hass, self._coordinator.config_entry.entry_id)
         return self._entities_for(self._open())
 
     @callback
@@ -177,15 +175,23 @@ class PositionTracker[E: Entity]:
         """Add the positions that opened; remove (or leave unavailable) those that closed."""
         if self._coordinator.data.positions is None:
             return
+        # A closed position's device deleted by hand took its entities: made anew if it opens.
+        self._entities = {
+            key: entities
+            for key, entities in self._entities.items()
+            if not all(e.entity_id and not self._registry.async_get(e.entity_id) for e in entities)
+        }
         now = self._open()
         if new := now - set(self._entities):
             self._add_entities(self._entities_for(new))
         if self._coordinator.tracking.zero_balance == ZERO_UNAVAILABLE:
             return  # available again when the same market and side opens
-        for key in set(self._entities) - now:
-            for entity in self._entities.pop(key):
-                if entity.entity_id and self._registry.async_get(entity.entity_id):
-                    self._registry.async_remove(entity.entity_id)
+        if closed := set(self._entities) - now:
+            for key in closed:
+                for entity in self._entities.pop(key):
+                    if entity.entity_id and self._registry.async_get(entity.entity_id):
+                        self._registry.async_remove(entity.entity_id)
+            remove_empty_margin_devices(self._hass, self._coordinator.config_entry.entry_id)
 
     def _open(self) -> set[str]:
         positions = self._coordinator.data.positions
@@ -206,7 +212,8 @@ class PositionTracker[E: Entity]:
     def _entities_for(self, keys: Iterable[str]) -> list[E]:
         made: list[E] = []
         for key in sorted(keys):
-            self._entities[key] = self._make(self._coordinator, key)
+            device = position_device(self._hass, self._coordinator, key)
+            self._entities[key] = self._make(self._coordinator, key, device)
             made += self._entities[key]
         return made
 
@@ -216,11 +223,17 @@ class WhiteBitSummarySensor(WhiteBitEntity, SensorEntity):
 
     entity_description: SummaryDescription
 
-    def __init__(self, coordinator: WhiteBitCoordinator, description: SummaryDescription) -> None:
-        """Describe `description`'s figure of the coordinator's account."""
+    def __init__(
+        self,
+        coordinator: WhiteBitCoordinator,
+        description: SummaryDescription,
+        device: DeviceInfo,
+    ) -> None:
+        """Describe `description`'s figure of the coordinator's account, on `device`."""
         super().__init__(coordinator)
         self.entity_description = description
         self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{description.key}"
+        self._attr_device_info = device
 
     @property
     @override
@@ -240,18 +253,18 @@ class PositionEntity(WhiteBitEntity):
     """An entity of one open position, unavailable while it is not open or not readable."""
 
     def __init__(
-        self, coordinator: WhiteBitCoordinator, key: str, description: EntityDescription
+        self,
+        coordinator: WhiteBitCoordinator,
+        key: str,
+        description: EntityDescription,
+        device: DeviceInfo,
     ) -> None:
-        """Name it after the position, in the user's language: `BTC/USDT long …`."""
+        """Put it on the position's device, which names the position."""
         super().__init__(coordinator)
         self._key = key
         self.entity_description = description
         self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{description.key}_{key}"
-        market, _, side = key.rpartition("_")
-        if TYPE_CHECKING:
-            assert description.translation_key is not None  # every description has one
-        self._attr_translation_key = position_translation_key(description.translation_key, side)
-        self._attr_translation_placeholders = {"market": market.replace("_", "/")}
+        self._attr_device_info = device
 
     @property
     def _position(self) -> Position | None:
@@ -271,10 +284,14 @@ class WhiteBitPositionSensor(PositionEntity, SensorEntity):
     entity_description: PositionDescription
 
     def __init__(
-        self, coordinator: WhiteBitCoordinator, description: PositionDescription, key: str
+        self,
+        coordinator: WhiteBitCoordinator,
+        description: PositionDescription,
+        key: str,
+        device: DeviceInfo,
     ) -> None:
         """Describe `description`'s figure of the position `key`."""
-        super().__init__(coordinator, key, description)
+        super().__init__(coordinator, key, description, device)
         market = key.rpartition("_")[0]
         self._attr_native_unit_of_measurement = (
             market.partition("_")[0] if description.in_base else market_money(market)

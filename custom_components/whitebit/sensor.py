@@ -24,6 +24,7 @@ from .const import (
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
 from .entity import exact_state, remove_entities
 from .holdings import WhiteBitData
+from .margin_devices import remove_empty_margin_devices
 from .market import market_sensors
 from .positions import PositionTracker, position_sensors, summary_sensors
 from .subaccount_sensors import sub_account_sensors
@@ -158,7 +159,7 @@ async def async_setup_entry(
     if coordinator.tracking.quote is not None:
         entities += (WhiteBitPortfolioSensor(coordinator), WhiteBitUnvaluedSensor(coordinator))
     entities.extend(market_sensors(coordinator))
-    entities.extend(summary_sensors(coordinator))
+    entities.extend(summary_sensors(hass, coordinator))
     entities.extend(sub_account_sensors(hass, coordinator, async_add_entities))
     positions: PositionTracker[SensorEntity] | None = None
     if ACCOUNT_COLLATERAL in coordinator.tracking.accounts:
@@ -166,6 +167,8 @@ async def async_setup_entry(
         entities.extend(positions.start())
     keep = {entity.unique_id for entity in entities}
     remove_entities(hass, entry.entry_id, SENSOR_DOMAIN, lambda unique_id: unique_id not in keep)
+    # Collateral unticked, or positions closed while stopped: their devices go with them.
+    remove_empty_margin_devices(hass, entry.entry_id)
     async_add_entities(entities)
     entry.async_on_unload(coordinator.async_add_listener(tracker.async_update))
     if positions is not None:
