@@ -109,9 +109,9 @@ def _all_names(language: str) -> dict[str, str]:
     """Every sensor's name the walk's first entry has at its end, as the device page shows it.
 
     Each with the ticker whose row leaves its name the least room: DOGE's balances and value
-    (12,345.12345678 DOGE is the widest state), BTC's trade figures, USDT in Earn. Collateral
-    is not tracked at the walk's end (margin_positions unticks it again), so neither its
-    balance's name nor the margin summary's and positions' names are among them.
+    (12,345.12345678 DOGE is the widest state), BTC's trade figures, USDT in Earn. The margin
+    summary's and positions' names are on devices of their own (margin_names); the collateral
+    balances' rows are measured with every row, whole or not, but not asked for by name.
     """
     sensors = _translations(language)["entity"]["sensor"]
     tickers = {"trade_available": "BTC", "trade_frozen": "BTC", "earn": "USDT"}
@@ -124,23 +124,29 @@ def _all_names(language: str) -> dict[str, str]:
     }
 
 
-# The sensors an entry has only with the collateral account tracked.
-COLLATERAL_ONLY = frozenset(
-    {
-        "collateral",
-        "equity",
-        "margin",
-        "free_margin",
-        "unrealized_pnl",
-        "margin_fraction",
-        "leverage",
-        *(
-            f"position_{figure}_{side}"
-            for figure in ("amount", "pnl", "liquidation_price", "base_price", "margin")
-            for side in ("long", "short")
-        ),
-    }
+# The collateral summary's sensors, on the device "WhiteBIT collateral"; the last two are
+# created disabled (enabled for every_language's measurement).
+SUMMARY_KEYS = ("equity", "margin", "free_margin", "unrealized_pnl", "margin_fraction", "leverage")
+# A position's sensors, on the position's device ("WhiteBIT BTC/USDT long").
+POSITION_KEYS = tuple(
+    f"position_{figure}"
+    for figure in ("amount", "pnl", "liquidation_price", "base_price", "margin")
 )
+# The sensors an entry has only with the collateral account tracked.
+COLLATERAL_ONLY = frozenset({"collateral", *SUMMARY_KEYS, *POSITION_KEYS})
+
+
+def margin_names(language: str, keys: tuple[str, ...]) -> dict[str, str]:
+    """The names of the margin sensors `keys` in one language (a position's: and its margin call).
+
+    Each on its own device's page, which must show them whole.
+    """
+    entity = _translations(language)["entity"]
+    names = {key: entity["sensor"][key]["name"] for key in keys}
+    if keys == POSITION_KEYS:
+        names["margin_call"] = entity["binary_sensor"]["margin_call"]["name"]
+    return names
+
 
 # The sensors only a sub-account's device has (its other names are the entry's own).
 SUB_ACCOUNT_ONLY = frozenset({"sub_trade"})
@@ -747,7 +753,8 @@ async def margin_positions(run: Run) -> None:
     Ticked as a person does; the entry reloads with it, with the demo's BTC/USDT long. A
     position opened at WhiteBIT then shows without a reload; its PnL, pushed by positionsMargin,
     reaches the state within 3 s with no REST request; closed, its entities stop showing its
-    figures within 5 s. No update_entity here: the next step's poll must not meet a cooldown.
+    figures within 5 s, and its device goes. No update_entity here: the next step's poll must
+    not meet a cooldown. The names on the position's and the summary's device pages must be whole.
     """
     page = run.page
     options = ENGLISH["options"]["step"]
@@ -768,18 +775,17 @@ async def margin_positions(run: Run) -> None:
         run, margin_expected([DEMO_POSITION, NEW_POSITION]), started, PUSH_LIMIT_S
     )
     await run.expect_states(_object_ids(margin_expected([DEMO_POSITION, NEW_POSITION])))
-    device_id = await page.evaluate(
-        """(id) => document.querySelector("home-assistant").hass.entities[id].device_id""",
-        BTC_SENSOR,
-    )
-    await navigate(run, f"/config/devices/device/{device_id}")
+    # A device per position, its rows named short enough to be whole ("Liquidation price").
+    position_device = await device_of(run, f"{SENSOR_PREFIX}_{NEW_POSITION_ID}_pnl")
+    await navigate(run, f"/config/devices/device/{position_device}")
     sensors = page.locator("ha-card").filter(has_text="Sensors")
-    await expect(sensors).to_contain_text("ETH/USDT short liquidation price")
     await expect(sensors).to_contain_text("4,480.50 USDT")
-    await report_cut_names(run)
-    # The new position's rows are below the fold of an 800 px page.
-    await page.get_by_text("ETH/USDT short PnL", exact=True).scroll_into_view_if_needed()
+    rows = await expect_rows_fit(run, margin_names("en", POSITION_KEYS))
     await run.shot("margin-device")
+    summary_rows = await expect_device_rows_fit(
+        run, f"{SENSOR_PREFIX}_collateral_equity", margin_names("en", SUMMARY_KEYS[:4])
+    )
+    await run.shot("collateral-device")
     reads = [await run.sim_requests(path) for path in MARGIN_READS]
     moved_position = {**NEW_POSITION, "pnl": MOVED_PNL}
     started = time.monotonic()
@@ -796,69 +802,38 @@ async def margin_positions(run: Run) -> None:
     )
     gone: dict[str, str | None] = dict.fromkeys(NEW_POSITION_ENTITIES)
     closed = await wait_states(run, gone, started, CLOSE_LIMIT_S)
-    await expect(sensors).not_to_contain_text("ETH/USDT short")
+    # Its device goes with its entities: no empty device left in the list.
+    await page.wait_for_function(
+        """(id) => !(id in document.querySelector("home-assistant").hass.devices)""",
+        arg=position_device,
+    )
     # The summary moves back with it.
     await wait_states(run, margin_expected([DEMO_POSITION]), time.monotonic(), PUSH_LIMIT_S)
     print(
         f"     opened in the state after {opened:.2f} s, pushed PnL after {pushed:.2f} s, "
-        f"closed position's figures gone after {closed:.2f} s"
+        f"closed position's figures and device gone after {closed:.2f} s; least room "
+        f"{min(row['spare'] for row in rows + summary_rows)} px on the margin device pages"
     )
-    # The demo's long closed too before the account is unticked: unticking removes the entry's
-    # sensors of it but leaves its margin-call binary sensor, unavailable, on the device page.
-    demo = {"market": DEMO_POSITION["market"], "side": DEMO_POSITION["side"], "close": True}
-    started = time.monotonic()
-    await run.sim("position", {**key, **demo})
-    demo_long = [
-        entity.replace(NEW_POSITION_ID, "btc_usdt_long") for entity in NEW_POSITION_ENTITIES
-    ]
-    await wait_states(run, dict.fromkeys(demo_long), started, CLOSE_LIMIT_S)
-    await untick_collateral(run, label)
+    # The demo's long stays open and collateral ticked: every_language measures their names.
 
 
-async def report_cut_names(run: Run) -> None:
-    """Print the margin rows whose names the device page cuts at 1280 px; fail on none.
-
-    Reported, not failed: in English already the longer ones ("BTC/USDT long liquidation
-    price", "Collateral unrealized PnL") are cut beside a state such as 88,000.00 USDT, and
-    shortening the translations is not this walk's call. Every row must be there, whole or not.
-    """
-    english = ENGLISH["entity"]["sensor"]
-    wanted = [english[key]["name"] for key in ("equity", "free_margin", "unrealized_pnl")] + [
-        english[f"position_{figure}_short"]["name"].format(market="ETH/USDT")
-        for figure in ("amount", "pnl", "liquidation_price", "base_price", "margin")
-    ]
-    deadline = time.monotonic() + ROWS_SETTLE_S
-    while True:
-        rows: list[dict[str, Any]] = await run.page.evaluate(ROWS_JS)
-        missing = [name for name in wanted if name not in {row["name"] for row in rows}]
-        if not missing:
-            break
-        if time.monotonic() > deadline:
-            msg = f"margin rows {missing} not on the device page"
-            raise AssertionError(msg)
-        await asyncio.sleep(0.2)
-    if cut := [row["name"] for row in rows if row["cut"]]:
-        print(f"     REPORT: names cut at 1280 px on the device page: {cut}")
-
-
-async def untick_collateral(run: Run, label: str) -> None:
-    """Untick the collateral account again: the walk after this step is as it was before.
-
-    Its summary's names do not fit at 1280 px (report_cut_names), which every_language would
-    fail on; and the reload this saves gives the next step a new coordinator, as it needs.
-    """
-    page = run.page
-    options = ENGLISH["options"]["step"]
-    await open_options(run, "Configure", options["init"], "accounts", "options-menu-no-collateral")
-    await page.get_by_text(label, exact=True).click()
-    await expect(page.get_by_role("checkbox", name=label)).not_to_be_checked()
-    await run.click_button("Submit")
-    await expect(page.get_by_text("Options successfully saved.")).to_be_visible()
-    await run.close_dialog("Finish")
-    await page.wait_for_function(
-        """(id) => !(id in document.querySelector("home-assistant").hass.states)""",
-        arg=f"{SENSOR_PREFIX}_collateral_equity",
+async def device_of(run: Run, entity_id: str) -> str:
+    """The device ID of an entity, as the frontend knows it."""
+    return str(
+        await run.page.evaluate(
+            """(id) => document.querySelector("home-assistant").hass.entities[id].device_id""",
+            entity_id,
+        )
     )
+
+
+async def expect_device_rows_fit(
+    run: Run, entity_id: str, names: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Open the page of `entity_id`'s device; its rows show `names`, each whole."""
+    await navigate(run, f"/config/devices/device/{await device_of(run, entity_id)}")
+    await expect(run.page.get_by_text(next(iter(names.values()))).first).to_be_visible()
+    return await expect_rows_fit(run, names)
 
 
 async def revoke_and_reauthenticate(run: Run) -> None:
@@ -1108,9 +1083,13 @@ async def every_language(run: Run) -> None:
     reload the entry 30 s later, which is waited for before the first language.
     """
     page = run.page
-    device_id = await page.evaluate(
-        """(id) => document.querySelector("home-assistant").hass.entities[id].device_id""",
-        BTC_SENSOR,
+    device_id = await device_of(run, BTC_SENSOR)
+    # The key was rotated (revoke_and_reauthenticate), which the simulator makes a new account;
+    # at WhiteBIT the account and its open long stay. Opened again, for its device's names.
+    await run.sim("position", {"api_key": NEW_KEY, **DEMO_POSITION})
+    await page.wait_for_function(
+        """(id) => id in document.querySelector("home-assistant").hass.entities""",
+        arg=f"{SENSOR_PREFIX}_btc_usdt_long_pnl",
     )
     started = time.monotonic()
     enabled = await enable_disabled_sensors(run)
@@ -1126,6 +1105,13 @@ async def every_language(run: Run) -> None:
         await expect(page.get_by_text(names["main_balance"]).first).to_be_visible()
         rows = await expect_rows_fit(run, names)
         await run.shot(f"device-{language}")
+        # The margin devices: the collateral summary's, and the demo's BTC/USDT long.
+        for entity_id, keys in (
+            (f"{SENSOR_PREFIX}_collateral_equity", SUMMARY_KEYS),
+            (f"{SENSOR_PREFIX}_btc_usdt_long_pnl", POSITION_KEYS),
+        ):
+            rows += await expect_device_rows_fit(run, entity_id, margin_names(language, keys))
+        await run.shot(f"position-{language}")
         await options_form(run, language)
         tight = min(rows, key=lambda row: row["spare"])
         print(
