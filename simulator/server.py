@@ -814,9 +814,11 @@ class WhiteBitSimulator:
         )
 
     async def _set_balance(self, request: web.Request) -> web.Response:
-        """Set a balance: {"api_key", "ticker", "amount"}.
+        """Set a balance: {"api_key", "ticker", "amount"}, of the main account.
 
-        For the trade account: {"api_key", "ticker", "account": "trade", "available", "freeze"}.
+        For the trade account: {"api_key", "ticker", "account": "trade", "available", "freeze"};
+        for the collateral account: {"api_key", "ticker", "account": "collateral", "amount"}.
+        Either is streamed (balanceSpot, balanceMargin) at the next update, as any change is.
         """
         data = await request.json()
         account = self.accounts.get(data.get("api_key", ""))
@@ -828,6 +830,8 @@ class WhiteBitSimulator:
             return web.json_response({"error": "unknown key or invalid amount"}, status=400)
         if trade:
             account.trade[data["ticker"]] = (amounts[0], amounts[1])
+        elif data.get("account") == "collateral":
+            account.collateral[data["ticker"]] = amounts[0]
         else:
             account.balances[data["ticker"]] = amounts[0]
         self.list_currency(data["ticker"])

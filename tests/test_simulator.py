@@ -404,6 +404,23 @@ async def test_trade_balance_control(
         assert response.status == 400
 
 
+async def test_collateral_balance_control(
+    session: ClientSession, sim_url: str, simulator: WhiteBitSimulator
+) -> None:
+    """/_sim/balance sets a collateral balance, not the main one; an absurd amount is refused."""
+    change = {"api_key": DEMO_KEY, "ticker": "USDT", "account": "collateral"}
+    async with session.post(
+        sim_url + "/_sim/balance", json={**change, "amount": "1234.5"}
+    ) as response:
+        assert response.status == 200
+    assert simulator.accounts[DEMO_KEY].collateral["USDT"] == "1234.5"
+    assert simulator.accounts[DEMO_KEY].balances.get("USDT") != "1234.5"
+    async with session.post(
+        sim_url + "/_sim/balance", json={**change, "amount": "-inf"}
+    ) as response:
+        assert response.status == 400
+
+
 async def test_api_keys_page(session: ClientSession, sim_url: str) -> None:
     """The device's Visit link (base URL + /settings/api) answers, listing keys by their end."""
     async with session.get(sim_url + "/settings/api") as response:
