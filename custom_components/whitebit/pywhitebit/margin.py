@@ -117,7 +117,7 @@ def position_key(market: str, side: str) -> str:
 
 
 def market_money(market: str) -> str:
-    """The currency a collateral market's PnL, margin and prices are in: its money side."""
+    """The currency a market's PnL, margin, prices and fees are in: its money side."""
     quote = market.partition("_")[2]
     return COLLATERAL_MONEY if quote == PERPETUAL else quote
 

@@ -16,7 +16,7 @@ from typing import Final
 
 from .amounts import InvalidAmountError, number_amount
 from .errors import WhiteBitResponseError
-from .margin import is_market
+from .margin import is_market, market_money
 from .text import is_currency, safe_text
 
 ORDER_HISTORY_PATH: Final = "/api/v4/trade-account/order/history"
@@ -104,7 +104,8 @@ def read_fill(record: Mapping[str, object], market: object = None) -> Fill | Non
     done = status == "FILLED" or (status is None and left is not None and not number_amount(left))
     fee_currency = record.get("fee_asset", record.get("feeAsset"))
     if fee_currency is None:
-        fee_currency = market.partition("_")[2]  # the stream's fee is "in money"
+        # The stream's fee is "in money": a perpetual market's (BTC_PERP) is USDT, not "PERP".
+        fee_currency = market_money(market)
     client_id = record.get("client_order_id", record.get("clientOrderId"))
     return Fill(
         order_id=oid,
