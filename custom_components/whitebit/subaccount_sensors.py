@@ -8,7 +8,7 @@ back at zero loses them, and a sub-account that goes loses its device (subaccoun
 takes its sensors along.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -34,11 +34,12 @@ from .holdings import Portfolio
 from .pywhitebit import SubAccount, SubAccountBalance
 from .subaccounts import (
     SubAccountsData,
-    SubAccountState,
     WhiteBitSubAccountCoordinator,
+    registered_sub_accounts,
     sub_account_device,
     sync_devices,
 )
+from .unique_ids import registered_unique_ids
 from .valuation import PriceBook
 
 
@@ -143,9 +144,13 @@ class _SubAccountTracker:
         self._made: dict[str, set[str]] = {}
 
     def start(self) -> list[SensorEntity]:
-        """The sensors of the first poll; none (and no device touched) if it failed."""
+        """The sensors of the first poll; if it failed, those an earlier run made, unavailable.
+
+        A failed poll is no word on what is gone: the sensors registered before (and their
+        devices) stay until a poll that succeeds says their sub-account went.
+        """
         if not self._subs.last_update_success:
-            return []
+            return self._kept()
         sync_devices(self._hass, self._main, self._subs.data)
         return self._follow()
 
@@ -163,39 +168,68 @@ class _SubAccountTracker:
         """Make the sensors a sub-account now needs; remove those it no longer does."""
         entities: list[SensorEntity] = []
         gone: set[str] = set()
+        entry_id = self._main.config_entry.entry_id
         for sub_id, state in self._subs.data.accounts.items():
-            wanted = self._wanted(state)
+            account = state.account
+            device = sub_account_device(entry_id, sub_id, account.name)
+            descriptions = [d for d in SUB_ACCOUNT_DESCRIPTIONS if d.exists_fn(account)]
+            wanted = self._wanted(sub_id, device, state.tickers, descriptions)
             made = self._made.get(sub_id, set())
             gone |= made - wanted.keys()
             entities += [wanted[unique_id]() for unique_id in sorted(wanted.keys() - made)]
             self._made[sub_id] = set(wanted)
         if gone:
-            entry_id = self._main.config_entry.entry_id
             remove_entities(self._hass, entry_id, SENSOR_DOMAIN, gone.__contains__)
         return entities
 
-    def _wanted(self, state: SubAccountState) -> dict[str, Callable[[], SensorEntity]]:
-        """The sensors `state` needs, by unique ID: made only when new."""
-        account, subs, main = state.account, self._subs, self._main
+    def _kept(self) -> list[SensorEntity]:
+        """The sensors registered for each sub-account device of the entry, as they were."""
+        entry_id = self._main.config_entry.entry_id
+        registered = registered_unique_ids(self._hass, entry_id)
+        entities: list[SensorEntity] = []
+        for sub_id, device in registered_sub_accounts(self._hass, entry_id).items():
+            prefix = _unique_id(entry_id, sub_id, "")
+            figures = [u.removeprefix(prefix) for u in registered if u.startswith(prefix)]
+            tickers = {
+                figure.removeprefix(f"{d.key}_")
+                for figure in figures
+                for d in SUB_ACCOUNT_DESCRIPTIONS
+                if figure.startswith(f"{d.key}_")
+            }
+            info = sub_account_device(entry_id, sub_id, str(device.name))
+            wanted = self._wanted(sub_id, info, tickers, SUB_ACCOUNT_DESCRIPTIONS)
+            kept = sorted(wanted.keys() & registered)
+            entities += [wanted[unique_id]() for unique_id in kept]
+            self._made[sub_id] = set(kept)
+        return entities
+
+    def _wanted(
+        self,
+        sub_id: str,
+        device: DeviceInfo,
+        tickers: Iterable[str],
+        descriptions: Iterable[WhiteBitSubAccountEntityDescription],
+    ) -> dict[str, Callable[[], SensorEntity]]:
+        """The sensors a sub-account holding `tickers` needs, by unique ID: made only when new."""
+        subs, main = self._subs, self._main
         entry_id = main.config_entry.entry_id
         wanted: dict[str, Callable[[], SensorEntity]] = {
-            _unique_id(entry_id, account.id, f"{description.key}_{ticker}"): partial(
-                WhiteBitSubAccountSensor, subs, main, description, account, ticker
+            _unique_id(entry_id, sub_id, f"{description.key}_{ticker}"): partial(
+                WhiteBitSubAccountSensor, subs, main, description, sub_id, ticker, device
             )
-            for ticker in state.tickers
-            for description in SUB_ACCOUNT_DESCRIPTIONS
-            if description.exists_fn(account)
+            for ticker in tickers
+            for description in descriptions
         }
         if main.tracking.quote is not None:
-            unique_id = _unique_id(entry_id, account.id, SUB_PORTFOLIO_DESCRIPTION.key)
+            unique_id = _unique_id(entry_id, sub_id, SUB_PORTFOLIO_DESCRIPTION.key)
             wanted[unique_id] = partial(
                 WhiteBitSubAccountValueSensor,
                 subs,
                 main,
                 SUB_PORTFOLIO_DESCRIPTION,
                 unique_id,
-                sub_account_device(entry_id, account),
-                partial(_sub_account_value, account.id),
+                device,
+                partial(_sub_account_value, sub_id),
             )
         return wanted
 
@@ -252,16 +286,17 @@ class WhiteBitSubAccountSensor(_SubAccountsEntity):
         subs: WhiteBitSubAccountCoordinator,
         main: WhiteBitCoordinator,
         description: WhiteBitSubAccountEntityDescription,
-        account: SubAccount,
+        sub_id: str,
         ticker: str,
+        device: DeviceInfo,
     ) -> None:
-        """Describe `description`'s figure of `ticker` on `account`'s device."""
+        """Describe `description`'s figure of `ticker` on the sub-account's device."""
         entry_id = main.config_entry.entry_id
-        unique_id = _unique_id(entry_id, account.id, f"{description.key}_{ticker}")
+        unique_id = _unique_id(entry_id, sub_id, f"{description.key}_{ticker}")
         super().__init__(subs, description, unique_id, ticker, derived=False)
-        self._sub_id = account.id
+        self._sub_id = sub_id
         self._ticker = ticker
-        self._attr_device_info = sub_account_device(entry_id, account)
+        self._attr_device_info = device
         self._attr_translation_placeholders = {"ticker": ticker}
 
     @property
