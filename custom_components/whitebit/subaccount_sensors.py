@@ -16,18 +16,15 @@ from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.components.sensor import (
     DOMAIN as SENSOR_DOMAIN,
-    SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
     SensorStateClass,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.generated.currencies import ACTIVE_CURRENCIES
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import CRYPTO_PRECISION, FIAT_LIKE_TICKERS, FIAT_PRECISION
 from .coordinator import WhiteBitCoordinator
 from .entity import account_device, exact_state, remove_entities
 from .holdings import Portfolio
@@ -41,6 +38,7 @@ from .subaccounts import (
 )
 from .unique_ids import registered_unique_ids
 from .valuation import PriceBook
+from .value_sensors import CurrencyUnitSensor
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -249,7 +247,7 @@ def _sub_accounts_value(data: SubAccountsData, book: PriceBook | None) -> Portfo
     return data.value(book)
 
 
-class _SubAccountsEntity(CoordinatorEntity[WhiteBitSubAccountCoordinator], SensorEntity):
+class _SubAccountsEntity(CoordinatorEntity[WhiteBitSubAccountCoordinator], CurrencyUnitSensor):
     """A sensor read from the sub-accounts' poll."""
 
     _attr_has_entity_name = True
@@ -266,14 +264,7 @@ class _SubAccountsEntity(CoordinatorEntity[WhiteBitSubAccountCoordinator], Senso
         super().__init__(subs)
         self.entity_description = description
         self._attr_unique_id = unique_id
-        # As the entry's own sensors: monetary only for ISO 4217 units; a precision only for
-        # a value, a balance showing its own digits.
-        self._attr_native_unit_of_measurement = unit
-        self._attr_device_class = SensorDeviceClass.MONETARY if unit in ACTIVE_CURRENCIES else None
-        if derived:
-            self._attr_suggested_display_precision = (
-                FIAT_PRECISION if unit in FIAT_LIKE_TICKERS else CRYPTO_PRECISION
-            )
+        self._set_unit(unit, derived=derived)
 
 
 class WhiteBitSubAccountSensor(_SubAccountsEntity):
