@@ -8,7 +8,7 @@ back at zero loses them, and a sub-account that goes loses its device (subaccoun
 takes its sensors along.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -206,18 +206,18 @@ class _SubAccountTracker:
         sub_id: str,
         device: DeviceInfo,
         tickers: Iterable[str],
-        descriptions: Iterable[WhiteBitSubAccountEntityDescription],
+        descriptions: Sequence[WhiteBitSubAccountEntityDescription],
     ) -> dict[str, Callable[[], SensorEntity]]:
         """The sensors a sub-account holding `tickers` needs, by unique ID: made only when new."""
         subs, main = self._subs, self._main
         entry_id = main.config_entry.entry_id
-        wanted: dict[str, Callable[[], SensorEntity]] = {
-            _unique_id(entry_id, sub_id, f"{description.key}_{ticker}"): partial(
-                WhiteBitSubAccountSensor, subs, main, description, sub_id, ticker, device
-            )
-            for ticker in tickers
-            for description in descriptions
-        }
+        wanted: dict[str, Callable[[], SensorEntity]] = {}
+        for ticker in tickers:
+            for description in descriptions:
+                unique_id = _unique_id(entry_id, sub_id, f"{description.key}_{ticker}")
+                wanted[unique_id] = partial(
+                    WhiteBitSubAccountSensor, subs, description, unique_id, sub_id, ticker, device
+                )
         if main.tracking.quote is not None:
             unique_id = _unique_id(entry_id, sub_id, SUB_PORTFOLIO_DESCRIPTION.key)
             wanted[unique_id] = partial(
@@ -275,15 +275,13 @@ class WhiteBitSubAccountSensor(_SubAccountsEntity):
     def __init__(
         self,
         subs: WhiteBitSubAccountCoordinator,
-        main: WhiteBitCoordinator,
         description: WhiteBitSubAccountEntityDescription,
+        unique_id: str,
         sub_id: str,
         ticker: str,
         device: DeviceInfo,
     ) -> None:
         """Describe `description`'s figure of `ticker` on the sub-account's device."""
-        entry_id = main.config_entry.entry_id
-        unique_id = _unique_id(entry_id, sub_id, f"{description.key}_{ticker}")
         super().__init__(subs, description, unique_id, ticker, derived=False)
         self._sub_id = sub_id
         self._ticker = ticker
