@@ -332,23 +332,30 @@ class WhiteBitSubAccountValueSensor(_SubAccountsEntity):
         self._main = main
         self._attr_device_info = device
         self._portfolio_fn = portfolio_fn
+        self._portfolio: Portfolio | None = None
 
-    @property
-    def _portfolio(self) -> Portfolio | None:
-        prices, quote = self._main.prices, self._main.tracking.quote
-        book = None if prices is None or quote is None else prices.book(quote)
+    def _revalue(self) -> None:
+        """Value the last poll at the last prices: once an update, not at every property read."""
         # None until the first poll that read the sub-accounts.
         data: SubAccountsData | None = self.coordinator.data
-        return None if data is None else self._portfolio_fn(data, book)
+        self._portfolio = None if data is None else self._portfolio_fn(data, self._main.book())
 
     @override
     async def async_added_to_hass(self) -> None:
-        """Listen to the server's prices too."""
+        """Listen to the server's prices too; value what is known for the first state."""
         await super().async_added_to_hass()
         prices = self._main.prices
         if TYPE_CHECKING:
             assert prices is not None  # valuation on: the entry set up the server's prices
         self.async_on_remove(prices.async_add_listener(self._handle_coordinator_update))
+        self._revalue()
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        """New balances or new prices: revalue, then write the state."""
+        self._revalue()
+        super()._handle_coordinator_update()
 
     @property
     @override
