@@ -17,6 +17,7 @@ from typing import Final
 from .amounts import InvalidAmountError, number_amount
 from .errors import WhiteBitResponseError
 from .margin import is_market, market_money
+from .parse import get_field
 from .text import is_currency, safe_text
 
 ORDER_HISTORY_PATH: Final = "/api/v4/trade-account/order/history"
@@ -79,13 +80,6 @@ def read_time(value: object) -> float | None:
     return seconds if 0 <= seconds < _MAX_TIME else None
 
 
-def _get(record: Mapping[str, object], *names: str) -> object:
-    for name in names:
-        if name in record:
-            return record[name]
-    raise InvalidAmountError
-
-
 def read_fill(record: Mapping[str, object], market: object = None) -> Fill | None:
     """One executed order in either spelling; None when nothing of it executed.
 
@@ -97,7 +91,7 @@ def read_fill(record: Mapping[str, object], market: object = None) -> Fill | Non
     side = _SIDES.get(raw_side) if type(raw_side) in {int, str} else None
     if oid is None or not is_market(market) or side is None or not isinstance(market, str):
         raise InvalidAmountError
-    executed = number_amount(_get(record, "deal_stock", "dealStock"))
+    executed = number_amount(get_field(record, "deal_stock", "dealStock"))
     if not executed:
         return None
     status, left = record.get("status"), record.get("left")
@@ -112,11 +106,11 @@ def read_fill(record: Mapping[str, object], market: object = None) -> Fill | Non
         market=market,
         side=side,
         kind=FILLED if done else PARTIALLY_FILLED,
-        amount=number_amount(_get(record, "amount")),
-        price=number_amount(_get(record, "price")),
+        amount=number_amount(get_field(record, "amount")),
+        price=number_amount(get_field(record, "price")),
         executed=executed,
-        executed_money=number_amount(_get(record, "deal_money", "dealMoney")),
-        fee=number_amount(_get(record, "deal_fee", "dealFee")),
+        executed_money=number_amount(get_field(record, "deal_money", "dealMoney")),
+        fee=number_amount(get_field(record, "deal_fee", "dealFee")),
         fee_currency=fee_currency
         if isinstance(fee_currency, str) and is_currency(fee_currency)
         else None,

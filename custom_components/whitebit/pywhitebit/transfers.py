@@ -15,6 +15,7 @@ from typing import Final
 from .amounts import InvalidAmountError, number_amount
 from .errors import WhiteBitResponseError
 from .orders import MAX_PAGES, PAGE, read_time
+from .parse import MAX_RECORD_ID, is_record_id
 from .text import is_currency, safe_text
 
 TRANSFER_HISTORY_PATH: Final = "/api/v4/main-account/history"
@@ -29,7 +30,6 @@ STAGES: Final = (PENDING, COMPLETED, FAILED)
 _KINDS: Final[dict[object, str]] = {1: DEPOSIT, 2: WITHDRAWAL}
 _COMPLETED: Final = {DEPOSIT: frozenset({3, 7}), WITHDRAWAL: frozenset({3, 7, 18})}
 _FAILED: Final = {DEPOSIT: frozenset({4, 9, 22}), WITHDRAWAL: frozenset({4})}
-_MAX_ID: Final = 128
 _MAX_HASH: Final = 128
 _MAX_NETWORK: Final = 32
 
@@ -68,8 +68,8 @@ def _record_id(record: dict[str, object]) -> str | None:
     """WhiteBIT's transaction id (a UUID), else its unique_id; None when it has neither."""
     for name in ("transaction_id", "unique_id"):
         value = record.get(name)
-        if (isinstance(value, str) and 0 < len(value) <= _MAX_ID) or type(value) is int:
-            return safe_text(str(value), _MAX_ID)
+        if is_record_id(value):
+            return safe_text(str(value), MAX_RECORD_ID)
     return None
 
 
