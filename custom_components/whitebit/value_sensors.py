@@ -20,7 +20,8 @@ PORTFOLIO_DESCRIPTION: Final = SensorEntityDescription(
     translation_key=PORTFOLIO_KEY,
     state_class=SensorStateClass.TOTAL,
 )
-# Next to the value on the device page and the dashboard, not in the value's attributes: a sum
+# A sensor of its own, next to the value on the device page and the dashboard, which show no
+# attributes (the value's `unvalued` attribute lists the same currencies, for templates): a sum
 # that leaves SOL out must say so where it is read. A count, so a card shows it at a glance and
 # an automation can require zero; the currencies themselves in an attribute.
 UNVALUED_DESCRIPTION: Final = SensorEntityDescription(
