@@ -7,6 +7,7 @@ lines, and the requests WhiteBIT receives per poll.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from unittest.mock import patch
 
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -14,6 +15,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.whitebit.const import CONF_ACCOUNTS, DOMAIN
+from custom_components.whitebit.subaccounts import SubAccountState
 from simulator import (
     DEMO_KEY,
     DEMO_SUBACCOUNTS,
@@ -118,6 +120,29 @@ async def test_the_default_set(hass: HomeAssistant, with_subs: MockConfigEntry) 
     assert states["sensor.trading_bot_portfolio_value"] == "1050.5"
     savings = float(states["sensor.savings_portfolio_value"])
     assert float(states[SUM]) == pytest.approx(savings + 1050.5)
+
+
+async def test_new_prices_revalue_once_without_a_poll(
+    hass: HomeAssistant, with_subs: MockConfigEntry, simulator: WhiteBitSimulator
+) -> None:
+    """New prices revalue each sub-account and the sum, without a sub-account request.
+
+    Each value is computed once per update (four sub-account valuations: one per sub-account
+    sensor, one per sub-account in the sum), not at every read of state and attributes.
+    """
+    prices = with_subs.runtime_data.prices
+    assert prices is not None
+    listed = simulator.stats.requests[SUBACCOUNT_LIST_PATH]
+    simulator.set_price("BTC_USDT", "100000")
+    with patch.object(
+        SubAccountState, "value", autospec=True, side_effect=SubAccountState.value
+    ) as valued:
+        await prices.async_refresh()
+        await hass.async_block_till_done()
+    assert valued.call_count == 4
+    assert hass.states.get("sensor.savings_portfolio_value").state == "27500"
+    assert hass.states.get(SUM).state == "28550.5"
+    assert simulator.stats.requests[SUBACCOUNT_LIST_PATH] == listed
 
 
 async def test_without_valuation(

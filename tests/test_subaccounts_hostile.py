@@ -11,7 +11,11 @@ from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -118,12 +122,12 @@ async def test_permission_withdrawn_is_a_repair_issue(
     assert issue_registry.async_get_issue(DOMAIN, f"{ISSUE}_{entry.entry_id}") is None
     assert hass.states.get("sensor.savings_btc_main").state == "0.25"
 
-    # Refused from the start: the entry loads all the same, the devices come once allowed.
+    # Refused from the start: the entry loads all the same; what was there stays, unavailable.
     _forbid(simulator)
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert issue_registry.async_get_issue(DOMAIN, f"{ISSUE}_{entry.entry_id}") is not None
-    assert hass.states.get("sensor.savings_btc_main") is None
+    assert hass.states.get("sensor.savings_btc_main").state == STATE_UNAVAILABLE
     assert hass.states.get("sensor.whitebit_127_0_0_1_btc_main").state == "0.51234567"
     _forbid(simulator, allowed=True)
     await tick(hass, freezer, INTERVAL)
@@ -232,3 +236,48 @@ async def test_diagnostics_keep_no_id_or_alias(
         {"balances_known": True, "currencies": 2, "collateral_enabled": False},
         {"balances_known": True, "currencies": 1, "collateral_enabled": True},
     ]
+
+
+@pytest.mark.usefixtures("entity_registry_enabled_by_default")
+async def test_a_failed_first_poll_keeps_what_an_earlier_run_made(
+    hass: HomeAssistant,
+    with_subs_loaded: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Set up again while the list fails: every sub-account sensor and device stays, unavailable.
+
+    Before, the start-up sweep removed every sensor the failed poll had not made: a restart
+    during an outage of WhiteBIT's sub-account list lost the sensors' settings and history.
+    They go only once a poll that succeeds says their sub-account is gone.
+    """
+    entry = with_subs_loaded
+    registry = er.async_get(hass)
+
+    def sub_sensors() -> set[str]:
+        return {
+            registry_entry.entity_id
+            for registry_entry in er.async_entries_for_config_entry(registry, entry.entry_id)
+            if "_sub_" in registry_entry.unique_id
+        }
+
+    before = sub_sensors()
+    assert "sensor.savings_btc_main" in before
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    simulator.inject(Fault(500, "busy", path=SUBACCOUNT_LIST_PATH))
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    subs = entry.runtime_data.sub_accounts
+    assert subs is not None
+    assert not subs.last_update_success
+    assert sub_sensors() == before
+    assert sorted(sub_devices(hass, entry)) == ["Savings", "Trading bot"]
+    for entity_id in before:
+        assert hass.states.get(entity_id).state == STATE_UNAVAILABLE, entity_id
+
+    # The next poll succeeds: back, and WhiteBIT's word on what is gone counts again.
+    control(simulator, id=BOT, delete=True)
+    await tick(hass, freezer, INTERVAL)
+    assert hass.states.get("sensor.savings_btc_main").state == "0.25"
+    assert sorted(sub_devices(hass, entry)) == ["Savings"]
+    assert not [entity_id for entity_id in sub_sensors() if "trading_bot" in entity_id]

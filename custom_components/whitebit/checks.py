@@ -18,7 +18,7 @@ from .forms import offered_quotes
 from .holdings import WhiteBitData, async_fetch_balances
 from .issues import form_error
 from .prices import async_get_prices
-from .pywhitebit import WhiteBitClient
+from .pywhitebit import Market, WhiteBitClient
 
 
 async def async_validate(
@@ -45,14 +45,17 @@ async def async_validate(
     return balances, {} if book.trades(ticker) else {CONF_QUOTE: "quote_unavailable"}
 
 
-async def async_markets(hass: HomeAssistant, base_url: str) -> set[str]:
-    """The server's markets, from its shared prices: fresh ones cost no request."""
+async def _markets(hass: HomeAssistant, base_url: str) -> Mapping[str, Market] | None:
+    """The server's markets from its shared prices (fresh ones cost no request); None: failing."""
     prices = await async_get_prices(hass, base_url)
-    return set(prices.data.markets) if prices.data and prices.last_update_success else set()
+    return prices.data.markets if prices.data and prices.last_update_success else None
+
+
+async def async_markets(hass: HomeAssistant, base_url: str) -> set[str]:
+    """The server's markets' names; none while its prices fail."""
+    return set(await _markets(hass, base_url) or ())
 
 
 async def async_quotes(hass: HomeAssistant, base_url: str, kept: Collection[str]) -> list[str]:
     """The quote currencies to offer, from the server's shared prices."""
-    prices = await async_get_prices(hass, base_url)
-    markets = prices.data.markets if prices.data and prices.last_update_success else None
-    return offered_quotes(markets, kept)
+    return offered_quotes(await _markets(hass, base_url), kept)

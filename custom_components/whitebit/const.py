@@ -125,3 +125,5 @@ FIAT_PRECISION: Final = 2
 # prices before the last rounding. Python's default context keeps 28, which rounds them.
 DECIMAL_DIGITS: Final = 100
 CRYPTO_PRECISION: Final = 8
+# What diagnostics write in place of an amount or a key: the word Home Assistant's own uses.
+REDACTED: Final = "**REDACTED**"

@@ -275,9 +275,9 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         )
         if self.tracking.quote is None:
             return data
-        return value_holdings(data, self._book())
+        return value_holdings(data, self.book())
 
-    def _book(self) -> PriceBook | None:
+    def book(self) -> PriceBook | None:
         """The server's last prices in the quote currency; None while they fail."""
         prices, quote = self.prices, self.tracking.quote
         return None if prices is None or quote is None else prices.book(quote)
@@ -329,5 +329,5 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         # Typed as always there, but None until the first poll has answered.
         if (data := cast("WhiteBitData | None", self.data)) is None:
             return
-        self.data = value_holdings(data, self._book())
+        self.data = value_holdings(data, self.book())
         self.async_update_listeners()

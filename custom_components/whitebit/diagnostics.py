@@ -6,13 +6,12 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_API_KEY, CONF_UNIQUE_ID
 from homeassistant.core import HomeAssistant
 
-from .const import ACCOUNT_COLLATERAL, CONF_API_SECRET
+from .const import ACCOUNT_COLLATERAL, CONF_API_SECRET, REDACTED
 from .coordinator import WhiteBitConfigEntry
 from .subaccounts import sub_accounts_diagnostics
 
 # The unique ID is a hash of the key: harmless, but nothing a bug report needs either.
 TO_REDACT = {CONF_API_KEY, CONF_API_SECRET, CONF_UNIQUE_ID}
-REDACTED = "**REDACTED**"
 
 
 async def async_get_config_entry_diagnostics(

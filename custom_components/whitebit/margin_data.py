@@ -9,7 +9,7 @@ replace the pushed positions.
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any, Final
 
-from .const import LOGGER
+from .const import LOGGER, REDACTED
 from .pywhitebit import (
     CollateralSummary,
     Position,
@@ -21,7 +21,6 @@ from .pywhitebit import (
 
 # What a bug report needs of a position besides its figures, which are redacted as balances are.
 _SHOWN: Final = frozenset({"market", "side", "liquidation_stage"})
-REDACTED: Final = "**REDACTED**"
 
 
 class MarginFigures:

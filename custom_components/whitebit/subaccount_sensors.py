@@ -8,7 +8,7 @@ back at zero loses them, and a sub-account that goes loses its device (subaccoun
 takes its sensors along.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -16,30 +16,29 @@ from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.components.sensor import (
     DOMAIN as SENSOR_DOMAIN,
-    SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
     SensorStateClass,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.generated.currencies import ACTIVE_CURRENCIES
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import CRYPTO_PRECISION, FIAT_LIKE_TICKERS, FIAT_PRECISION
 from .coordinator import WhiteBitCoordinator
 from .entity import account_device, exact_state, remove_entities
 from .holdings import Portfolio
 from .pywhitebit import SubAccount, SubAccountBalance
 from .subaccounts import (
     SubAccountsData,
-    SubAccountState,
     WhiteBitSubAccountCoordinator,
+    registered_sub_accounts,
     sub_account_device,
     sync_devices,
 )
+from .unique_ids import registered_unique_ids
 from .valuation import PriceBook
+from .value_sensors import CurrencyUnitSensor
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -143,9 +142,13 @@ class _SubAccountTracker:
         self._made: dict[str, set[str]] = {}
 
     def start(self) -> list[SensorEntity]:
-        """The sensors of the first poll; none (and no device touched) if it failed."""
+        """The sensors of the first poll; if it failed, those an earlier run made, unavailable.
+
+        A failed poll is no word on what is gone: the sensors registered before (and their
+        devices) stay until a poll that succeeds says their sub-account went.
+        """
         if not self._subs.last_update_success:
-            return []
+            return self._kept()
         sync_devices(self._hass, self._main, self._subs.data)
         return self._follow()
 
@@ -163,39 +166,68 @@ class _SubAccountTracker:
         """Make the sensors a sub-account now needs; remove those it no longer does."""
         entities: list[SensorEntity] = []
         gone: set[str] = set()
+        entry_id = self._main.config_entry.entry_id
         for sub_id, state in self._subs.data.accounts.items():
-            wanted = self._wanted(state)
+            account = state.account
+            device = sub_account_device(entry_id, sub_id, account.name)
+            descriptions = [d for d in SUB_ACCOUNT_DESCRIPTIONS if d.exists_fn(account)]
+            wanted = self._wanted(sub_id, device, state.tickers, descriptions)
             made = self._made.get(sub_id, set())
             gone |= made - wanted.keys()
             entities += [wanted[unique_id]() for unique_id in sorted(wanted.keys() - made)]
             self._made[sub_id] = set(wanted)
         if gone:
-            entry_id = self._main.config_entry.entry_id
             remove_entities(self._hass, entry_id, SENSOR_DOMAIN, gone.__contains__)
         return entities
 
-    def _wanted(self, state: SubAccountState) -> dict[str, Callable[[], SensorEntity]]:
-        """The sensors `state` needs, by unique ID: made only when new."""
-        account, subs, main = state.account, self._subs, self._main
+    def _kept(self) -> list[SensorEntity]:
+        """The sensors registered for each sub-account device of the entry, as they were."""
+        entry_id = self._main.config_entry.entry_id
+        registered = registered_unique_ids(self._hass, entry_id)
+        entities: list[SensorEntity] = []
+        for sub_id, device in registered_sub_accounts(self._hass, entry_id).items():
+            prefix = _unique_id(entry_id, sub_id, "")
+            figures = [u.removeprefix(prefix) for u in registered if u.startswith(prefix)]
+            tickers = {
+                figure.removeprefix(f"{d.key}_")
+                for figure in figures
+                for d in SUB_ACCOUNT_DESCRIPTIONS
+                if figure.startswith(f"{d.key}_")
+            }
+            info = sub_account_device(entry_id, sub_id, str(device.name))
+            wanted = self._wanted(sub_id, info, tickers, SUB_ACCOUNT_DESCRIPTIONS)
+            kept = sorted(wanted.keys() & registered)
+            entities += [wanted[unique_id]() for unique_id in kept]
+            self._made[sub_id] = set(kept)
+        return entities
+
+    def _wanted(
+        self,
+        sub_id: str,
+        device: DeviceInfo,
+        tickers: Iterable[str],
+        descriptions: Sequence[WhiteBitSubAccountEntityDescription],
+    ) -> dict[str, Callable[[], SensorEntity]]:
+        """The sensors a sub-account holding `tickers` needs, by unique ID: made only when new."""
+        subs, main = self._subs, self._main
         entry_id = main.config_entry.entry_id
-        wanted: dict[str, Callable[[], SensorEntity]] = {
-            _unique_id(entry_id, account.id, f"{description.key}_{ticker}"): partial(
-                WhiteBitSubAccountSensor, subs, main, description, account, ticker
-            )
-            for ticker in state.tickers
-            for description in SUB_ACCOUNT_DESCRIPTIONS
-            if description.exists_fn(account)
-        }
+        wanted: dict[str, Callable[[], SensorEntity]] = {}
+        for ticker in tickers:
+            for description in descriptions:
+                unique_id = _unique_id(entry_id, sub_id, f"{description.key}_{ticker}")
+                wanted[unique_id] = partial(
+                    WhiteBitSubAccountSensor, subs, description, unique_id, sub_id, ticker, device
+                )
         if main.tracking.quote is not None:
-            unique_id = _unique_id(entry_id, account.id, SUB_PORTFOLIO_DESCRIPTION.key)
+            unique_id = _unique_id(entry_id, sub_id, SUB_PORTFOLIO_DESCRIPTION.key)
             wanted[unique_id] = partial(
                 WhiteBitSubAccountValueSensor,
                 subs,
                 main,
                 SUB_PORTFOLIO_DESCRIPTION,
                 unique_id,
-                sub_account_device(entry_id, account),
-                partial(_sub_account_value, account.id),
+                device,
+                partial(_sub_account_value, sub_id),
             )
         return wanted
 
@@ -215,7 +247,7 @@ def _sub_accounts_value(data: SubAccountsData, book: PriceBook | None) -> Portfo
     return data.value(book)
 
 
-class _SubAccountsEntity(CoordinatorEntity[WhiteBitSubAccountCoordinator], SensorEntity):
+class _SubAccountsEntity(CoordinatorEntity[WhiteBitSubAccountCoordinator], CurrencyUnitSensor):
     """A sensor read from the sub-accounts' poll."""
 
     _attr_has_entity_name = True
@@ -232,14 +264,7 @@ class _SubAccountsEntity(CoordinatorEntity[WhiteBitSubAccountCoordinator], Senso
         super().__init__(subs)
         self.entity_description = description
         self._attr_unique_id = unique_id
-        # As the entry's own sensors: monetary only for ISO 4217 units; a precision only for
-        # a value, a balance showing its own digits.
-        self._attr_native_unit_of_measurement = unit
-        self._attr_device_class = SensorDeviceClass.MONETARY if unit in ACTIVE_CURRENCIES else None
-        if derived:
-            self._attr_suggested_display_precision = (
-                FIAT_PRECISION if unit in FIAT_LIKE_TICKERS else CRYPTO_PRECISION
-            )
+        self._set_unit(unit, derived=derived)
 
 
 class WhiteBitSubAccountSensor(_SubAccountsEntity):
@@ -250,18 +275,17 @@ class WhiteBitSubAccountSensor(_SubAccountsEntity):
     def __init__(
         self,
         subs: WhiteBitSubAccountCoordinator,
-        main: WhiteBitCoordinator,
         description: WhiteBitSubAccountEntityDescription,
-        account: SubAccount,
+        unique_id: str,
+        sub_id: str,
         ticker: str,
+        device: DeviceInfo,
     ) -> None:
-        """Describe `description`'s figure of `ticker` on `account`'s device."""
-        entry_id = main.config_entry.entry_id
-        unique_id = _unique_id(entry_id, account.id, f"{description.key}_{ticker}")
+        """Describe `description`'s figure of `ticker` on the sub-account's device."""
         super().__init__(subs, description, unique_id, ticker, derived=False)
-        self._sub_id = account.id
+        self._sub_id = sub_id
         self._ticker = ticker
-        self._attr_device_info = sub_account_device(entry_id, account)
+        self._attr_device_info = device
         self._attr_translation_placeholders = {"ticker": ticker}
 
     @property
@@ -308,23 +332,30 @@ class WhiteBitSubAccountValueSensor(_SubAccountsEntity):
         self._main = main
         self._attr_device_info = device
         self._portfolio_fn = portfolio_fn
+        self._portfolio: Portfolio | None = None
 
-    @property
-    def _portfolio(self) -> Portfolio | None:
-        prices, quote = self._main.prices, self._main.tracking.quote
-        book = None if prices is None or quote is None else prices.book(quote)
+    def _revalue(self) -> None:
+        """Value the last poll at the last prices: once an update, not at every property read."""
         # None until the first poll that read the sub-accounts.
         data: SubAccountsData | None = self.coordinator.data
-        return None if data is None else self._portfolio_fn(data, book)
+        self._portfolio = None if data is None else self._portfolio_fn(data, self._main.book())
 
     @override
     async def async_added_to_hass(self) -> None:
-        """Listen to the server's prices too."""
+        """Listen to the server's prices too; value what is known for the first state."""
         await super().async_added_to_hass()
         prices = self._main.prices
         if TYPE_CHECKING:
             assert prices is not None  # valuation on: the entry set up the server's prices
         self.async_on_remove(prices.async_add_listener(self._handle_coordinator_update))
+        self._revalue()
+
+    @callback
+    @override
+    def _handle_coordinator_update(self) -> None:
+        """New balances or new prices: revalue, then write the state."""
+        self._revalue()
+        super()._handle_coordinator_update()
 
     @property
     @override

@@ -210,7 +210,8 @@ async def async_start_sub_accounts(
     """The entry's sub-account coordinator after its first poll.
 
     A failed first poll does not fail the entry: the account's own balances work without
-    sub-accounts, whose devices appear at the first poll that reads them.
+    sub-accounts, whose devices appear at the first poll that reads them (those of an earlier
+    run stay, their sensors unavailable).
     """
     coordinator = WhiteBitSubAccountCoordinator(hass, entry, client)
     await coordinator.async_refresh()
@@ -222,14 +223,25 @@ def _identifier(entry_id: str, sub_id: str) -> tuple[str, str]:
     return (DOMAIN, f"{entry_id}_sub_{sub_id}")
 
 
-def sub_account_device(entry_id: str, account: SubAccount) -> DeviceInfo:
-    """The device of one sub-account, named by its alias (its id when it has none)."""
+def sub_account_device(entry_id: str, sub_id: str, name: str) -> DeviceInfo:
+    """The device of one sub-account, named by its alias (SubAccount.name)."""
     return DeviceInfo(
-        identifiers={_identifier(entry_id, account.id)},
+        identifiers={_identifier(entry_id, sub_id)},
         entry_type=dr.DeviceEntryType.SERVICE,
         manufacturer="WhiteBIT",
-        name=account.name,
+        name=name,
     )
+
+
+def registered_sub_accounts(hass: HomeAssistant, entry_id: str) -> dict[str, dr.DeviceEntry]:
+    """The entry's sub-account devices in the device registry, by sub-account id."""
+    prefix = _identifier(entry_id, "")[1]
+    devices: dict[str, dr.DeviceEntry] = {}
+    for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry_id):
+        ids = [value for domain, value in device.identifiers if domain == DOMAIN]
+        if ids and ids[0].startswith(prefix):
+            devices[ids[0].removeprefix(prefix)] = device
+    return devices
 
 
 def sync_devices(
@@ -244,12 +256,9 @@ def sync_devices(
     """
     registry = dr.async_get(hass)
     entry_id = main.config_entry.entry_id
-    prefix = f"{entry_id}_sub_"
     removed: set[str] = set()
-    for device in dr.async_entries_for_config_entry(registry, entry_id):
-        ids = [value for domain, value in device.identifiers if domain == DOMAIN]
-        sub_id = ids[0].removeprefix(prefix) if ids and ids[0].startswith(prefix) else None
-        if sub_id is None or (data is not None and sub_id in data.accounts):
+    for sub_id, device in registered_sub_accounts(hass, entry_id).items():
+        if data is not None and sub_id in data.accounts:
             continue
         # Cut off the list, it may exist still; listed (blocked) or not listed at all, it goes.
         if data is not None and data.truncated and sub_id not in data.listed:
@@ -261,7 +270,8 @@ def sync_devices(
     parent = registry.async_get_or_create(config_entry_id=entry_id, **account_device(main))
     for state in data.accounts.values():
         device = registry.async_get_or_create(
-            config_entry_id=entry_id, **sub_account_device(entry_id, state.account)
+            config_entry_id=entry_id,
+            **sub_account_device(entry_id, state.account.id, state.account.name),
         )
         if device.via_device_id != parent.id:
             registry.async_update_device(device.id, via_device_id=parent.id)

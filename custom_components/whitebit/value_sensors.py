@@ -20,7 +20,8 @@ PORTFOLIO_DESCRIPTION: Final = SensorEntityDescription(
     translation_key=PORTFOLIO_KEY,
     state_class=SensorStateClass.TOTAL,
 )
-# Next to the value on the device page and the dashboard, not in the value's attributes: a sum
+# A sensor of its own, next to the value on the device page and the dashboard, which show no
+# attributes (the value's `unvalued` attribute lists the same currencies, for templates): a sum
 # that leaves SOL out must say so where it is read. A count, so a card shows it at a glance and
 # an automation can require zero; the currencies themselves in an attribute.
 UNVALUED_DESCRIPTION: Final = SensorEntityDescription(
@@ -29,8 +30,29 @@ UNVALUED_DESCRIPTION: Final = SensorEntityDescription(
 )
 
 
-class WhiteBitSensor(WhiteBitEntity, SensorEntity):
-    """A WhiteBIT sensor whose unit is a currency."""
+class CurrencyUnitSensor(SensorEntity):
+    """A sensor whose unit is a currency: the entry's and the sub-accounts' alike."""
+
+    def _set_unit(self, unit: str, *, derived: bool) -> None:
+        """Set the unit, and what follows from it: device class and display precision.
+
+        Only a derived figure (a value: amount times price) gets a display precision. A
+        balance is shown with its own digits, which WhiteBIT keeps within the currency's
+        precision (its /public/assets): a fixed precision would only add zeros, and show a
+        zero balance as 0.00000000.
+        """
+        self._attr_native_unit_of_measurement = unit
+        # Monetary only for real currencies (ISO 4217, as Home Assistant lists them): its
+        # frontend formats the unit as money, which it cannot do for BTC or USDT.
+        self._attr_device_class = SensorDeviceClass.MONETARY if unit in ACTIVE_CURRENCIES else None
+        if derived:
+            self._attr_suggested_display_precision = (
+                FIAT_PRECISION if unit in FIAT_LIKE_TICKERS else CRYPTO_PRECISION
+            )
+
+
+class WhiteBitSensor(WhiteBitEntity, CurrencyUnitSensor):
+    """A WhiteBIT sensor of the entry's own whose unit is a currency."""
 
     # A value's currency, which its entity ID carries (and its name does not: the unit says it,
     # and the device page has no room for "Portfolio value (USDT)" next to its state).
@@ -49,23 +71,6 @@ class WhiteBitSensor(WhiteBitEntity, SensorEntity):
         if name is None or self._id_currency is None:
             return name
         return f"{name} {self._id_currency}"
-
-    def _set_unit(self, unit: str, *, derived: bool) -> None:
-        """Set the unit, and what follows from it: device class and display precision.
-
-        Only a derived figure (a value: amount times price) gets a display precision. A
-        balance is shown with its own digits, which WhiteBIT keeps within the currency's
-        precision (its /public/assets): a fixed precision would only add zeros, and show a
-        zero balance as 0.00000000.
-        """
-        self._attr_native_unit_of_measurement = unit
-        # Monetary only for real currencies (ISO 4217, as Home Assistant lists them): its
-        # frontend formats the unit as money, which it cannot do for BTC or USDT.
-        self._attr_device_class = SensorDeviceClass.MONETARY if unit in ACTIVE_CURRENCIES else None
-        if derived:
-            self._attr_suggested_display_precision = (
-                FIAT_PRECISION if unit in FIAT_LIKE_TICKERS else CRYPTO_PRECISION
-            )
 
 
 def _quote(coordinator: WhiteBitCoordinator) -> str:

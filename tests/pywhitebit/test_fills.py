@@ -49,6 +49,20 @@ def test_the_documented_update_is_one_fill() -> None:
     assert state.take() == Fills(())
 
 
+def test_a_perpetual_fill_without_a_fee_asset_is_charged_in_usdt() -> None:
+    """The stream names no fee asset: the fee is in the market's money, USDT for BTC_PERP.
+
+    Before, the fee currency was the market's second half, "PERP", which is no currency.
+    """
+    state = FillsState()
+    state.update([_record(1, market="BTC_PERP"), _record(2, market="ETH_USDC")])
+    fills = state.take().fills
+    assert [(fill.market, fill.fee_currency) for fill in fills] == [
+        ("BTC_PERP", "USDT"),
+        ("ETH_USDC", "USDC"),
+    ]
+
+
 def test_repeats_are_delivered_once_and_a_flood_is_counted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -17,6 +17,7 @@ from typing import Final
 from .amounts import InvalidAmountError, parse_amount
 from .errors import WhiteBitResponseError
 from .models import Balances
+from .parse import is_record_id
 from .text import is_currency, safe_text
 
 FLEX_PATH: Final = "/api/v4/main-account/smart-flex/investments"
@@ -28,8 +29,6 @@ MAX_PAGES: Final = 10
 # 217 and 266): a page of 100 is 55 KB at most. 512 KiB leaves ten times that, and bounds what
 # a hostile page costs to parse (2 million bare zeros in 4 MiB took 5 s and 160 MB a page).
 MAX_PAGE_BYTES: Final = 512 * 1024
-# WhiteBIT's ids are UUIDs, with a prefix for flex ("inv_…"): 128 characters is far beyond.
-_MAX_ID: Final = 128
 # Digits enough to add MAX_PAGES * PAGE amounts of up to 80 digits each exactly.
 _SUM_DIGITS: Final = 100
 
@@ -110,15 +109,10 @@ def _records(data: object, key: str) -> list[Record]:
     if len(records) > PAGE:
         msg = f"WhiteBIT sent {len(records)} investments on a page of {PAGE}: not read"
         raise WhiteBitResponseError(msg)
-    if not all(isinstance(record, dict) and _usable_id(record.get("id")) for record in records):
+    if not all(isinstance(record, dict) and is_record_id(record.get("id")) for record in records):
         msg = "WhiteBIT's investments answer holds a record that is not an investment with an id"
         raise WhiteBitResponseError(msg)
     return records
-
-
-def _usable_id(value: object) -> bool:
-    # WhiteBIT documents strings; an integer id is taken too. Not a bool: True is not an id.
-    return (isinstance(value, str) and 0 < len(value) <= _MAX_ID) or type(value) is int
 
 
 def _active(status: object) -> bool:

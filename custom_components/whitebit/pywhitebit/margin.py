@@ -16,6 +16,7 @@ from typing import Final
 
 from .amounts import InvalidAmountError, number_amount, signed_number_amount
 from .errors import WhiteBitResponseError
+from .parse import get_field
 from .text import is_currency
 
 # WhiteBIT lists a few hundred collateral markets and a position per market and side; ten
@@ -117,7 +118,7 @@ def position_key(market: str, side: str) -> str:
 
 
 def market_money(market: str) -> str:
-    """The currency a collateral market's PnL, margin and prices are in: its money side."""
+    """The currency a market's PnL, margin, prices and fees are in: its money side."""
     quote = market.partition("_")[2]
     return COLLATERAL_MONEY if quote == PERPETUAL else quote
 
@@ -128,14 +129,6 @@ def is_market(name: object) -> bool:
         return False
     base, _, quote = name.partition("_")
     return is_currency(base) and is_currency(quote) and "_" not in quote
-
-
-def _get(entry: Mapping[str, object], *names: str) -> object:
-    """The first of `names` the entry has; raises for none (a missing figure)."""
-    for name in names:
-        if name in entry:
-            return entry[name]
-    raise InvalidAmountError
 
 
 def _optional_price(value: object) -> Decimal | None:
@@ -168,17 +161,17 @@ def _read_position(entry: Mapping[str, object], market: str, side: str) -> Posit
     REST's `pnl` is the realized part and `unrealizedPnl` the floating one; the stream's `pnl`
     is the floating one. Position.pnl is the floating one either way.
     """
-    pnl = entry["unrealizedPnl"] if "unrealizedPnl" in entry else _get(entry, "pnl")
+    pnl = entry["unrealizedPnl"] if "unrealizedPnl" in entry else get_field(entry, "pnl")
     return Position(
         market=market,
         side=side,
-        amount=signed_number_amount(_get(entry, "amount")),
-        base_price=number_amount(_get(entry, "base_price", "basePrice")),
+        amount=signed_number_amount(get_field(entry, "amount")),
+        base_price=number_amount(get_field(entry, "base_price", "basePrice")),
         pnl=signed_number_amount(pnl),
-        liquidation_price=_optional_price(_get(entry, "liq_price", "liquidationPrice")),
-        liquidation_stage=_stage(_get(entry, "liq_stage", "liquidationState")),
-        margin=number_amount(_get(entry, "margin")),
-        free_margin=signed_number_amount(_get(entry, "free_margin", "freeMargin")),
+        liquidation_price=_optional_price(get_field(entry, "liq_price", "liquidationPrice")),
+        liquidation_stage=_stage(get_field(entry, "liq_stage", "liquidationState")),
+        margin=number_amount(get_field(entry, "margin")),
+        free_margin=signed_number_amount(get_field(entry, "free_margin", "freeMargin")),
     )
 
 
@@ -236,13 +229,13 @@ def parse_summary(data: object) -> CollateralSummary:
         raise WhiteBitResponseError(msg)
     try:
         summary = CollateralSummary(
-            equity=signed_number_amount(_get(data, "equity")),
-            margin=number_amount(_get(data, "margin")),
-            free_margin=signed_number_amount(_get(data, "freeMargin")),
-            unrealized_funding=signed_number_amount(_get(data, "unrealizedFunding")),
-            pnl=signed_number_amount(_get(data, "pnl")),
-            leverage=number_amount(_get(data, "leverage")),
-            margin_fraction=number_amount(_get(data, "marginFraction")),
+            equity=signed_number_amount(get_field(data, "equity")),
+            margin=number_amount(get_field(data, "margin")),
+            free_margin=signed_number_amount(get_field(data, "freeMargin")),
+            unrealized_funding=signed_number_amount(get_field(data, "unrealizedFunding")),
+            pnl=signed_number_amount(get_field(data, "pnl")),
+            leverage=number_amount(get_field(data, "leverage")),
+            margin_fraction=number_amount(get_field(data, "marginFraction")),
         )
     except InvalidAmountError as err:
         msg = "WhiteBIT's collateral summary has a figure that is not an amount"

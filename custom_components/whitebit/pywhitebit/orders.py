@@ -16,7 +16,8 @@ from typing import Final
 
 from .amounts import InvalidAmountError, number_amount
 from .errors import WhiteBitResponseError
-from .margin import is_market
+from .margin import is_market, market_money
+from .parse import get_field
 from .text import is_currency, safe_text
 
 ORDER_HISTORY_PATH: Final = "/api/v4/trade-account/order/history"
@@ -79,13 +80,6 @@ def read_time(value: object) -> float | None:
     return seconds if 0 <= seconds < _MAX_TIME else None
 
 
-def _get(record: Mapping[str, object], *names: str) -> object:
-    for name in names:
-        if name in record:
-            return record[name]
-    raise InvalidAmountError
-
-
 def read_fill(record: Mapping[str, object], market: object = None) -> Fill | None:
     """One executed order in either spelling; None when nothing of it executed.
 
@@ -97,25 +91,26 @@ def read_fill(record: Mapping[str, object], market: object = None) -> Fill | Non
     side = _SIDES.get(raw_side) if type(raw_side) in {int, str} else None
     if oid is None or not is_market(market) or side is None or not isinstance(market, str):
         raise InvalidAmountError
-    executed = number_amount(_get(record, "deal_stock", "dealStock"))
+    executed = number_amount(get_field(record, "deal_stock", "dealStock"))
     if not executed:
         return None
     status, left = record.get("status"), record.get("left")
     done = status == "FILLED" or (status is None and left is not None and not number_amount(left))
     fee_currency = record.get("fee_asset", record.get("feeAsset"))
     if fee_currency is None:
-        fee_currency = market.partition("_")[2]  # the stream's fee is "in money"
+        # The stream's fee is "in money": a perpetual market's (BTC_PERP) is USDT, not "PERP".
+        fee_currency = market_money(market)
     client_id = record.get("client_order_id", record.get("clientOrderId"))
     return Fill(
         order_id=oid,
         market=market,
         side=side,
         kind=FILLED if done else PARTIALLY_FILLED,
-        amount=number_amount(_get(record, "amount")),
-        price=number_amount(_get(record, "price")),
+        amount=number_amount(get_field(record, "amount")),
+        price=number_amount(get_field(record, "price")),
         executed=executed,
-        executed_money=number_amount(_get(record, "deal_money", "dealMoney")),
-        fee=number_amount(_get(record, "deal_fee", "dealFee")),
+        executed_money=number_amount(get_field(record, "deal_money", "dealMoney")),
+        fee=number_amount(get_field(record, "deal_fee", "dealFee")),
         fee_currency=fee_currency
         if isinstance(fee_currency, str) and is_currency(fee_currency)
         else None,
@@ -135,28 +130,49 @@ class FillHistory:
     truncated: bool = False
 
 
-class OrderHistory:
-    """The order history read so far, page by page, each order once, by its id.
+class HistoryPages:
+    """A history read page by page back to `since`, newest first: what ends the read.
 
     The first page is always read; the next one only while the last was full, every record on
-    it finished after `since` (so older ones may follow that were not seen), and it brought
-    an order not seen already. With `since` None (a first start) one page is enough: nothing
-    older is reported anyway.
+    it was after `since` (so older ones may follow that were not seen), and it brought a record
+    not seen already. With `since` None (a first start) one page is enough: nothing older is
+    reported anyway. Past MAX_PAGES the read ends, `truncated`.
     """
 
     def __init__(self, since: float | None) -> None:
         """Read back to `since` (a Unix time), or one page."""
         self._since = since
-        self._fills: list[Fill] = []
-        self._markets: set[str] = set()
-        self._seen: set[int] = set()
         self._invalid = 0
         self._pages = 0
         self._truncated = False
 
     def params(self) -> dict[str, object]:
-        """The next page's request: every market, PAGE records from where we are."""
+        """The next page's request: PAGE records from where we are."""
         return {"limit": PAGE, "offset": self._pages * PAGE}
+
+    def _older(self, when: float | None) -> bool:
+        """Whether a record of `when` may be one the read before this reached (or no time)."""
+        return when is None or (self._since is not None and when <= self._since)
+
+    def _read(self, count: int, *, new: bool, older: bool) -> bool:
+        """A page of `count` records was read: whether the next one should be asked for."""
+        self._pages += 1
+        more = count >= PAGE and new and not older and self._since is not None
+        if more and self._pages >= MAX_PAGES:
+            self._truncated = True
+            return False
+        return more
+
+
+class OrderHistory(HistoryPages):
+    """The order history read so far, page by page, each order once, by its id."""
+
+    def __init__(self, since: float | None) -> None:
+        """Read back to `since` (a Unix time of finishing), or one page."""
+        super().__init__(since)
+        self._fills: list[Fill] = []
+        self._markets: set[str] = set()
+        self._seen: set[int] = set()
 
     def add(self, data: object) -> bool:
         """Read one page; return whether the next one should be asked for."""
@@ -174,8 +190,7 @@ class OrderHistory:
                     continue
                 self._seen.add(oid)
                 new = True
-                when = read_time(record.get("ftime", record.get("ctime")))
-                older = older or when is None or (self._since is not None and when <= self._since)
+                older = older or self._older(read_time(record.get("ftime", record.get("ctime"))))
                 try:
                     fill = read_fill(record, market)
                 except InvalidAmountError:
@@ -183,13 +198,7 @@ class OrderHistory:
                     continue
                 if fill is not None:
                     self._fills.append(fill)
-        self._pages += 1
-        full = sum(len(records) for _, records in groups) >= PAGE
-        more = full and new and not older and self._since is not None
-        if more and self._pages >= MAX_PAGES:
-            self._truncated = True
-            return False
-        return more
+        return self._read(sum(len(records) for _, records in groups), new=new, older=older)
 
     def result(self) -> FillHistory:
         """Everything read."""

@@ -4,7 +4,7 @@ Nothing here trusts the data: a currency name that cannot be one is dropped, one
 takes down only its own currency.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 import re
 from types import MappingProxyType
@@ -22,6 +22,9 @@ _TOKEN: Final = re.compile(r"[!-~]{1,1024}")
 # currencies read, reported and valued on every poll.
 MAX_CURRENCIES: Final = 10_000
 MAX_MARKETS: Final = 10_000
+# A record's id (Earn investments, transfers): WhiteBIT's are UUIDs, with a prefix for flex
+# investments ("inv_…"); 128 characters is far beyond.
+MAX_RECORD_ID: Final = 128
 
 
 def _entries(data: object, what: str, bound: int) -> dict[str, object]:
@@ -52,16 +55,30 @@ def parse_balances[T](data: object, read: Callable[[object], T]) -> Balances[T]:
     return Balances(MappingProxyType(amounts), frozenset(invalid), frozenset(rejected))
 
 
-def _field(entry: object, name: str) -> object:
-    """A field of a balance entry; raises for an entry that is not an object or lacks it."""
-    if not isinstance(entry, dict) or name not in entry:
-        raise InvalidAmountError
-    return entry[name]
+def get_field(entry: object, *names: str) -> object:
+    """The first of `names` a record has (WhiteBIT spells some twice: `deal_stock`, `dealStock`).
+
+    Raises InvalidAmountError for a record that is not an object or has none of them: a
+    missing figure spoils its record, as a wrong one does.
+    """
+    if isinstance(entry, Mapping):
+        for name in names:
+            if name in entry:
+                return entry[name]
+    raise InvalidAmountError
+
+
+def is_record_id(value: object) -> bool:
+    """Whether `value` can be a record's id: a string of MAX_RECORD_ID at most, or an integer.
+
+    WhiteBIT documents strings (UUIDs); an integer is taken too. Not a bool: True is no id.
+    """
+    return (isinstance(value, str) and 0 < len(value) <= MAX_RECORD_ID) or type(value) is int
 
 
 def parse_main_balances(data: object) -> Balances[Decimal]:
     """Parse the main-account answer: `{"BTC": {"main_balance": "0.5"}, ...}`."""
-    return parse_balances(data, lambda entry: parse_amount(_field(entry, "main_balance")))
+    return parse_balances(data, lambda entry: parse_amount(get_field(entry, "main_balance")))
 
 
 def parse_trade_balances(data: object) -> Balances[TradeBalance]:
@@ -69,8 +86,8 @@ def parse_trade_balances(data: object) -> Balances[TradeBalance]:
     return parse_balances(
         data,
         lambda entry: TradeBalance(
-            available=parse_amount(_field(entry, "available")),
-            freeze=parse_amount(_field(entry, "freeze")),
+            available=parse_amount(get_field(entry, "available")),
+            freeze=parse_amount(get_field(entry, "freeze")),
         ),
     )
 

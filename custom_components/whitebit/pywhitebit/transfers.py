@@ -14,7 +14,8 @@ from typing import Final
 
 from .amounts import InvalidAmountError, number_amount
 from .errors import WhiteBitResponseError
-from .orders import MAX_PAGES, PAGE, read_time
+from .orders import PAGE, HistoryPages, read_time
+from .parse import MAX_RECORD_ID, is_record_id
 from .text import is_currency, safe_text
 
 TRANSFER_HISTORY_PATH: Final = "/api/v4/main-account/history"
@@ -29,7 +30,6 @@ STAGES: Final = (PENDING, COMPLETED, FAILED)
 _KINDS: Final[dict[object, str]] = {1: DEPOSIT, 2: WITHDRAWAL}
 _COMPLETED: Final = {DEPOSIT: frozenset({3, 7}), WITHDRAWAL: frozenset({3, 7, 18})}
 _FAILED: Final = {DEPOSIT: frozenset({4, 9, 22}), WITHDRAWAL: frozenset({4})}
-_MAX_ID: Final = 128
 _MAX_HASH: Final = 128
 _MAX_NETWORK: Final = 32
 
@@ -68,8 +68,8 @@ def _record_id(record: dict[str, object]) -> str | None:
     """WhiteBIT's transaction id (a UUID), else its unique_id; None when it has neither."""
     for name in ("transaction_id", "unique_id"):
         value = record.get(name)
-        if (isinstance(value, str) and 0 < len(value) <= _MAX_ID) or type(value) is int:
-            return safe_text(str(value), _MAX_ID)
+        if is_record_id(value):
+            return safe_text(str(value), MAX_RECORD_ID)
     return None
 
 
@@ -99,21 +99,14 @@ def read_transfer(record: dict[str, object]) -> Transfer:
     )
 
 
-class Transfers:
+class Transfers(HistoryPages):
     """The history read so far, page by page, each record once (as OrderHistory reads)."""
 
     def __init__(self, since: float | None) -> None:
         """Read back to `since` (a Unix time of creation), or one page."""
-        self._since = since
+        super().__init__(since)
         self._transfers: list[Transfer] = []
         self._seen: set[str] = set()
-        self._invalid = 0
-        self._pages = 0
-        self._truncated = False
-
-    def params(self) -> dict[str, object]:
-        """The next page's request: deposits and withdrawals, PAGE records from where we are."""
-        return {"limit": PAGE, "offset": self._pages * PAGE}
 
     def add(self, data: object) -> bool:
         """Read one page; return whether the next one should be asked for."""
@@ -135,15 +128,9 @@ class Transfers:
                 continue
             self._seen.add(transfer.key)
             new = True
-            when = transfer.created
-            older = older or when is None or (self._since is not None and when <= self._since)
+            older = older or self._older(transfer.created)
             self._transfers.append(transfer)
-        self._pages += 1
-        more = len(records) >= PAGE and new and not older and self._since is not None
-        if more and self._pages >= MAX_PAGES:
-            self._truncated = True
-            return False
-        return more
+        return self._read(len(records), new=new, older=older)
 
     def result(self) -> TransferHistory:
         """Everything read."""
