@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from decimal import Decimal
 import json
+import logging
 from typing import TYPE_CHECKING, Any, override
 from unittest.mock import AsyncMock, MagicMock, PropertyMock, patch
 
@@ -22,7 +23,7 @@ from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL, Platform
 from homeassistant.core import State
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, frame
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, load_fixture
 from pytest_homeassistant_custom_component.syrupy import (
@@ -129,13 +130,37 @@ def no_secret_in_logs(caplog: pytest.LogCaptureFixture) -> Generator[None]:
     """Fail any test that lets a secret reach a log line, at any level, tracebacks included."""
     caplog.set_level("DEBUG")
     yield
-    for record in caplog.records:
+    for record in every_record(caplog):
         text = record.getMessage() + (record.exc_text or "")
         if record.exc_info and record.exc_info[1] is not None:
             text += repr(record.exc_info[1])
         for secret in TEST_SECRETS:
             assert secret not in text, f"secret in log line: {record.getMessage()[:200]}"
     assert not any(secret in caplog.text for secret in TEST_SECRETS)
+
+
+def every_record(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """The test's log records of every phase: `caplog.records` in a teardown has only its own."""
+    return [*caplog.get_records("setup"), *caplog.get_records("call"), *caplog.records]
+
+
+@pytest.fixture(autouse=True)
+def no_deprecated_calls(caplog: pytest.LogCaptureFixture) -> Generator[None]:
+    """Fail any test in which Home Assistant reports this integration's use of a deprecated API.
+
+    Such a report is only a warning today and an error at the release it names: caught here,
+    on the newest release the suite runs, before a user's Home Assistant refuses it. Home
+    Assistant reports each call site once per process: forgotten here, so every test sees its own.
+    """
+    frame._REPORTED_INTEGRATIONS.clear()
+    yield
+    reports = [
+        record.getMessage()[:300]
+        for record in every_record(caplog)
+        if record.name == "homeassistant.helpers.frame"
+        and "custom integration 'whitebit'" in record.getMessage()
+    ]
+    assert not reports, reports
 
 
 @pytest.fixture(autouse=True)

@@ -263,7 +263,7 @@ def sync_devices(
         # Cut off the list, it may exist still; listed (blocked) or not listed at all, it goes.
         if data is not None and data.truncated and sub_id not in data.listed:
             continue
-        registry.async_update_device(device.id, remove_config_entry_id=entry_id)
+        registry.async_remove_device(device.id)
         removed.add(sub_id)
     if data is None or not data.accounts:
         return removed
