@@ -483,6 +483,15 @@ async def test_a_closed_positions_kept_device_can_be_deleted(
     for kept in (account, f"{account} collateral", f"{account} ETH/USDT long"):
         assert not await _remove_device(hass, ws_client, devices[kept].id, entry.entry_id)
     closed = devices[f"{account} BTC/USDT long"].id
+    # While positions cannot be read, not even a closed one's device: it may have reopened.
+    mock_whitebit_client.open_positions.side_effect = WhiteBitPermissionError("no")
+    await tick(hass, freezer, INTERVAL)
+    # A new connection after each jump of the frozen clock, which times the old one out.
+    ws_client = await hass_ws_client(hass)
+    assert not await _remove_device(hass, ws_client, closed, entry.entry_id)
+    mock_whitebit_client.open_positions.side_effect = None
+    await tick(hass, freezer, INTERVAL)
+    ws_client = await hass_ws_client(hass)
     assert await _remove_device(hass, ws_client, closed, entry.entry_id)
     assert f"{account} BTC/USDT long" not in _devices(hass, entry)
     assert er.async_get(hass).async_get(f"{BTC_LONG}_pnl") is None
