@@ -7,7 +7,10 @@ written once per event, and log lines.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 from unittest.mock import patch
 
@@ -23,7 +26,7 @@ from custom_components.whitebit import events_data
 from custom_components.whitebit.const import CONF_ACCOUNTS, DOMAIN
 from custom_components.whitebit.identity import entry_unique_id
 from custom_components.whitebit.pywhitebit import WhiteBitPermissionError
-from simulator import DEMO_KEY, MAIN_BALANCE_PATH, TRADE_BALANCE_PATH
+from simulator import DEMO_KEY, MAIN_BALANCE_PATH, TRADE_BALANCE_PATH, Fault
 from simulator.orders import OPEN_ORDERS_PATH, ORDER_HISTORY_PATH, TRANSFER_HISTORY_PATH
 
 from .common import error_lines, warning_lines
@@ -393,3 +396,127 @@ async def test_a_clock_that_does_not_move_does_not_hold_events_back(
     assert state.attributes["market"] == "ETH_USDT"
     assert not isinstance(first, str)
     assert not isinstance(second, str)
+
+
+USDT_MAIN = "sensor.whitebit_127_0_0_1_usdt_main"
+HISTORY_500 = Fault(
+    status=HTTPStatus.INTERNAL_SERVER_ERROR, body="<html>oops", path=ORDER_HISTORY_PATH
+)
+
+
+def _fault_history(
+    simulator: WhiteBitSimulator, entry: MockConfigEntry
+) -> AbstractContextManager[Any]:
+    """The order history answers 500 with HTML to the next two polls."""
+    del entry
+    simulator.inject(HISTORY_500, HISTORY_500)
+    return nullcontext()
+
+
+def _break_history(
+    simulator: WhiteBitSimulator, entry: MockConfigEntry
+) -> AbstractContextManager[Any]:
+    """Reading the order history raises what no client error is: a bug, until the patch ends."""
+    del simulator
+    client = entry.runtime_data.client
+    return patch.object(client, "executed_orders", side_effect=ValueError("a bug"))
+
+
+@pytest.mark.parametrize("fault", [_fault_history, _break_history], ids=["http_500", "bug"])
+async def test_a_failing_events_poll_leaves_the_balances_alone(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    full_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    fault: Callable[[WhiteBitSimulator, MockConfigEntry], AbstractContextManager[Any]],
+) -> None:
+    """The balances show each poll's figure; the history's failure is said once, then its end.
+
+    A fill made while the history failed fires once when it can be read again: none is lost.
+    """
+    account = simulator.accounts[DEMO_KEY]
+    await _setup(hass, full_config_entry, ["main", "trade"])
+    fills = watch(hass, FILLED)
+    caplog.clear()
+    with fault(simulator, full_config_entry):
+        account.orders.fill(BUY)
+        for figure in ("1001", "1002"):
+            account.balances["USDT"] = figure
+            await _poll(hass, full_config_entry)
+            state = hass.states.get(USDT_MAIN)
+            assert state is not None
+            assert state.state == figure
+    said = [
+        line
+        for line in (*warning_lines(caplog), *error_lines(caplog))
+        if "order history could not be read" in line
+    ]
+    assert len(said) == 1
+    assert fills == []
+    await _poll(hass, full_config_entry)
+    await _poll(hass, full_config_entry)
+    assert "WhiteBIT's order history can be read again" in caplog.text
+    assert len(fills) == 1
+
+
+def _gate(entry: MockConfigEntry) -> tuple[asyncio.Event, AbstractContextManager[Any]]:
+    """The order history answers only once the returned event is set."""
+    client = entry.runtime_data.client
+    read, gate = client.executed_orders, asyncio.Event()
+
+    async def held(since: float | None) -> Any:
+        await gate.wait()
+        return await read(since)
+
+    return gate, patch.object(client, "executed_orders", side_effect=held)
+
+
+async def test_the_balances_do_not_wait_for_the_events_poll(
+    hass: HomeAssistant, simulator: WhiteBitSimulator, full_config_entry: MockConfigEntry
+) -> None:
+    """A slow order history holds no balance back; polls meanwhile leave the read in flight be.
+
+    When it answers, its fill fires once.
+    """
+    account = simulator.accounts[DEMO_KEY]
+    await _setup(hass, full_config_entry, ["main", "trade"])
+    fills = watch(hass, FILLED)
+    coordinator = full_config_entry.runtime_data
+    gate, held = _gate(full_config_entry)
+    with held as history:
+        account.orders.fill(BUY)
+        for figure in ("1001", "1002"):
+            account.balances["USDT"] = figure
+            # Not _poll: waiting for Home Assistant to settle would wait for the history.
+            async with asyncio.timeout(2):
+                await coordinator.async_refresh()
+            state = hass.states.get(USDT_MAIN)
+            assert state is not None
+            assert state.state == figure
+        assert history.call_count == 1
+        assert fills == []
+        gate.set()
+        await hass.async_block_till_done()
+    assert len(fills) == 1
+    await _poll(hass, full_config_entry)
+    assert len(fills) == 1
+
+
+async def test_an_unload_ends_the_events_poll_in_flight_and_loses_nothing(
+    hass: HomeAssistant, simulator: WhiteBitSimulator, full_config_entry: MockConfigEntry
+) -> None:
+    """Unloaded while the history is on its way: at once, and the fill fires after the setup."""
+    await _setup(hass, full_config_entry, ["trade"])
+    fills = watch(hass, FILLED)
+    gate, held = _gate(full_config_entry)
+    with held:
+        simulator.accounts[DEMO_KEY].orders.fill(BUY)
+        async with asyncio.timeout(2):
+            await full_config_entry.runtime_data.async_refresh()
+            assert await hass.config_entries.async_unload(full_config_entry.entry_id)
+    assert fills == []
+    assert not gate.is_set()
+    assert await hass.config_entries.async_setup(full_config_entry.entry_id)
+    await hass.async_block_till_done()
+    await _poll(hass, full_config_entry)
+    assert len(fills) == 1

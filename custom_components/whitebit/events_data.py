@@ -215,7 +215,9 @@ class TradeEvents:
     async def async_poll(self, client: WhiteBitClient) -> None:
         """Read the order history, open orders' markets and the transfers; fire what is new.
 
-        A read that fails is said once and tried again next poll: it never fails the balances.
+        Raises nothing: a read that fails, for whatever reason, is said once (and its recovery)
+        and tried again next poll, from the same cursor. The coordinator runs this apart from
+        the balances, after them, one at a time.
         """
         if self.fills:
             await self._read(ORDERS, lambda: self._poll_orders(client))
@@ -236,6 +238,17 @@ class TradeEvents:
                     "the key may not read it" if isinstance(err, WhiteBitPermissionError) else err
                 )
                 LOGGER.warning("WhiteBIT's %s could not be read: %s", what, reason)
+            self._failing.add(what)
+            return
+        except Exception as err:  # noqa: BLE001 - a bug here must not end the events for good
+            # What was taken before it stays taken, and the cursor did not move past the rest:
+            # the next poll reads them again, and fires only those that did not fire.
+            if what not in self._failing:
+                LOGGER.error(
+                    "WhiteBIT's %s could not be read: unexpected error; tried again every poll",
+                    what,
+                    exc_info=err,
+                )
             self._failing.add(what)
             return
         if what in self._failing:
