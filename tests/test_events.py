@@ -10,17 +10,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from datetime import timedelta
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
-from unittest.mock import patch
+from typing import TYPE_CHECKING, Any, cast
+from unittest.mock import MagicMock, patch
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, storage
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.whitebit import events_data
 from custom_components.whitebit.const import CONF_ACCOUNTS, DOMAIN
@@ -32,6 +33,8 @@ from simulator.orders import OPEN_ORDERS_PATH, ORDER_HISTORY_PATH, TRANSFER_HIST
 from .common import error_lines, warning_lines
 
 if TYPE_CHECKING:
+    from freezegun.api import FrozenDateTimeFactory
+
     from simulator import WhiteBitSimulator
 
 pytestmark = pytest.mark.events
@@ -520,3 +523,46 @@ async def test_an_unload_ends_the_events_poll_in_flight_and_loses_nothing(
     await hass.async_block_till_done()
     await _poll(hass, full_config_entry)
     assert len(fills) == 1
+
+
+def _cursor_writes(entry: MockConfigEntry) -> int:
+    """How many times the entry's cursor reached storage (hass_storage mocks the disk)."""
+    key = f"{DOMAIN}.{entry.entry_id}.events"
+    writes = cast("MagicMock", storage.Store._async_write_data)
+    return sum(1 for call in writes.call_args_list if call.args[0].key == key)
+
+
+async def _poll_and_settle(
+    hass: HomeAssistant, entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """A poll, then time past the cursor's delayed write."""
+    await _poll(hass, entry)
+    freezer.tick(timedelta(seconds=events_data.SAVE_DELAY * 2))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+async def test_the_cursor_is_written_only_when_it_changed(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    full_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Polls that bring nothing new write nothing; a new fill, one write holding it."""
+    orders = simulator.accounts[DEMO_KEY].orders
+    orders.fill(BUY)
+    orders.transfer(1, {"ticker": "USDT", "amount": "100"})
+    await _setup(hass, full_config_entry, ["main", "trade"])
+    await _poll_and_settle(hass, full_config_entry, freezer)
+    before = _cursor_writes(full_config_entry)
+    assert before == 1  # the first start learnt what was there
+    for _ in range(3):
+        await _poll_and_settle(hass, full_config_entry, freezer)
+    assert _cursor_writes(full_config_entry) == before
+    orders.fill(BUY)
+    await _poll_and_settle(hass, full_config_entry, freezer)
+    await _poll_and_settle(hass, full_config_entry, freezer)
+    assert _cursor_writes(full_config_entry) == before + 1
+    stored = hass_storage[f"{DOMAIN}.{full_config_entry.entry_id}.events"]["data"]
+    assert len(stored["fired"]["items"]) == 2
