@@ -7,28 +7,34 @@ written once per event, and log lines.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-from unittest.mock import patch
+from contextlib import AbstractContextManager, nullcontext
+from datetime import timedelta
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, cast
+from unittest.mock import MagicMock, patch
 
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, storage
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.whitebit import events_data
 from custom_components.whitebit.const import CONF_ACCOUNTS, DOMAIN
 from custom_components.whitebit.identity import entry_unique_id
 from custom_components.whitebit.pywhitebit import WhiteBitPermissionError
-from simulator import DEMO_KEY, MAIN_BALANCE_PATH, TRADE_BALANCE_PATH
+from simulator import DEMO_KEY, MAIN_BALANCE_PATH, TRADE_BALANCE_PATH, Fault
 from simulator.orders import OPEN_ORDERS_PATH, ORDER_HISTORY_PATH, TRANSFER_HISTORY_PATH
 
 from .common import error_lines, warning_lines
 
 if TYPE_CHECKING:
+    from freezegun.api import FrozenDateTimeFactory
+
     from simulator import WhiteBitSimulator
 
 pytestmark = pytest.mark.events
@@ -393,3 +399,170 @@ async def test_a_clock_that_does_not_move_does_not_hold_events_back(
     assert state.attributes["market"] == "ETH_USDT"
     assert not isinstance(first, str)
     assert not isinstance(second, str)
+
+
+USDT_MAIN = "sensor.whitebit_127_0_0_1_usdt_main"
+HISTORY_500 = Fault(
+    status=HTTPStatus.INTERNAL_SERVER_ERROR, body="<html>oops", path=ORDER_HISTORY_PATH
+)
+
+
+def _fault_history(
+    simulator: WhiteBitSimulator, entry: MockConfigEntry
+) -> AbstractContextManager[Any]:
+    """The order history answers 500 with HTML to the next two polls."""
+    del entry
+    simulator.inject(HISTORY_500, HISTORY_500)
+    return nullcontext()
+
+
+def _break_history(
+    simulator: WhiteBitSimulator, entry: MockConfigEntry
+) -> AbstractContextManager[Any]:
+    """Reading the order history raises what no client error is: a bug, until the patch ends."""
+    del simulator
+    client = entry.runtime_data.client
+    return patch.object(client, "executed_orders", side_effect=ValueError("a bug"))
+
+
+@pytest.mark.parametrize("fault", [_fault_history, _break_history], ids=["http_500", "bug"])
+async def test_a_failing_events_poll_leaves_the_balances_alone(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    full_config_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    fault: Callable[[WhiteBitSimulator, MockConfigEntry], AbstractContextManager[Any]],
+) -> None:
+    """The balances show each poll's figure; the history's failure is said once, then its end.
+
+    A fill made while the history failed fires once when it can be read again: none is lost.
+    """
+    account = simulator.accounts[DEMO_KEY]
+    await _setup(hass, full_config_entry, ["main", "trade"])
+    fills = watch(hass, FILLED)
+    caplog.clear()
+    with fault(simulator, full_config_entry):
+        account.orders.fill(BUY)
+        for figure in ("1001", "1002"):
+            account.balances["USDT"] = figure
+            await _poll(hass, full_config_entry)
+            state = hass.states.get(USDT_MAIN)
+            assert state is not None
+            assert state.state == figure
+    said = [
+        line
+        for line in (*warning_lines(caplog), *error_lines(caplog))
+        if "order history could not be read" in line
+    ]
+    assert len(said) == 1
+    assert fills == []
+    await _poll(hass, full_config_entry)
+    await _poll(hass, full_config_entry)
+    assert "WhiteBIT's order history can be read again" in caplog.text
+    assert len(fills) == 1
+
+
+def _gate(entry: MockConfigEntry) -> tuple[asyncio.Event, AbstractContextManager[Any]]:
+    """The order history answers only once the returned event is set."""
+    client = entry.runtime_data.client
+    read, gate = client.executed_orders, asyncio.Event()
+
+    async def held(since: float | None) -> Any:
+        await gate.wait()
+        return await read(since)
+
+    return gate, patch.object(client, "executed_orders", side_effect=held)
+
+
+async def test_the_balances_do_not_wait_for_the_events_poll(
+    hass: HomeAssistant, simulator: WhiteBitSimulator, full_config_entry: MockConfigEntry
+) -> None:
+    """A slow order history holds no balance back; polls meanwhile leave the read in flight be.
+
+    When it answers, its fill fires once.
+    """
+    account = simulator.accounts[DEMO_KEY]
+    await _setup(hass, full_config_entry, ["main", "trade"])
+    fills = watch(hass, FILLED)
+    coordinator = full_config_entry.runtime_data
+    gate, held = _gate(full_config_entry)
+    with held as history:
+        account.orders.fill(BUY)
+        for figure in ("1001", "1002"):
+            account.balances["USDT"] = figure
+            # Not _poll: waiting for Home Assistant to settle would wait for the history.
+            async with asyncio.timeout(2):
+                await coordinator.async_refresh()
+            state = hass.states.get(USDT_MAIN)
+            assert state is not None
+            assert state.state == figure
+        assert history.call_count == 1
+        assert fills == []
+        gate.set()
+        await hass.async_block_till_done()
+    assert len(fills) == 1
+    await _poll(hass, full_config_entry)
+    assert len(fills) == 1
+
+
+async def test_an_unload_ends_the_events_poll_in_flight_and_loses_nothing(
+    hass: HomeAssistant, simulator: WhiteBitSimulator, full_config_entry: MockConfigEntry
+) -> None:
+    """Unloaded while the history is on its way: at once, and the fill fires after the setup."""
+    await _setup(hass, full_config_entry, ["trade"])
+    fills = watch(hass, FILLED)
+    gate, held = _gate(full_config_entry)
+    with held:
+        simulator.accounts[DEMO_KEY].orders.fill(BUY)
+        async with asyncio.timeout(2):
+            await full_config_entry.runtime_data.async_refresh()
+            assert await hass.config_entries.async_unload(full_config_entry.entry_id)
+    assert fills == []
+    assert not gate.is_set()
+    assert await hass.config_entries.async_setup(full_config_entry.entry_id)
+    await hass.async_block_till_done()
+    await _poll(hass, full_config_entry)
+    assert len(fills) == 1
+
+
+def _cursor_writes(entry: MockConfigEntry) -> int:
+    """How many times the entry's cursor reached storage (hass_storage mocks the disk)."""
+    key = f"{DOMAIN}.{entry.entry_id}.events"
+    writes = cast("MagicMock", storage.Store._async_write_data)
+    return sum(1 for call in writes.call_args_list if call.args[0].key == key)
+
+
+async def _poll_and_settle(
+    hass: HomeAssistant, entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """A poll, then time past the cursor's delayed write."""
+    await _poll(hass, entry)
+    freezer.tick(timedelta(seconds=events_data.SAVE_DELAY * 2))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+async def test_the_cursor_is_written_only_when_it_changed(
+    hass: HomeAssistant,
+    simulator: WhiteBitSimulator,
+    full_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Polls that bring nothing new write nothing; a new fill, one write holding it."""
+    orders = simulator.accounts[DEMO_KEY].orders
+    orders.fill(BUY)
+    orders.transfer(1, {"ticker": "USDT", "amount": "100"})
+    await _setup(hass, full_config_entry, ["main", "trade"])
+    await _poll_and_settle(hass, full_config_entry, freezer)
+    before = _cursor_writes(full_config_entry)
+    assert before == 1  # the first start learnt what was there
+    for _ in range(3):
+        await _poll_and_settle(hass, full_config_entry, freezer)
+    assert _cursor_writes(full_config_entry) == before
+    orders.fill(BUY)
+    await _poll_and_settle(hass, full_config_entry, freezer)
+    await _poll_and_settle(hass, full_config_entry, freezer)
+    assert _cursor_writes(full_config_entry) == before + 1
+    stored = hass_storage[f"{DOMAIN}.{full_config_entry.entry_id}.events"]["data"]
+    assert len(stored["fired"]["items"]) == 2

@@ -5,6 +5,7 @@ coordinator). While WhiteBIT's stream is up, the trade account is the stream's, 
 fetches it only every TRADE_RESYNC_POLLS-th time.
 """
 
+import asyncio
 from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast, override
@@ -105,6 +106,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         self._earn_held = registered_tickers(hass, config_entry.entry_id, ACCOUNT_EARN)
         # Fills, deposits and withdrawals as events: read each poll, fills pushed too.
         self.events = TradeEvents(hass, config_entry.entry_id, self.tracking.accounts)
+        self._events_poll: asyncio.Task[None] | None = None
         # The sub-accounts' own coordinator, when followed; set up by async_setup_entry.
         self.sub_accounts: WhiteBitSubAccountCoordinator | None = None
 
@@ -189,7 +191,7 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
                 translation_domain=DOMAIN, translation_key=f"update_{failure_reason(err)}"
             ) from err
         async_report_clock(self.hass, self.client.base_url, self.client.clock_skew, refused=False)
-        await self.events.async_poll(self.client)
+        self._poll_events()
         if ACCOUNT_EARN in accounts:
             self._report_earn(answers)
         self._main, self._earn = answers.main, answers.earn
@@ -199,6 +201,20 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         if answers.collateral is not None and collateral_version == self._collateral_version:
             self._collateral = answers.collateral
         return self._build()
+
+    def _poll_events(self) -> None:
+        """Read the fills and transfers once this poll's balances are out: they never wait.
+
+        Not eager: the task starts after the balances are published. The events' reads are
+        theirs alone: whatever fails there is said by TradeEvents and tried again next poll,
+        never a failed balance refresh. One at a time: while the last read is still on its way
+        (WhiteBIT slow), this poll leaves it be, and the next one reads on from where it ended.
+        """
+        if self._events_poll is not None and not self._events_poll.done():
+            return
+        self._events_poll = self.config_entry.async_create_task(
+            self.hass, self.events.async_poll(self.client), "events poll", eager_start=False
+        )
 
     def _accounts_to_poll(self) -> frozenset[str]:
         """The tracked accounts, less those the stream keeps current this time."""
@@ -312,6 +328,10 @@ class WhiteBitCoordinator(DataUpdateCoordinator[WhiteBitData]):
         clock issue goes with the last entry on that server only: the others still measure it.
         """
         await super().async_shutdown()
+        if (events_poll := self._events_poll) is not None:
+            # Ended first, so the cursor written next is the last one: nothing fires after it.
+            events_poll.cancel()
+            await asyncio.wait([events_poll])
         await self.events.async_unload()
         entry, url = self.config_entry, self.client.base_url
         async_report_earn(self.hass, entry.entry_id, entry.title, refused=False)

@@ -118,6 +118,9 @@ class TradeEvents:
         self._waiting: dict[str, list[tuple[str, Fill | Transfer]]] = {}
         self._failing: set[str] = set()
         self._warned_dropped = False
+        # Whether the cursor changed since it was last handed to the Store: a poll that brings
+        # nothing new writes nothing.
+        self._dirty = False
 
     async def async_load(self) -> None:
         """Take the cursor back from storage; none is a first start."""
@@ -195,6 +198,7 @@ class TradeEvents:
             if self._fired.stage(fill.key) is not None or self._fired.old(fill.time):
                 continue
             self._fired.put(fill.key, fill.kind, fill.time)
+            self._dirty = True
             if ORDERS in self._known:
                 self._fire(FILL_EVENTS, fill.kind, fill)
         self._save()
@@ -208,6 +212,7 @@ class TradeEvents:
             if before is None and self._stages.old(transfer.created):
                 continue
             self._stages.put(transfer.key, transfer.stage, transfer.created)
+            self._dirty = True
             if TRANSFERS in self._known:
                 self._fire(transfer.kind, transfer.stage, transfer)
         self._save()
@@ -215,7 +220,9 @@ class TradeEvents:
     async def async_poll(self, client: WhiteBitClient) -> None:
         """Read the order history, open orders' markets and the transfers; fire what is new.
 
-        A read that fails is said once and tried again next poll: it never fails the balances.
+        Raises nothing: a read that fails, for whatever reason, is said once (and its recovery)
+        and tried again next poll, from the same cursor. The coordinator runs this apart from
+        the balances, after them, one at a time.
         """
         if self.fills:
             await self._read(ORDERS, lambda: self._poll_orders(client))
@@ -229,13 +236,26 @@ class TradeEvents:
         """One kind's read; its first success is what the next ones are new against."""
         try:
             await read()
-            self._known.add(what)
+            if what not in self._known:
+                self._known.add(what)
+                self._dirty = True
         except WhiteBitError as err:
             if what not in self._failing:
                 reason = (
                     "the key may not read it" if isinstance(err, WhiteBitPermissionError) else err
                 )
                 LOGGER.warning("WhiteBIT's %s could not be read: %s", what, reason)
+            self._failing.add(what)
+            return
+        except Exception as err:  # noqa: BLE001 - a bug here must not end the events for good
+            # What was taken before it stays taken, and the cursor did not move past the rest:
+            # the next poll reads them again, and fires only those that did not fire.
+            if what not in self._failing:
+                LOGGER.error(
+                    "WhiteBIT's %s could not be read: unexpected error; tried again every poll",
+                    what,
+                    exc_info=err,
+                )
             self._failing.add(what)
             return
         if what in self._failing:
@@ -246,9 +266,10 @@ class TradeEvents:
         history = await client.executed_orders(self._orders_since)
         # Newest first from WhiteBIT: fired oldest first.
         self._take_fills(reversed(history.fills))
-        times = [fill.time for fill in history.fills if fill.time is not None]
-        if times:
-            self._orders_since = max([*times, self._orders_since or 0.0])
+        since = _latest(self._orders_since, (fill.time for fill in history.fills))
+        if since != self._orders_since:
+            self._orders_since = since
+            self._dirty = True
         self._follow(history.markets)
 
     async def _poll_open_orders(self, client: WhiteBitClient) -> None:
@@ -259,17 +280,22 @@ class TradeEvents:
         markets = subscribed_markets([*sorted(markets), *self.markets])
         if markets != self.markets:
             self.markets = markets
+            self._dirty = True
             self._subscribe()
 
     async def _poll_transfers(self, client: WhiteBitClient) -> None:
         history = await client.transfers(self._transfers_since)
         self._take_transfers(reversed(history.transfers))
-        times = [t.created for t in history.transfers if t.created is not None]
-        if times:
-            self._transfers_since = max([*times, self._transfers_since or 0.0])
+        since = _latest(self._transfers_since, (t.created for t in history.transfers))
+        if since != self._transfers_since:
+            self._transfers_since = since
+            self._dirty = True
 
     def _save(self) -> None:
-        self._store.async_delay_save(self._data, SAVE_DELAY)
+        """Have the cursor written shortly, if it changed: one write for a burst of changes."""
+        if self._dirty:
+            self._dirty = False
+            self._store.async_delay_save(self._data, SAVE_DELAY)
 
     async def async_unload(self) -> None:
         """Stop the pushes; write the cursor now, so a reload reads what this one fired."""
@@ -277,3 +303,8 @@ class TradeEvents:
             self._unsubscribe()
             self._unsubscribe = None
         await self._store.async_save(self._data())
+
+
+def _latest(since: float | None, times: Iterable[float | None]) -> float | None:
+    """Where the next read of a history starts: the latest time it brought, or `since`."""
+    return max((time for time in (since, *times) if time is not None), default=None)
