@@ -21,6 +21,8 @@ from .entity import account_device
 # Device translation keys: `position_long` / `position_short` ("{title} {market} long").
 POSITION_DEVICE_KEY: Final = "position"
 COLLATERAL_DEVICE_KEY: Final = "collateral"
+# Whether this Home Assistant links a device to its parent by registry ID (2026.10 on).
+_LINK_BY_ID: Final = "via_device_id" in DeviceInfo.__optional_keys__
 
 
 def _identifier(entry_id: str, what: str) -> tuple[str, str]:
@@ -53,12 +55,9 @@ def _via_account(hass: HomeAssistant, coordinator: WhiteBitCoordinator) -> Devic
     parent = dr.async_get(hass).async_get_or_create(
         config_entry_id=coordinator.config_entry.entry_id, **account_device(coordinator)
     )
-    if "via_device_id" in DeviceInfo.__optional_keys__:
-        return DeviceInfo(via_device_id=parent.id)
-    # Run by the suite on 2026.5 (scripts/test --oldest), not on the newest release.
-    return cast(  # pragma: no cover
-        "DeviceInfo", {"via_device": (DOMAIN, coordinator.config_entry.entry_id)}
-    )
+    entry_id = coordinator.config_entry.entry_id
+    link = {"via_device_id": parent.id} if _LINK_BY_ID else {"via_device": (DOMAIN, entry_id)}
+    return cast("DeviceInfo", link)
 
 
 def collateral_device(hass: HomeAssistant, coordinator: WhiteBitCoordinator) -> DeviceInfo:
