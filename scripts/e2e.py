@@ -74,6 +74,9 @@ DOCS_SHOTS = (
     "dashboard",
     "order-filled",
     "sub-accounts-third",
+    "margin-device",
+    "collateral-device",
+    "position-uk",
 )
 TIMEOUT_MS = 30_000
 # The README's dashboard, and where the walk makes it.
