@@ -14,7 +14,13 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whitebit.const import CONF_ACCOUNTS, DOMAIN
+from custom_components.whitebit.const import (
+    CONF_ACCOUNTS,
+    CONF_ZERO_BALANCE,
+    DOMAIN,
+    ZERO_REMOVE,
+    ZERO_UNAVAILABLE,
+)
 from custom_components.whitebit.subaccounts import SubAccountState
 from simulator import (
     DEMO_KEY,
@@ -42,12 +48,14 @@ SUM = "sensor.whitebit_127_0_0_1_sub_accounts_value"
 
 
 async def _setup(
-    hass: HomeAssistant, entry: MockConfigEntry, accounts: list[str] = SUBACCOUNTS
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    accounts: list[str] = SUBACCOUNTS,
+    zero_balance: str = ZERO_REMOVE,
 ) -> MockConfigEntry:
     entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(
-        entry, options={**entry.options, CONF_ACCOUNTS: accounts}
-    )
+    options = {CONF_ACCOUNTS: accounts, CONF_ZERO_BALANCE: zero_balance}
+    hass.config_entries.async_update_entry(entry, options={**entry.options, **options})
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry
@@ -289,3 +297,89 @@ async def test_unticked_removes_the_devices(
     assert hass.states.get("sensor.whitebit_127_0_0_1_btc_main").state == "0.51234567"
     await hass.config_entries.async_reload(with_subs.entry_id)
     assert simulator.stats.requests[SUBACCOUNT_LIST_PATH] == listed
+
+
+def _seen(hass: HomeAssistant, entity_id: str) -> tuple[str | None, bool, bool]:
+    """What a user sees: the state, whether it is a restored leftover, whether it is registered."""
+    state = hass.states.get(entity_id)
+    registered = er.async_get(hass).async_get(entity_id) is not None
+    if state is None:
+        return None, False, registered
+    return state.state, "restored" in state.attributes, registered
+
+
+def _at_zero(zero_balance: str) -> tuple[str | None, bool, bool]:
+    """A currency at zero: kept unavailable (live, registered), or gone altogether."""
+    if zero_balance == ZERO_UNAVAILABLE:
+        return STATE_UNAVAILABLE, False, True
+    return None, False, False
+
+
+@pytest.mark.parametrize("zero_balance", [ZERO_REMOVE, ZERO_UNAVAILABLE])
+async def test_a_currency_back_at_zero(
+    hass: HomeAssistant,
+    full_config_entry: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+    zero_balance: str,
+) -> None:
+    """A sub-account's currency at zero follows the entry's choice, as the entry's own do.
+
+    Before, its sensors went whatever the user chose. Kept, they are unavailable (never the
+    last amount), through a reload too; holding again, they come back under the same IDs.
+    """
+    entry = await _setup(hass, full_config_entry, zero_balance=zero_balance)
+    sensors = ("sensor.savings_btc_main", "sensor.savings_btc_total")
+    assert [_seen(hass, entity_id) for entity_id in sensors] == [("0.25", False, True)] * 2
+    control(simulator, id=SAVINGS, balances={"BTC": {"main": "0"}})
+    await tick(hass, freezer, INTERVAL)
+    assert [_seen(hass, entity_id) for entity_id in sensors] == [_at_zero(zero_balance)] * 2
+    assert hass.states.get("sensor.savings_portfolio_value").state == "2500"
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert [_seen(hass, entity_id) for entity_id in sensors] == [_at_zero(zero_balance)] * 2
+
+    control(simulator, id=SAVINGS, balances={"BTC": {"main": "0.5"}})
+    await tick(hass, freezer, INTERVAL)
+    assert [_seen(hass, entity_id) for entity_id in sensors] == [("0.5", False, True)] * 2
+
+
+@pytest.mark.parametrize("zero_balance", [ZERO_REMOVE, ZERO_UNAVAILABLE])
+async def test_at_zero_while_stopped(
+    hass: HomeAssistant,
+    full_config_entry: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    zero_balance: str,
+) -> None:
+    """Back at zero while Home Assistant was stopped: at the start, removed or set up unavailable.
+
+    Never left behind as a restored entity showing nothing live.
+    """
+    entry = await _setup(hass, full_config_entry, zero_balance=zero_balance)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    control(simulator, id=SAVINGS, balances={"BTC": {"main": "0"}})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert _seen(hass, "sensor.savings_btc_main") == _at_zero(zero_balance)
+    assert hass.states.get("sensor.savings_usdt_main").state == "2500"
+
+
+async def test_a_sub_account_that_goes_is_no_zero_balance(
+    hass: HomeAssistant,
+    full_config_entry: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Currencies kept unavailable at zero; its sub-account deleted: device and sensors go."""
+    entry = await _setup(hass, full_config_entry, zero_balance=ZERO_UNAVAILABLE)
+    control(simulator, id=SAVINGS, balances={"BTC": {"main": "0"}})
+    await tick(hass, freezer, INTERVAL)
+    assert _seen(hass, "sensor.savings_btc_main") == (STATE_UNAVAILABLE, False, True)
+    control(simulator, id=SAVINGS, delete=True)
+    await tick(hass, freezer, INTERVAL)
+    assert sorted(sub_devices(hass, entry)) == ["Trading bot"]
+    for entity_id in ("sensor.savings_btc_main", "sensor.savings_usdt_main"):
+        assert _seen(hass, entity_id) == (None, False, False)
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert _seen(hass, "sensor.savings_btc_main") == (None, False, False)

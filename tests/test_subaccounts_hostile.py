@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
+from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import STATE_UNAVAILABLE
@@ -19,7 +20,7 @@ from homeassistant.helpers import (
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.whitebit.const import CONF_ACCOUNTS, DOMAIN
+from custom_components.whitebit.const import CONF_ACCOUNTS, DOMAIN, ZERO_UNAVAILABLE
 from custom_components.whitebit.diagnostics import async_get_config_entry_diagnostics
 from simulator import (
     DEMO_KEY,
@@ -281,3 +282,47 @@ async def test_a_failed_first_poll_keeps_what_an_earlier_run_made(
     assert hass.states.get("sensor.savings_btc_main").state == "0.25"
     assert sorted(sub_devices(hass, entry)) == ["Savings"]
     assert not [entity_id for entity_id in sub_sensors() if "trading_bot" in entity_id]
+
+
+async def test_currencies_kept_at_zero_are_bounded(
+    hass: HomeAssistant,
+    full_config_entry: MockConfigEntry,
+    simulator: WhiteBitSimulator,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A server cycling a sub-account's currencies cannot pile up sensors kept at zero.
+
+    Those held come first; those at zero keep the room left (here 3 currencies, as held), in
+    name order, and the rest go.
+    """
+    registry = er.async_get(hass)
+
+    def currencies() -> set[str]:
+        prefix = f"{full_config_entry.entry_id}_sub_{SAVINGS}_sub_main_"
+        return {
+            registry_entry.unique_id.removeprefix(prefix)
+            for registry_entry in registry.entities.values()
+            if registry_entry.unique_id.startswith(prefix)
+        }
+
+    with (
+        patch("custom_components.whitebit.subaccounts.MAX_AUTO_TRACKED", 3),
+        patch("custom_components.whitebit.subaccount_sensors.MAX_AUTO_TRACKED", 3),
+    ):
+        await _setup(hass, full_config_entry, zero_balance=ZERO_UNAVAILABLE)
+        assert currencies() == {"BTC", "USDT"}
+        zero = {"BTC": {"main": "0"}, "USDT": {"main": "0"}}
+        control(simulator, id=SAVINGS, balances={**zero, "ETH": {"main": "1"}})
+        await tick(hass, freezer, INTERVAL)
+        assert currencies() == {"BTC", "ETH", "USDT"}
+        for n, ticker in enumerate(("XRP", "DOGE", "TON")):
+            funded = {ticker: {"main": "1"}}
+            control(simulator, id=SAVINGS, balances={"ETH": {"main": "0"}, **funded})
+            await tick(hass, freezer, INTERVAL)
+            assert len(currencies()) == 3, n
+            assert ticker in currencies()
+            control(simulator, id=SAVINGS, balances={ticker: {"main": "0"}})
+        assert currencies() == {"BTC", "DOGE", "TON"}
+    assert hass.states.get("sensor.savings_btc_main").state == STATE_UNAVAILABLE
+    assert hass.states.get("sensor.savings_ton_main").state == "1"
+    assert hass.states.get("sensor.savings_xrp_main") is None

@@ -4,8 +4,8 @@ Per currency: main, trade (spot), collateral (only for a sub-account allowed col
 the total, named and defaulted as the entry's own (the trade figure off by default). With
 valuation on, each sub-account's value, and on the entry's device the sum of them all. A
 sub-account or currency that appears gets its sensors at the poll that shows it; a currency
-back at zero loses them, and a sub-account that goes loses its device (subaccounts.py), which
-takes its sensors along.
+back at zero loses them or keeps them unavailable, as the entry's own. A sub-account that goes
+is no balance at zero: it loses its device (subaccounts.py), which takes its sensors along.
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -25,6 +25,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .const import MAX_AUTO_TRACKED, ZERO_UNAVAILABLE
 from .coordinator import WhiteBitCoordinator
 from .entity import account_device, exact_state, remove_entities
 from .holdings import Portfolio
@@ -138,8 +139,9 @@ class _SubAccountTracker:
         self._main = main
         self._subs = subs
         self._add_entities = async_add_entities
-        # Unique IDs of the sensors made, per sub-account id.
+        # Unique IDs of the sensors made, and the currencies they are of, per sub-account id.
         self._made: dict[str, set[str]] = {}
+        self._tickers: dict[str, set[str]] = {}
 
     def start(self) -> list[SensorEntity]:
         """The sensors of the first poll; if it failed, those an earlier run made, unavailable.
@@ -150,6 +152,10 @@ class _SubAccountTracker:
         if not self._subs.last_update_success:
             return self._kept()
         sync_devices(self._hass, self._main, self._subs.data)
+        # Currencies kept at zero before the restart: set up unavailable, not left restored.
+        registered = registered_unique_ids(self._hass, self._main.config_entry.entry_id)
+        for sub_id in self._subs.data.accounts:
+            self._tickers[sub_id] = self._registered_tickers(sub_id, registered)
         return self._follow()
 
     @callback
@@ -159,6 +165,7 @@ class _SubAccountTracker:
             return
         for sub_id in sync_devices(self._hass, self._main, self._subs.data):
             self._made.pop(sub_id, None)
+            self._tickers.pop(sub_id, None)
         if new := self._follow():
             self._add_entities(new)
 
@@ -171,14 +178,34 @@ class _SubAccountTracker:
             account = state.account
             device = sub_account_device(entry_id, sub_id, account.name)
             descriptions = [d for d in SUB_ACCOUNT_DESCRIPTIONS if d.exists_fn(account)]
-            wanted = self._wanted(sub_id, device, state.tickers, descriptions)
+            tickers = self._kept_tickers(sub_id, state.tickers)
+            wanted = self._wanted(sub_id, device, tickers, descriptions)
             made = self._made.get(sub_id, set())
             gone |= made - wanted.keys()
             entities += [wanted[unique_id]() for unique_id in sorted(wanted.keys() - made)]
             self._made[sub_id] = set(wanted)
+            self._tickers[sub_id] = set(tickers)
         if gone:
             remove_entities(self._hass, entry_id, SENSOR_DOMAIN, gone.__contains__)
         return entities
+
+    def _kept_tickers(self, sub_id: str, held: Sequence[str]) -> Sequence[str]:
+        """Those held, then those kept at zero in the room left: MAX_AUTO_TRACKED at most."""
+        if self._main.tracking.zero_balance != ZERO_UNAVAILABLE:
+            return held
+        at_zero = sorted(self._tickers.get(sub_id, set()).difference(held))
+        return [*held, *at_zero][:MAX_AUTO_TRACKED]
+
+    def _registered_tickers(self, sub_id: str, registered: set[str]) -> set[str]:
+        """The currencies a sub-account has a sensor of in the entity registry."""
+        prefix = _unique_id(self._main.config_entry.entry_id, sub_id, "")
+        figures = [u.removeprefix(prefix) for u in registered if u.startswith(prefix)]
+        return {
+            figure.removeprefix(f"{d.key}_")
+            for figure in figures
+            for d in SUB_ACCOUNT_DESCRIPTIONS
+            if figure.startswith(f"{d.key}_")
+        }
 
     def _kept(self) -> list[SensorEntity]:
         """The sensors registered for each sub-account device of the entry, as they were."""
@@ -186,14 +213,7 @@ class _SubAccountTracker:
         registered = registered_unique_ids(self._hass, entry_id)
         entities: list[SensorEntity] = []
         for sub_id, device in registered_sub_accounts(self._hass, entry_id).items():
-            prefix = _unique_id(entry_id, sub_id, "")
-            figures = [u.removeprefix(prefix) for u in registered if u.startswith(prefix)]
-            tickers = {
-                figure.removeprefix(f"{d.key}_")
-                for figure in figures
-                for d in SUB_ACCOUNT_DESCRIPTIONS
-                if figure.startswith(f"{d.key}_")
-            }
+            self._tickers[sub_id] = tickers = self._registered_tickers(sub_id, registered)
             info = sub_account_device(entry_id, sub_id, str(device.name))
             wanted = self._wanted(sub_id, info, tickers, SUB_ACCOUNT_DESCRIPTIONS)
             kept = sorted(wanted.keys() & registered)
@@ -290,15 +310,16 @@ class WhiteBitSubAccountSensor(_SubAccountsEntity):
 
     @property
     def _balance(self) -> SubAccountBalance | None:
+        """None while unknown, and while kept at zero: the last amount is not shown."""
         state = self.coordinator.data.accounts.get(self._sub_id)
         if state is None or state.balances is None or self._ticker in state.invalid:
             return None
-        return state.balances.get(self._ticker)
+        return state.balances.get(self._ticker) if self._ticker in state.tickers else None
 
     @property
     @override
     def available(self) -> bool:
-        """Unavailable while polling fails, and while the amount is not known."""
+        """Unavailable while polling fails, while the amount is not known, and at zero."""
         return super().available and self._balance is not None
 
     @property
