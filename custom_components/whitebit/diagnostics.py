@@ -53,6 +53,9 @@ async def async_get_config_entry_diagnostics(
         ),
         # Connected or not, reconnects, ages: no token, no frame, no amount.
         "stream": None if coordinator.stream is None else coordinator.stream.diagnostics(),
+        # Fills and transfers as events: counts, ages and each read's state; the cursor's ids,
+        # amounts and markets stay out.
+        "events": coordinator.events.diagnostics(),
         # No id, alias or e-mail (the e-mail is never kept): counts and states only.
         "sub_accounts": sub_accounts_diagnostics(coordinator.sub_accounts),
         "valuation": {

@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
 
 from .const import ACCOUNT_MAIN, ACCOUNT_TRADE, DOMAIN, LOGGER
 from .pywhitebit import (
@@ -80,6 +81,10 @@ class Remembered:
             _key, (_stage, forgotten) = self._items.popitem(last=False)
             self.floor = max((t for t in (forgotten, self.floor) if t is not None), default=None)
 
+    def __len__(self) -> int:
+        """How many are remembered."""
+        return len(self._items)
+
     def dump(self) -> dict[str, Any]:
         """For storage."""
         return {"items": [[k, s, t] for k, (s, t) in self._items.items()], "floor": self.floor}
@@ -143,6 +148,39 @@ class TradeEvents:
             "transfers_since": self._transfers_since,
             "markets": list(self.markets),
         }
+
+    def diagnostics(self) -> dict[str, Any]:
+        """The cursor in counts and ages, and each read's state, for a bug report.
+
+        No id, amount, address, hash or market name: the cursor itself holds ids and times of
+        the account's trades, nothing a report needs. The times are WhiteBIT's (Unix seconds),
+        shown as their age now; a read is "ok" once it has worked (a stored cursor counts)
+        and has not failed since this start.
+        """
+        now = dt_util.utcnow().timestamp()
+        reads = [
+            *((ORDERS, OPEN_ORDERS) if self.fills else ()),
+            *((TRANSFERS,) if self.transfers else ()),
+        ]
+        return {
+            "fills": self.fills,
+            "transfers": self.transfers,
+            "reads": {read: self._read_state(read) for read in reads},
+            "fills_remembered": len(self._fired),
+            "transfers_remembered": len(self._stages),
+            "markets_followed": len(self.markets),
+            "fills_pushed": self._unsubscribe is not None,
+            "events_waiting": sum(len(waiting) for waiting in self._waiting.values()),
+            "orders_since_age": _age(now, self._orders_since),
+            "transfers_since_age": _age(now, self._transfers_since),
+            "fills_forgotten_before_age": _age(now, self._fired.floor),
+            "transfers_forgotten_before_age": _age(now, self._stages.floor),
+        }
+
+    def _read_state(self, what: str) -> str:
+        if what in self._failing:
+            return "failing"
+        return "ok" if what in self._known else "not read yet"
 
     @callback
     def attach(self, stream: WhiteBitStream) -> None:
@@ -308,3 +346,8 @@ class TradeEvents:
 def _latest(since: float | None, times: Iterable[float | None]) -> float | None:
     """Where the next read of a history starts: the latest time it brought, or `since`."""
     return max((time for time in (since, *times) if time is not None), default=None)
+
+
+def _age(now: float, time: float | None) -> int | None:
+    """Seconds since `time` (a WhiteBIT time), whole: a report needs no finer."""
+    return None if time is None else round(now - time)

@@ -1,5 +1,7 @@
 """What every currency sensor shares, and the portfolio's sensors: its value, what it leaves out."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, override
 
 from homeassistant.components.sensor import (
@@ -9,24 +11,39 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.generated.currencies import ACTIVE_CURRENCIES
+from homeassistant.helpers.typing import StateType
 
 from .const import CRYPTO_PRECISION, FIAT_LIKE_TICKERS, FIAT_PRECISION
 from .coordinator import WhiteBitCoordinator
 from .entity import WhiteBitEntity, exact_state
+from .holdings import Portfolio
 from .unique_ids import PORTFOLIO_KEY, entry_unique_id, figure_key
 
-PORTFOLIO_DESCRIPTION: Final = SensorEntityDescription(
+
+@dataclass(frozen=True, kw_only=True)
+class PortfolioSensorEntityDescription(SensorEntityDescription):
+    """A figure of the portfolio, and the attribute that lists the currencies it leaves out."""
+
+    value_fn: Callable[[Portfolio], StateType]
+    unvalued_attribute: str
+
+
+PORTFOLIO_DESCRIPTION: Final = PortfolioSensorEntityDescription(
     key=PORTFOLIO_KEY,
     translation_key=PORTFOLIO_KEY,
     state_class=SensorStateClass.TOTAL,
+    value_fn=lambda portfolio: exact_state(portfolio.value),
+    unvalued_attribute="unvalued",
 )
 # A sensor of its own, next to the value on the device page and the dashboard, which show no
 # attributes (the value's `unvalued` attribute lists the same currencies, for templates): a sum
 # that leaves SOL out must say so where it is read. A count, so a card shows it at a glance and
 # an automation can require zero; the currencies themselves in an attribute.
-UNVALUED_DESCRIPTION: Final = SensorEntityDescription(
+UNVALUED_DESCRIPTION: Final = PortfolioSensorEntityDescription(
     key="unvalued",
     translation_key="unvalued",
+    value_fn=lambda portfolio: len(portfolio.unvalued),
+    unvalued_attribute="currencies",
 )
 
 
@@ -80,7 +97,34 @@ def _quote(coordinator: WhiteBitCoordinator) -> str:
     return quote
 
 
-class WhiteBitPortfolioSensor(WhiteBitSensor):
+class PortfolioFigureSensor(WhiteBitEntity, SensorEntity):
+    """A sensor that shows a figure of the portfolio: known only while the portfolio is."""
+
+    entity_description: PortfolioSensorEntityDescription
+
+    @property
+    @override
+    def available(self) -> bool:
+        """Unavailable while either the balances or the prices cannot be fetched."""
+        return super().available and self.coordinator.data.portfolio is not None
+
+    @property
+    @override
+    def native_value(self) -> StateType:
+        """The description's figure of the portfolio."""
+        portfolio = self.coordinator.data.portfolio
+        return None if portfolio is None else self.entity_description.value_fn(portfolio)
+
+    @property
+    @override
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """What is left out of the value, so a partial sum never passes for the whole."""
+        portfolio = self.coordinator.data.portfolio
+        attribute = self.entity_description.unvalued_attribute
+        return None if portfolio is None else {attribute: list(portfolio.unvalued)}
+
+
+class WhiteBitPortfolioSensor(PortfolioFigureSensor, WhiteBitSensor):
     """The value of every tracked balance in the quote currency: one sensor per currency."""
 
     entity_description = PORTFOLIO_DESCRIPTION
@@ -95,28 +139,8 @@ class WhiteBitPortfolioSensor(WhiteBitSensor):
         self._id_currency = quote
         self._set_unit(quote, derived=True)
 
-    @property
-    @override
-    def available(self) -> bool:
-        """Unavailable while either the balances or the prices cannot be fetched."""
-        return super().available and self.coordinator.data.portfolio is not None
 
-    @property
-    @override
-    def native_value(self) -> str | None:
-        """Return the value of what could be valued."""
-        portfolio = self.coordinator.data.portfolio
-        return None if portfolio is None else exact_state(portfolio.value)
-
-    @property
-    @override
-    def extra_state_attributes(self) -> dict[str, Any] | None:
-        """List what is left out of the value, so a partial sum never passes for the whole."""
-        portfolio = self.coordinator.data.portfolio
-        return None if portfolio is None else {"unvalued": list(portfolio.unvalued)}
-
-
-class WhiteBitUnvaluedSensor(WhiteBitEntity, SensorEntity):
+class WhiteBitUnvaluedSensor(PortfolioFigureSensor):
     """How many tracked currencies the portfolio value leaves out, and which."""
 
     entity_description = UNVALUED_DESCRIPTION
@@ -127,23 +151,3 @@ class WhiteBitUnvaluedSensor(WhiteBitEntity, SensorEntity):
         self._attr_unique_id = entry_unique_id(
             coordinator.config_entry.entry_id, UNVALUED_DESCRIPTION.key
         )
-
-    @property
-    @override
-    def available(self) -> bool:
-        """Known whenever the value is."""
-        return super().available and self.coordinator.data.portfolio is not None
-
-    @property
-    @override
-    def native_value(self) -> int | None:
-        """The number of currencies left out."""
-        portfolio = self.coordinator.data.portfolio
-        return None if portfolio is None else len(portfolio.unvalued)
-
-    @property
-    @override
-    def extra_state_attributes(self) -> dict[str, Any] | None:
-        """The currencies left out, in name order."""
-        portfolio = self.coordinator.data.portfolio
-        return None if portfolio is None else {"currencies": list(portfolio.unvalued)}
