@@ -17,7 +17,7 @@ from typing import Final
 from .amounts import InvalidAmountError, parse_amount
 from .errors import WhiteBitResponseError
 from .models import Balances
-from .parse import is_record_id
+from .parse import PagedList, is_record_id
 from .text import is_currency, safe_text
 
 FLEX_PATH: Final = "/api/v4/main-account/smart-flex/investments"
@@ -67,6 +67,9 @@ class Investments:
     def __init__(self, kind: Kind) -> None:
         """Start before the first page."""
         self.kind = kind
+        self._list = PagedList(
+            kind.key, PAGE, "investments answer", "investments", "an investment", is_record_id
+        )
         self.holdings: list[Holding] = []
         self._seen: set[object] = set()
         self._pages = 0
@@ -81,7 +84,7 @@ class Investments:
         Raises WhiteBitResponseError for a page not in the documented shape (then the sum would
         be partial), and past MAX_PAGES full pages.
         """
-        records = _records(data, self.kind.key)
+        records = self._list.records(data)
         new = False
         for record in records:
             if (record_id := record["id"]) in self._seen:
@@ -97,22 +100,6 @@ class Investments:
             msg = f"{MAX_PAGES * PAGE} or more active investments of one kind: not summed"
             raise WhiteBitResponseError(msg)
         return True
-
-
-def _records(data: object, key: str) -> list[Record]:
-    """A page's records, refused whole unless each is an object with an id, PAGE at most."""
-    records = data.get(key) if isinstance(data, dict) else None
-    if not isinstance(records, list):
-        msg = f"WhiteBIT's investments answer has no {key} list"
-        raise WhiteBitResponseError(msg)
-    # Checked before any record is looked at: the page was asked for PAGE.
-    if len(records) > PAGE:
-        msg = f"WhiteBIT sent {len(records)} investments on a page of {PAGE}: not read"
-        raise WhiteBitResponseError(msg)
-    if not all(isinstance(record, dict) and is_record_id(record.get("id")) for record in records):
-        msg = "WhiteBIT's investments answer holds a record that is not an investment with an id"
-        raise WhiteBitResponseError(msg)
-    return records
 
 
 def _active(status: object) -> bool:

@@ -5,6 +5,7 @@ takes down only its own currency.
 """
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 import re
 from types import MappingProxyType
@@ -74,6 +75,39 @@ def is_record_id(value: object) -> bool:
     WhiteBIT documents strings (UUIDs); an integer is taken too. Not a bool: True is no id.
     """
     return (isinstance(value, str) and 0 < len(value) <= MAX_RECORD_ID) or type(value) is int
+
+
+@dataclass(frozen=True, slots=True)
+class PagedList:
+    """A paged answer's list of records: where it stands, its page's length, how it is named.
+
+    `answer`, `plural` and `one` name what was read in an error ("sub-account list",
+    "sub-accounts", "a sub-account").
+    """
+
+    key: str
+    page: int
+    answer: str
+    plural: str
+    one: str
+    usable_id: Callable[[object], bool]
+
+    def records(self, data: object) -> list[dict[str, object]]:
+        """The page's records, refused whole unless each is an object with a usable id.
+
+        Counted before any record is looked at: a page asked for `page` records has no more.
+        """
+        records = data.get(self.key) if isinstance(data, dict) else None
+        if not isinstance(records, list):
+            msg = f"WhiteBIT's {self.answer} has no {self.key} list"
+            raise WhiteBitResponseError(msg)
+        if len(records) > self.page:
+            msg = f"WhiteBIT sent {len(records)} {self.plural} on a page of {self.page}: not read"
+            raise WhiteBitResponseError(msg)
+        if not all(isinstance(r, dict) and self.usable_id(r.get("id")) for r in records):
+            msg = f"WhiteBIT's {self.answer} holds a record that is not {self.one} with an id"
+            raise WhiteBitResponseError(msg)
+        return records
 
 
 def parse_main_balances(data: object) -> Balances[Decimal]:

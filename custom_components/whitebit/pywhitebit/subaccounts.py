@@ -20,13 +20,12 @@ from typing import Final
 from .amounts import InvalidAmountError, number_amount
 from .errors import (
     WhiteBitRequestError,
-    WhiteBitResponseError,
     WhiteBitSubAccountInactiveError,
     WhiteBitSubAccountNotConfirmedError,
     WhiteBitSubAccountNotFoundError,
 )
 from .models import Balances
-from .parse import MAX_CURRENCIES, parse_balances
+from .parse import MAX_CURRENCIES, PagedList, parse_balances
 from .text import safe_text
 
 LIST_PATH: Final = "/api/v4/sub-account/list"
@@ -129,7 +128,7 @@ class SubAccountPages:
         Raises WhiteBitResponseError for a page not in the documented shape: the list would
         be partial, and a missing sub-account would pass for a deleted one.
         """
-        records = _records(data)
+        records = _LIST.records(data)
         new = False
         for record in records:
             if (account := _sub_account(record)).id not in self._accounts:
@@ -158,25 +157,14 @@ def _page_size(data: object) -> int:
     return limit if type(limit) is int and 1 <= limit < PAGE else PAGE
 
 
-def _records(data: object) -> list[Record]:
-    """A page's records, refused whole unless each is an object with a usable id, PAGE at most."""
-    records = data.get("data") if isinstance(data, dict) else None
-    if not isinstance(records, list):
-        msg = "WhiteBIT's sub-account list has no data list"
-        raise WhiteBitResponseError(msg)
-    # Checked before any record is looked at: the page was asked for PAGE.
-    if len(records) > PAGE:
-        msg = f"WhiteBIT sent {len(records)} sub-accounts on a page of {PAGE}: not read"
-        raise WhiteBitResponseError(msg)
-    if not all(isinstance(record, dict) and _usable_id(record.get("id")) for record in records):
-        msg = "WhiteBIT's sub-account list holds a record that is not a sub-account with an id"
-        raise WhiteBitResponseError(msg)
-    return records
-
-
 def _usable_id(value: object) -> bool:
     # Documented as a string (a UUID); it becomes part of device identifiers as it is.
     return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+_LIST: Final = PagedList(
+    "data", PAGE, "sub-account list", "sub-accounts", "a sub-account", _usable_id
+)
 
 
 def _sub_account(record: Record) -> SubAccount:
