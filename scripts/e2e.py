@@ -603,6 +603,24 @@ async def trade_pushed(run: Run) -> None:
     await run.shot("pushed")
 
 
+async def tick_account(
+    run: Run, account: str, menu_shot: str, form_shot: str | None = None
+) -> None:
+    """Tick one of the balances to track in the entry's options, as a person does, and save."""
+    page = run.page
+    options = ENGLISH["options"]["step"]
+    await open_options(run, "Configure", options["init"], "accounts", menu_shot)
+    label = ENGLISH["selector"]["accounts"]["options"][account]
+    # The checkbox's own input is drawn over by its ripple; a person clicks the label anyway.
+    await page.get_by_text(label, exact=True).click()
+    await expect(page.get_by_role("checkbox", name=label)).to_be_checked()
+    if form_shot is not None:
+        await run.shot(form_shot)
+    await run.click_button("Submit")
+    await expect(page.get_by_text("Options successfully saved.")).to_be_visible()
+    await run.close_dialog("Finish")
+
+
 async def options_add_earn_and_a_price(run: Run) -> None:
     """The entry's options (the cog on its row) add Earn and a market; both show on the device.
 
@@ -610,15 +628,7 @@ async def options_add_earn_and_a_price(run: Run) -> None:
     """
     page = run.page
     options = ENGLISH["options"]["step"]
-    await open_options(run, "Configure", options["init"], "accounts", "options-menu")
-    earn_label = ENGLISH["selector"]["accounts"]["options"]["earn"]
-    # The checkbox's own input is drawn over by its ripple; a person clicks the label anyway.
-    await page.get_by_text(earn_label, exact=True).click()
-    await expect(page.get_by_role("checkbox", name=earn_label)).to_be_checked()
-    await run.shot("options-accounts")
-    await run.click_button("Submit")
-    await expect(page.get_by_text("Options successfully saved.")).to_be_visible()
-    await run.close_dialog("Finish")
+    await tick_account(run, "earn", "options-menu", "options-accounts")
 
     await open_options(run, "Configure", options["init"], "markets", "options-menu-again")
     label = options["markets"]["data"]["markets"]
@@ -681,14 +691,7 @@ async def sub_accounts(run: Run) -> None:
     as the schedule would within 5 minutes, without a reload.
     """
     page = run.page
-    options = ENGLISH["options"]["step"]
-    await open_options(run, "Configure", options["init"], "accounts", "options-menu-sub-accounts")
-    label = ENGLISH["selector"]["accounts"]["options"]["subaccounts"]
-    await page.get_by_text(label, exact=True).click()
-    await expect(page.get_by_role("checkbox", name=label)).to_be_checked()
-    await run.click_button("Submit")
-    await expect(page.get_by_text("Options successfully saved.")).to_be_visible()
-    await run.close_dialog("Finish")
+    await tick_account(run, "subaccounts", "options-menu-sub-accounts")
     await page.goto(f"{run.stack.hass_url}/config/devices/dashboard?domain=whitebit")
     for alias in ("Savings", "Trading bot"):
         await expect(page.get_by_text(alias, exact=True).first).to_be_visible()
@@ -770,15 +773,7 @@ async def margin_positions(run: Run) -> None:
     not meet a cooldown. The names on the position's and the summary's device pages must be whole.
     """
     page = run.page
-    options = ENGLISH["options"]["step"]
-    await open_options(run, "Configure", options["init"], "accounts", "options-menu-collateral")
-    label = ENGLISH["selector"]["accounts"]["options"]["collateral"]
-    await page.get_by_text(label, exact=True).click()
-    await expect(page.get_by_role("checkbox", name=label)).to_be_checked()
-    await run.shot("options-collateral")
-    await run.click_button("Submit")
-    await expect(page.get_by_text("Options successfully saved.")).to_be_visible()
-    await run.close_dialog("Finish")
+    await tick_account(run, "collateral", "options-menu-collateral", "options-collateral")
     # The reloaded entry's first poll reads the summary and the demo's long.
     await wait_states(run, margin_expected([DEMO_POSITION]), time.monotonic(), TIMEOUT_MS / 1000)
     key = {"api_key": DEMO_KEY}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 
 BTC = "sensor.whitebit_127_0_0_1_btc_main"
 INTERVAL = timedelta(seconds=300)
+# The blueprints users import, as the repository ships them.
+BLUEPRINTS = Path(__file__).resolve().parent.parent / "blueprints" / "automation" / "whitebit"
 
 
 async def tick(

@@ -16,16 +16,22 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapp
 from decimal import Decimal
 import json
 import logging
+import shutil
 from typing import TYPE_CHECKING, Any, override
 from unittest.mock import AsyncMock, MagicMock, PropertyMock, patch
 
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 from homeassistant.const import CONF_API_KEY, CONF_SCAN_INTERVAL, CONF_URL, Platform
-from homeassistant.core import State
+from homeassistant.core import ServiceCall, State
 from homeassistant.helpers import entity_registry as er, frame
+from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, load_fixture
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_mock_service,
+    load_fixture,
+)
 from pytest_homeassistant_custom_component.syrupy import (
     HomeAssistantSnapshotExtension,
     HomeAssistantSnapshotSerializer,
@@ -65,7 +71,11 @@ from custom_components.whitebit.pywhitebit.parse import (
 from custom_components.whitebit.pywhitebit.transfers import TransferHistory, Transfers
 from simulator import DEMO_KEY, DEMO_SECRET, WhiteBitSimulator, demo_simulator
 
+from .common import BLUEPRINTS
+
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from freezegun.api import FrozenDateTimeFactory
     from homeassistant.core import HomeAssistant
 
@@ -423,3 +433,22 @@ async def init_integration(
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     return mock_config_entry
+
+
+@pytest.fixture
+async def automation(hass: HomeAssistant, tmp_path: Path) -> Any:
+    """Set up one automation from a blueprint in a fresh config directory; return its calls."""
+    hass.config.config_dir = str(tmp_path)
+    shutil.copytree(BLUEPRINTS, tmp_path / "blueprints" / "automation" / "whitebit")
+    calls = async_mock_service(hass, "test", "automation")
+
+    async def setup(name: str, inputs: dict[str, Any]) -> list[ServiceCall]:
+        config = {"use_blueprint": {"path": f"whitebit/{name}", "input": inputs}}
+        assert await async_setup_component(hass, "automation", {"automation": config})
+        await hass.async_block_till_done()
+        # Loaded and on: an invalid blueprint or input would leave it unavailable, or absent.
+        [automation_id] = hass.states.async_entity_ids("automation")
+        assert hass.states.get(automation_id).state == "on"
+        return calls
+
+    return setup

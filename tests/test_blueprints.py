@@ -2,34 +2,40 @@
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
-import shutil
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.blueprint.models import Blueprint
 from homeassistant.components.blueprint.schemas import BLUEPRINT_SCHEMA
-from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
-    async_mock_service,
 )
 
 from custom_components.whitebit.const import DOMAIN
 
-BLUEPRINTS = Path(__file__).resolve().parent.parent / "blueprints" / "automation" / "whitebit"
+from .common import BLUEPRINTS
+
 BALANCE = "sensor.whitebit_global_usdt_main"
 PORTFOLIO = "sensor.whitebit_global_portfolio_value"
 
 
-@pytest.mark.parametrize(
-    "name", ["balance_below.yaml", "portfolio_moved.yaml", "position_near_liquidation.yaml"]
-)
+def test_every_blueprint_is_validated() -> None:
+    """The schema check below runs on each blueprint shipped: none missed, none renamed away."""
+    assert {path.name for path in BLUEPRINTS.glob("*.yaml")} == {
+        "balance_below.yaml",
+        "deposit_arrived.yaml",
+        "order_filled.yaml",
+        "portfolio_moved.yaml",
+        "position_near_liquidation.yaml",
+    }
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in BLUEPRINTS.glob("*.yaml")))
 def test_blueprint_schema(name: str) -> None:
     """Home Assistant's blueprint schema takes each, every input is declared, links point home."""
     blueprint = Blueprint(
@@ -37,25 +43,6 @@ def test_blueprint_schema(name: str) -> None:
     )
     assert blueprint.metadata["source_url"].endswith(f"/blueprints/automation/whitebit/{name}")
     assert blueprint.inputs["actions"]["selector"] == {"action": {}}
-
-
-@pytest.fixture
-async def automation(hass: HomeAssistant, tmp_path: Path) -> Any:
-    """Set up one automation from a blueprint in a fresh config directory; return its calls."""
-    hass.config.config_dir = str(tmp_path)
-    shutil.copytree(BLUEPRINTS, tmp_path / "blueprints" / "automation" / "whitebit")
-    calls = async_mock_service(hass, "test", "automation")
-
-    async def setup(name: str, inputs: dict[str, Any]) -> list[ServiceCall]:
-        config = {"use_blueprint": {"path": f"whitebit/{name}", "input": inputs}}
-        assert await async_setup_component(hass, "automation", {"automation": config})
-        await hass.async_block_till_done()
-        # Loaded and on: an invalid blueprint or input would leave it unavailable, or absent.
-        [automation_id] = hass.states.async_entity_ids("automation")
-        assert hass.states.get(automation_id).state == "on"
-        return calls
-
-    return setup
 
 
 async def _settle() -> None:
