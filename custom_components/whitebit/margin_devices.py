@@ -109,10 +109,9 @@ def is_closed_position_device(coordinator: WhiteBitCoordinator, device: dr.Devic
     positions = coordinator.data.positions
     if positions is None:
         return False
-    open_now = set(positions.positions) | positions.invalid
     keys = [
         value.removeprefix(prefix)
         for domain, value in device.identifiers
         if domain == DOMAIN and value.startswith(prefix)
     ]
-    return bool(keys) and not set(keys) & open_now
+    return bool(keys) and not positions.open.intersection(keys)

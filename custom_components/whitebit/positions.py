@@ -176,6 +176,7 @@ class PositionTracker[E: Entity]:
         if self._coordinator.data.positions is None:
             return
         # A closed position's device deleted by hand took its entities: made anew if it opens.
+        # One registry lookup per position: all() stops at the first entity still there.
         self._entities = {
             key: entities
             for key, entities in self._entities.items()
@@ -195,7 +196,7 @@ class PositionTracker[E: Entity]:
 
     def _open(self) -> set[str]:
         positions = self._coordinator.data.positions
-        return set() if positions is None else set(positions.positions) | positions.invalid
+        return set() if positions is None else set(positions.open)
 
     def _registered(self) -> dict[str, list[str]]:
         """The entity IDs of every position the entity registry holds entities of, by key."""

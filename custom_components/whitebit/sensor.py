@@ -167,8 +167,10 @@ async def async_setup_entry(
         entities.extend(positions.start())
     keep = {entity.unique_id for entity in entities}
     remove_entities(hass, entry.entry_id, SENSOR_DOMAIN, lambda unique_id: unique_id not in keep)
-    # Collateral unticked, or positions closed while stopped: their devices go with them.
-    remove_empty_margin_devices(hass, entry.entry_id)
+    if positions is None:
+        # Collateral unticked: the summary's and the positions' devices go with their sensors.
+        # (Tracked, the position tracker removes what closed while stopped, devices too.)
+        remove_empty_margin_devices(hass, entry.entry_id)
     async_add_entities(entities)
     entry.async_on_unload(coordinator.async_add_listener(tracker.async_update))
     if positions is not None:

@@ -107,6 +107,11 @@ class Positions:
     # Records that could not even be told apart (no market, no side): left out, counted.
     dropped: int = 0
 
+    @property
+    def open(self) -> frozenset[str]:
+        """The key of every open position, its figures readable or not."""
+        return frozenset(self.positions) | self.invalid
+
 
 def _total(positions: Positions, figure: str) -> Decimal:
     return sum((getattr(p, figure) for p in positions.positions.values()), Decimal(0))
