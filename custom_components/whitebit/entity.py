@@ -4,8 +4,8 @@ from collections.abc import Callable
 from decimal import Context, Decimal
 from typing import Final
 
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
@@ -26,6 +26,19 @@ def account_device(coordinator: WhiteBitCoordinator) -> DeviceInfo:
         manufacturer="WhiteBIT",
         name=entry.title,
         configuration_url=f"{coordinator.client.base_url}/settings/api",
+    )
+
+
+@callback
+def registered_account_device(
+    hass: HomeAssistant, coordinator: WhiteBitCoordinator
+) -> dr.DeviceEntry:
+    """The account's device, registered now if no entity has made it yet.
+
+    Sub-account and margin devices hang off it, and a parent that is not registered is refused.
+    """
+    return dr.async_get(hass).async_get_or_create(
+        config_entry_id=coordinator.config_entry.entry_id, **account_device(coordinator)
     )
 
 

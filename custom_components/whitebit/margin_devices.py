@@ -16,7 +16,7 @@ from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 
 from .const import DOMAIN
 from .coordinator import WhiteBitCoordinator
-from .entity import account_device
+from .entity import registered_account_device
 
 # Device translation keys: `position_long` / `position_short` ("{title} {market} long").
 POSITION_DEVICE_KEY: Final = "position"
@@ -52,9 +52,7 @@ def _via_account(hass: HomeAssistant, coordinator: WhiteBitCoordinator) -> Devic
     Home Assistant 2026.10 links by registry ID (`via_device_id`) and deprecates `via_device`;
     2026.5, the oldest supported, knows only `via_device`, by identifiers.
     """
-    parent = dr.async_get(hass).async_get_or_create(
-        config_entry_id=coordinator.config_entry.entry_id, **account_device(coordinator)
-    )
+    parent = registered_account_device(hass, coordinator)
     entry_id = coordinator.config_entry.entry_id
     link = {"via_device_id": parent.id} if _LINK_BY_ID else {"via_device": (DOMAIN, entry_id)}
     return cast("DeviceInfo", link)

@@ -23,7 +23,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 
 from .const import DOMAIN, ISSUE_SUBACCOUNTS, LOGGER, MAX_AUTO_TRACKED, SCAN_INTERVAL
 from .coordinator import WhiteBitConfigEntry, WhiteBitCoordinator
-from .entity import account_device
+from .entity import registered_account_device
 from .holdings import Portfolio
 from .issues import async_report_sub_accounts, failure_reason
 from .pywhitebit import (
@@ -267,7 +267,7 @@ def sync_devices(
         removed.add(sub_id)
     if data is None or not data.accounts:
         return removed
-    parent = registry.async_get_or_create(config_entry_id=entry_id, **account_device(main))
+    parent = registered_account_device(hass, main)
     for state in data.accounts.values():
         device = registry.async_get_or_create(
             config_entry_id=entry_id,
